@@ -1,0 +1,78 @@
+# kentongan — build, run, test.
+#   make            build bin/kentongan and the test tools
+#   make run        install what is missing, build, start private redis + gateway (dummy modem)
+#   make test       install what is missing, build, run every test suite
+#   make test SAN=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make fuzz       run each libFuzzer target for FUZZ_SECONDS
+#   make format     apply .clang-format
+
+PKGS    := gammu hiredis libevent inih jansson
+SAN     ?=
+BUILD   := build$(if $(SAN),-san)
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
+           -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+ifneq ($(SAN),)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_SRC := $(filter-out gateway/main.c,$(wildcard gateway/*.c handlers/*.c modems/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard tests/unit/*.c)
+INTEG_SRC := $(wildcard tests/integration/*.c)
+TESTLIB_SRC := $(wildcard tests/lib/*.c)
+
+BINS := $(BUILD)/kentongan $(BUILD)/atsim $(BUILD)/test-unit $(BUILD)/test-integration
+
+.PHONY: all run test test-unit test-integration fuzz bench format clean setup
+all: setup-quiet $(BINS)
+
+setup:
+	@scripts/setup --test
+setup-quiet:
+	@scripts/setup
+
+$(BUILD)/%.o: %.c $(wildcard */*.h) $(wildcard tests/lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libkentongan.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/kentongan: $(BUILD)/gateway/main.o $(BUILD)/libkentongan.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/atsim: tests/atsim/atsim.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/test-unit: $(UNIT_SRC:%.c=$(BUILD)/%.o) $(TESTLIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libkentongan.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
+
+$(BUILD)/test-integration: $(INTEG_SRC:%.c=$(BUILD)/%.o) $(TESTLIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libkentongan.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
+
+bin/kentongan: $(BUILD)/kentongan
+	@mkdir -p bin && cp $< $@
+
+run: setup-quiet $(BUILD)/kentongan
+	@BUILD=$(BUILD) scripts/run
+
+# Each suite prints Criterion's synthesis line. Integration tests find the
+# binaries through KT_BUILD.
+test: setup
+	@$(MAKE) --no-print-directory $(BINS)
+	@echo "== unit tests"
+	@$(BUILD)/test-unit --jobs 2
+	@echo "== integration tests"
+	@KT_BUILD=$(abspath $(BUILD)) KT_ROOT=$(CURDIR) $(BUILD)/test-integration --jobs 1
+
+format:
+	clang-format -i $(wildcard */*.c */*.h tests/*/*.c tests/*/*.h)
+
+clean:
+	rm -rf build build-san build-fuzz bin
