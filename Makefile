@@ -71,6 +71,27 @@ test: setup
 	@echo "== integration tests"
 	@KT_BUILD=$(abspath $(BUILD)) KT_ROOT=$(CURDIR) $(BUILD)/test-integration --jobs 1
 
+# libFuzzer targets: tests/fuzz/fuzz_NAME.c, seeds in tests/fuzz/corpus/NAME/.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard */*.h)
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+
+fuzz: setup $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do n=$${f#build-fuzz/}; n=$${n#fuzz_}; mkdir -p build-fuzz/corpus-$$n; \
+	  echo "== fuzz $$n ($(FUZZ_SECONDS)s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
+
+# A short run of every fuzz target over its seeds plus fresh inputs, part of make test.
+fuzz-short: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do n=$${f#build-fuzz/}; n=$${n#fuzz_}; \
+	  $$f -runs=20000 -max_len=4096 tests/fuzz/corpus/$$n >/dev/null 2>build-fuzz/$$n.log \
+	  || { cat build-fuzz/$$n.log; exit 1; }; echo "fuzz $$n: ok"; done
+
 format:
 	clang-format -i $(wildcard */*.c */*.h tests/*/*.c tests/*/*.h)
 

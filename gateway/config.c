@@ -1,0 +1,399 @@
+/* config — see config.h.
+ *
+ * Two tables describe every key kentongan understands: gateway_keys for the
+ * [gateway] section and modem_keys for the gateway's own keys of a
+ * [modem:NAME] section. gammu_keys lists what libgammu reads from a gammurc
+ * [gammu] section; those are stored verbatim and handed to libgammu. Anything
+ * else is an error, so a typo never silently falls back to a default. */
+#include "gateway/config.h"
+
+#include "gateway/log.h"
+
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum key_type { KEY_STRING, KEY_INT, KEY_LOGLEVEL, KEY_REDIS, KEY_LISTEN };
+
+struct key_def {
+    const char *name;
+    enum key_type type;
+    size_t offset;
+    size_t size; /* for strings */
+    long min, max;
+    const char *defval;
+};
+
+#define S(field, type, def)                                                                    \
+    {#field, type, offsetof(struct config, field), sizeof(((struct config *)0)->field), 0, 0, def}
+#define I(field, lo, hi, def) {#field, KEY_INT, offsetof(struct config, field), 0, lo, hi, #def}
+
+static const struct key_def gateway_keys[] = {
+    S(redis, KEY_REDIS, "127.0.0.1:6379"),
+    S(http, KEY_LISTEN, "127.0.0.1:8080"),
+    S(loglevel, KEY_LOGLEVEL, "info"),
+    S(name, KEY_STRING, ""),
+    I(sender_per_minute, 1, 1000, 10),
+    I(reply_ttl, 10, 7 * 86400, 3600),
+    I(multipart_timeout, 5, 86400, 600),
+    I(dedupe_ttl, 3600, 90 * 86400, 7 * 86400),
+    {NULL, 0, 0, 0, 0, 0, NULL},
+};
+
+#define MS(field, def)                                                                         \
+    {#field, KEY_STRING, offsetof(struct modem_config, field),                                 \
+     sizeof(((struct modem_config *)0)->field), 0, 0, def}
+#define MI(field, lo, hi, def) {#field, KEY_INT, offsetof(struct modem_config, field), 0, lo, hi, #def}
+
+static const struct key_def modem_keys[] = {
+    MS(smsc, ""),
+    MI(per_minute, 1, 600, 10),
+    MI(per_day, 1, 100000, 1000),
+    MI(poll_seconds, 1, 3600, 5),
+    MI(hang_seconds, 10, 3600, 120),
+    MI(failover_seconds, 0, 86400, 120),
+    MI(send_timeout_seconds, 5, 600, 60),
+    {NULL, 0, 0, 0, 0, 0, NULL},
+};
+
+/* Keys libgammu reads from a [gammu] section (gammu(1), "gammurc"). */
+static const char *const gammu_keys[] = {
+    "model", "connection", "device", "port", "features", "logfile", "logformat",
+    "synchronizetime", "lockdevice", "use_locking", "startinfo", "gammuloc", "gammucoding",
+    "atgen_setcnmi", "name", NULL,
+};
+
+struct load_state {
+    struct config *cfg;
+    char *err;
+    size_t errlen;
+    size_t used;
+    int problems;
+};
+
+static void problem(struct load_state *st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void problem(struct load_state *st, const char *fmt, ...)
+{
+    st->problems++;
+    if (st->err == NULL || st->used + 2 >= st->errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(st->err + st->used, st->errlen - st->used - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    st->used += (size_t)n;
+    if (st->used > st->errlen - 2)
+        st->used = st->errlen - 2;
+    st->err[st->used++] = '\n';
+    st->err[st->used] = '\0';
+}
+
+static int parse_int(const char *v, long lo, long hi, long *out)
+{
+    char *end;
+    if (*v == '\0')
+        return -1;
+    long n = strtol(v, &end, 10);
+    if (*end != '\0' || n < lo || n > hi)
+        return -1;
+    *out = n;
+    return 0;
+}
+
+/* HOST:PORT with a port in 1..65535, or unix:PATH. */
+static int valid_endpoint(const char *v, int allow_unix)
+{
+    if (allow_unix && strncmp(v, "unix:", 5) == 0)
+        return v[5] != '\0';
+    const char *colon = strrchr(v, ':');
+    long port;
+    if (colon == NULL || colon == v)
+        return 0;
+    return parse_int(colon + 1, 1, 65535, &port) == 0;
+}
+
+static int set_key(struct load_state *st, const struct key_def *defs, void *base,
+                   const char *section, const char *name, const char *value)
+{
+    for (const struct key_def *k = defs; k->name; k++) {
+        if (strcasecmp(k->name, name) != 0)
+            continue;
+        char *field = (char *)base + k->offset;
+        long n;
+        enum log_level lvl;
+        switch (k->type) {
+        case KEY_INT:
+            if (parse_int(value, k->min, k->max, &n) != 0) {
+                problem(st, "[%s] %s = '%s': expected a whole number from %ld to %ld", section,
+                        name, value, k->min, k->max);
+                return 0;
+            }
+            *(int *)field = (int)n;
+            return 0;
+        case KEY_LOGLEVEL:
+            if (log_level_parse(value, &lvl) != 0) {
+                problem(st, "[%s] %s = '%s': expected error, warn, info or debug", section, name,
+                        value);
+                return 0;
+            }
+            break;
+        case KEY_REDIS:
+            if (!valid_endpoint(value, 1)) {
+                problem(st, "[%s] %s = '%s': expected HOST:PORT or unix:PATH", section, name,
+                        value);
+                return 0;
+            }
+            break;
+        case KEY_LISTEN:
+            if (*value != '\0' && !valid_endpoint(value, 0)) {
+                problem(st, "[%s] %s = '%s': expected ADDRESS:PORT (or empty to disable)",
+                        section, name, value);
+                return 0;
+            }
+            break;
+        case KEY_STRING:
+            break;
+        }
+        if (strlen(value) >= k->size) {
+            problem(st, "[%s] %s: value longer than %zu characters", section, name, k->size - 1);
+            return 0;
+        }
+        memcpy(field, value, strlen(value) + 1);
+        return 0;
+    }
+    return -1;
+}
+
+static void apply_defaults(const struct key_def *defs, void *base)
+{
+    for (const struct key_def *k = defs; k->name; k++) {
+        char *field = (char *)base + k->offset;
+        if (k->type == KEY_INT)
+            *(int *)field = atoi(k->defval);
+        else
+            snprintf(field, k->size, "%s", k->defval);
+    }
+}
+
+static struct modem_config *modem_for(struct load_state *st, const char *section)
+{
+    const char *name = section + strlen("modem:");
+    struct config *cfg = st->cfg;
+    for (int i = 0; i < cfg->nmodems; i++)
+        if (strcmp(cfg->modems[i].name, name) == 0)
+            return &cfg->modems[i];
+    if (cfg->nmodems == CONFIG_MAX_MODEMS) {
+        problem(st, "[%s]: too many modems (at most %d)", section, CONFIG_MAX_MODEMS);
+        return NULL;
+    }
+    size_t len = strlen(name);
+    int ok = len > 0 && len < CONFIG_NAME_MAX;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+             (name[i] >= '0' && name[i] <= '9') || name[i] == '-' || name[i] == '_';
+    if (!ok) {
+        problem(st, "[%s]: a modem name is 1-%d letters, digits, '-' or '_'", section,
+                CONFIG_NAME_MAX - 1);
+        return NULL;
+    }
+    struct modem_config *m = &cfg->modems[cfg->nmodems++];
+    memset(m, 0, sizeof(*m));
+    apply_defaults(modem_keys, m);
+    snprintf(m->name, sizeof(m->name), "%s", name);
+    return m;
+}
+
+static int on_entry(void *user, const char *section, const char *name, const char *value)
+{
+    struct load_state *st = user;
+    if (strcmp(section, "gateway") == 0) {
+        if (set_key(st, gateway_keys, st->cfg, section, name, value) != 0)
+            problem(st, "[gateway] %s: unknown key", name);
+        return 1;
+    }
+    if (strncmp(section, "modem:", 6) == 0) {
+        struct modem_config *m = modem_for(st, section);
+        if (m == NULL)
+            return 1;
+        if (set_key(st, modem_keys, m, section, name, value) == 0)
+            return 1;
+        for (const char *const *g = gammu_keys; *g; g++) {
+            if (strcasecmp(*g, name) != 0)
+                continue;
+            const char *key = strcasecmp(name, "port") == 0 ? "device" : *g;
+            if (modem_gammu(m, key) != NULL) {
+                problem(st, "[%s] %s: given twice", section, name);
+                return 1;
+            }
+            if (m->ngammu == CONFIG_MAX_GAMMU_KEYS || strlen(value) >= CONFIG_VALUE_MAX) {
+                problem(st, "[%s] %s: too long or too many keys", section, name);
+                return 1;
+            }
+            struct config_kv *kv = &m->gammu[m->ngammu++];
+            snprintf(kv->key, sizeof(kv->key), "%s", key);
+            snprintf(kv->value, sizeof(kv->value), "%s", value);
+            return 1;
+        }
+        problem(st, "[%s] %s: unknown key", section, name);
+        return 1;
+    }
+    problem(st, "[%s]: unknown section (expected [gateway] or [modem:NAME])", section);
+    return 1;
+}
+
+/* The first word of a proxy command must be something we can execute. */
+static int command_exists(const char *cmd)
+{
+    char word[CONFIG_VALUE_MAX];
+    size_t n = strcspn(cmd, " \t");
+    if (n == 0 || n >= sizeof(word))
+        return 0;
+    memcpy(word, cmd, n);
+    word[n] = '\0';
+    if (strchr(word, '/'))
+        return access(word, X_OK) == 0;
+    const char *path = getenv("PATH");
+    if (path == NULL)
+        path = "/usr/bin:/bin";
+    char dir[CONFIG_VALUE_MAX * 2];
+    while (*path) {
+        size_t len = strcspn(path, ":");
+        snprintf(dir, sizeof(dir), "%.*s/%s", (int)len, path, word);
+        if (access(dir, X_OK) == 0)
+            return 1;
+        path += len + (path[len] == ':');
+    }
+    return 0;
+}
+
+static void check_modem(struct load_state *st, const struct modem_config *m)
+{
+    const char *model = modem_gammu(m, "model");
+    const char *conn = modem_gammu(m, "connection");
+    const char *dev = modem_gammu(m, "device");
+    struct stat sb;
+    if (conn == NULL)
+        problem(st, "[modem:%s] connection: missing (e.g. at, proxyat, none)", m->name);
+    if (dev == NULL || *dev == '\0') {
+        problem(st, "[modem:%s] device: missing", m->name);
+        return;
+    }
+    if (conn == NULL)
+        return;
+    if (model != NULL && strcasecmp(model, "dummy") == 0) {
+        if (stat(dev, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            problem(st, "[modem:%s] device = '%s': dummy modem directory does not exist",
+                    m->name, dev);
+    } else if (strncasecmp(conn, "proxy", 5) == 0) {
+        if (!command_exists(dev))
+            problem(st, "[modem:%s] device = '%s': proxy command not found or not executable",
+                    m->name, dev);
+    } else if (strchr(dev, ':') == NULL && stat(dev, &sb) != 0) {
+        /* Serial, USB and Bluetooth-tty devices are paths; network ones carry a ':'. */
+        problem(st, "[modem:%s] device = '%s': no such device", m->name, dev);
+    }
+}
+
+struct config *config_new(void)
+{
+    struct config *cfg = calloc(1, sizeof(*cfg));
+    if (cfg == NULL)
+        return NULL;
+    apply_defaults(gateway_keys, cfg);
+    return cfg;
+}
+
+void config_free(struct config *cfg)
+{
+    free(cfg);
+}
+
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+    struct load_state st = {cfg, err, errlen, 0, 0};
+    if (err && errlen)
+        err[0] = '\0';
+    snprintf(cfg->path, sizeof(cfg->path), "%s", path);
+    int rc = ini_parse(path, on_entry, &st);
+    if (rc == -1) {
+        problem(&st, "%s: cannot open", path);
+        return -1;
+    }
+    if (rc == -2) {
+        problem(&st, "%s: out of memory", path);
+        return -1;
+    }
+    if (rc > 0)
+        problem(&st, "%s:%d: syntax error (expected [section], key = value or ; comment)", path,
+                rc);
+    if (cfg->name[0] == '\0') {
+        char host[48] = "gateway";
+        gethostname(host, sizeof(host) - 1);
+        host[sizeof(host) - 1] = '\0';
+        snprintf(cfg->name, sizeof(cfg->name), "%s", host);
+    }
+    if (cfg->nmodems == 0)
+        problem(&st, "%s: no [modem:NAME] section: kentongan needs at least one modem", path);
+    for (int i = 0; i < cfg->nmodems; i++)
+        check_modem(&st, &cfg->modems[i]);
+    return st.problems ? -1 : 0;
+}
+
+const char *modem_gammu(const struct modem_config *m, const char *key)
+{
+    for (int i = 0; i < m->ngammu; i++)
+        if (strcasecmp(m->gammu[i].key, key) == 0)
+            return m->gammu[i].value;
+    return NULL;
+}
+
+const struct modem_config *config_modem(const struct config *cfg, const char *name)
+{
+    for (int i = 0; i < cfg->nmodems; i++)
+        if (strcmp(cfg->modems[i].name, name) == 0)
+            return &cfg->modems[i];
+    return NULL;
+}
+
+int modem_config_equal(const struct modem_config *a, const struct modem_config *b)
+{
+    if (a->ngammu != b->ngammu || strcmp(a->smsc, b->smsc) != 0 ||
+        a->per_minute != b->per_minute || a->per_day != b->per_day ||
+        a->poll_seconds != b->poll_seconds || a->hang_seconds != b->hang_seconds ||
+        a->failover_seconds != b->failover_seconds ||
+        a->send_timeout_seconds != b->send_timeout_seconds)
+        return 0;
+    for (int i = 0; i < a->ngammu; i++) {
+        const char *v = modem_gammu(b, a->gammu[i].key);
+        if (v == NULL || strcmp(v, a->gammu[i].value) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+int config_redis_endpoint(const char *spec, char *host, size_t hostlen, int *port)
+{
+    if (strncmp(spec, "unix:", 5) == 0) {
+        if (spec[5] == '\0' || strlen(spec + 5) >= hostlen)
+            return -1;
+        snprintf(host, hostlen, "%s", spec + 5);
+        *port = 0;
+        return 0;
+    }
+    const char *colon = strrchr(spec, ':');
+    long p;
+    if (colon == NULL || (size_t)(colon - spec) >= hostlen || parse_int(colon + 1, 1, 65535, &p))
+        return -1;
+    snprintf(host, hostlen, "%.*s", (int)(colon - spec), spec);
+    *port = (int)p;
+    return 0;
+}

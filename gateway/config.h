@@ -1,0 +1,71 @@
+/* config — kentongan's INI file, read with inih and checked as a whole.
+ *
+ *   struct config *cfg = config_new();
+ *   if (config_load(cfg, "kentongan.ini", errs, sizeof(errs)) != 0) { print errs; }
+ *   ... use cfg->... read-only ...
+ *   config_free(cfg);
+ *
+ * Every key is described once in a table in config.c (type, default, bounds).
+ * A [modem:NAME] section also takes gammurc [gammu] keys (model, connection,
+ * device, features, logfile, ...), which are kept verbatim in `gammu` and
+ * handed to libgammu by the modem worker. config_load collects every problem,
+ * one line each, instead of stopping at the first. */
+#ifndef KT_CONFIG_H
+#define KT_CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_MAX_MODEMS     16
+#define CONFIG_MAX_GAMMU_KEYS 24
+#define CONFIG_NAME_MAX       32
+#define CONFIG_VALUE_MAX      512
+
+struct config_kv {
+    char key[CONFIG_NAME_MAX];
+    char value[CONFIG_VALUE_MAX];
+};
+
+struct modem_config {
+    char name[CONFIG_NAME_MAX];
+    struct config_kv gammu[CONFIG_MAX_GAMMU_KEYS]; /* passed to libgammu as-is */
+    int ngammu;
+    char smsc[CONFIG_NAME_MAX]; /* "" = the SIM's own SMSC */
+    int per_minute;             /* sends per minute cap for this SIM */
+    int per_day;                /* sends per day cap for this SIM */
+    int poll_seconds;           /* SIM storage sweep interval */
+    int hang_seconds;           /* worker silent this long is killed */
+    int failover_seconds;       /* replies to a down modem move after this */
+    int send_timeout_seconds;   /* wait for the network's answer per part */
+};
+
+struct config {
+    char path[CONFIG_VALUE_MAX];
+    char redis[CONFIG_VALUE_MAX]; /* HOST:PORT or unix:PATH */
+    char http[CONFIG_VALUE_MAX];  /* ADDR:PORT, "" = no HTTP listener */
+    char loglevel[CONFIG_NAME_MAX];
+    char name[64];           /* consumer name of this gateway in Redis */
+    int sender_per_minute;   /* messages a sender may send before we stop answering */
+    int reply_ttl;           /* seconds a reply may wait before it is dropped as stale */
+    int multipart_timeout;   /* seconds to wait for missing parts */
+    int dedupe_ttl;          /* seconds inbound/reply idempotency keys are kept */
+    struct modem_config modems[CONFIG_MAX_MODEMS];
+    int nmodems;
+};
+
+/* Returns a config holding every default; NULL on allocation failure. */
+struct config *config_new(void);
+void config_free(struct config *cfg);
+/* Reads and checks path into cfg (which should be fresh from config_new).
+ * Returns 0, or -1 with one line per problem in err. */
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
+/* Looks up a gammu key of a modem; NULL when absent. */
+const char *modem_gammu(const struct modem_config *m, const char *key);
+/* The modem named name, or NULL. */
+const struct modem_config *config_modem(const struct config *cfg, const char *name);
+/* Splits a redis spec ("HOST:PORT" or "unix:PATH") into host (or path) and
+ * port (0 for unix sockets); 0, or -1 if it does not parse. */
+int config_redis_endpoint(const char *spec, char *host, size_t hostlen, int *port);
+/* 1 when two modem sections would start identical workers. */
+int modem_config_equal(const struct modem_config *a, const struct modem_config *b);
+
+#endif

@@ -1,0 +1,34 @@
+/* http — the gateway's HTTP listener (libevent's evhttp).
+ *
+ *   struct http *h = http_new(base, "127.0.0.1:8080", &status_fn, arg, err, errlen);
+ *   http_free(h);
+ *
+ * Routes live in one table in http.c. Now: GET /healthz, which answers 200
+ * with a small JSON document while the process runs (liveness), including
+ * whether Redis is connected and how many modem workers are up. Request
+ * bodies are limited to HTTP_BODY_MAX bytes and headers to HTTP_HEADERS_MAX. */
+#ifndef KT_HTTP_H
+#define KT_HTTP_H
+
+#include <stddef.h>
+
+#define HTTP_BODY_MAX    16384
+#define HTTP_HEADERS_MAX 8192
+
+struct event_base;
+struct http;
+
+struct http_status {
+    int redis_connected;
+    int workers_up;
+    int workers_configured;
+    unsigned long long received, committed, replies;
+};
+typedef void (*http_status_fn)(void *arg, struct http_status *out);
+
+/* Binds listen ("ADDR:PORT"); NULL with a reason in err on failure. */
+struct http *http_new(struct event_base *base, const char *listen, http_status_fn status,
+                      void *arg, char *err, size_t errlen);
+void http_free(struct http *h);
+
+#endif

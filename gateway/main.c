@@ -1,0 +1,226 @@
+/* kentongan — the gateway daemon.
+ *
+ *   kentongan -c FILE            run the gateway (event loop, router, HTTP,
+ *                                one supervised worker process per modem)
+ *   kentongan -t -c FILE         check the configuration and exit
+ *   kentongan --worker NAME -c FILE   run one modem worker (the supervisor
+ *                                starts these; not for people)
+ *
+ * Signals arrive through the event loop: SIGTERM/SIGINT stop taking work,
+ * let the router finish what is in flight, stop the workers and exit 0;
+ * SIGHUP reloads the configuration all-or-nothing. */
+#include "gateway/config.h"
+#include "gateway/http.h"
+#include "gateway/log.h"
+#include "gateway/router.h"
+#include "gateway/supervisor.h"
+#include "modems/worker.h"
+
+#include <event2/event.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CONFIG_ERR_MAX 8192
+
+struct gateway {
+    struct event_base *base;
+    struct config *cfg;
+    struct router *router;
+    struct supervisor *sv;
+    struct http *http;
+    struct event *sigterm_ev, *sigint_ev, *sighup_ev;
+    int stopping;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: kentongan [-t] -c FILE\n"
+               "  -c FILE   configuration file (INI)\n"
+               "  -t        check the configuration and exit (0 when valid)\n"
+               "  -h        this help\n");
+}
+
+static void status(void *arg, struct http_status *out)
+{
+    struct gateway *g = arg;
+    struct router_stats rs;
+    router_get_stats(g->router, &rs);
+    out->redis_connected = rs.connected;
+    out->workers_up = supervisor_workers_up(g->sv);
+    out->workers_configured = g->cfg->nmodems;
+    out->received = rs.received;
+    out->committed = rs.committed;
+    out->replies = rs.replies;
+}
+
+static void print_problems(const char *errs)
+{
+    const char *p = errs;
+    while (*p) {
+        size_t n = strcspn(p, "\n");
+        log_error("event=config_problem problem=\"%.*s\"", (int)n, p);
+        p += n + (p[n] == '\n');
+    }
+}
+
+static void workers_stopped(void *arg)
+{
+    struct gateway *g = arg;
+    log_info("event=stopped");
+    event_base_loopexit(g->base, NULL);
+}
+
+static void router_stopped(void *arg)
+{
+    struct gateway *g = arg;
+    supervisor_stop(g->sv, workers_stopped, g);
+}
+
+static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct gateway *g = arg;
+    if (g->stopping) {
+        log_warnx("event=stop_again action=exit_now");
+        event_base_loopexit(g->base, NULL);
+        return;
+    }
+    g->stopping = 1;
+    log_info("event=stopping signal=%d", (int)sig);
+    http_free(g->http);
+    g->http = NULL;
+    router_stop(g->router, router_stopped, g);
+}
+
+static void on_reload(evutil_socket_t sig, short what, void *arg)
+{
+    struct gateway *g = arg;
+    char errs[CONFIG_ERR_MAX];
+    if (g->stopping)
+        return;
+    struct config *next = config_new();
+    if (next == NULL || config_load(next, g->cfg->path, errs, sizeof(errs)) != 0) {
+        print_problems(next ? errs : "out of memory");
+        log_error("event=reload_refused note=\"old configuration stays in force\"");
+        config_free(next);
+        return;
+    }
+    struct http *h = g->http;
+    if (strcmp(next->http, g->cfg->http) != 0) {
+        h = NULL;
+        if (next->http[0] &&
+            (h = http_new(g->base, next->http, status, g, errs, sizeof(errs))) == NULL) {
+            log_error("event=reload_refused reason=\"%s\"", errs);
+            config_free(next);
+            return;
+        }
+        http_free(g->http);
+    }
+    g->http = h;
+    enum log_level lvl;
+    if (log_level_parse(next->loglevel, &lvl) == 0)
+        log_set_level(lvl);
+    router_set_config(g->router, next);
+    supervisor_set_config(g->sv, next);
+    config_free(g->cfg);
+    g->cfg = next;
+    log_info("event=reloaded modems=%d", next->nmodems);
+}
+
+int main(int argc, char **argv)
+{
+    const char *path = NULL, *worker = NULL;
+    int check = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+            path = argv[++i];
+        else if (strcmp(argv[i], "-t") == 0)
+            check = 1;
+        else if (strcmp(argv[i], "--worker") == 0 && i + 1 < argc)
+            worker = argv[++i];
+        else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (path == NULL) {
+        usage(stderr);
+        return 2;
+    }
+    char errs[CONFIG_ERR_MAX];
+    struct config *cfg = config_new();
+    if (cfg == NULL)
+        return 1;
+    if (config_load(cfg, path, errs, sizeof(errs)) != 0) {
+        fputs(errs, stderr);
+        config_free(cfg);
+        return 1;
+    }
+    if (check) {
+        printf("%s: configuration ok (%d modem%s)\n", path, cfg->nmodems,
+               cfg->nmodems == 1 ? "" : "s");
+        config_free(cfg);
+        return 0;
+    }
+    enum log_level lvl = LOG_INFO;
+    log_level_parse(cfg->loglevel, &lvl);
+    if (worker) {
+        log_init("worker", lvl);
+        int rc = worker_main(cfg, worker);
+        config_free(cfg);
+        return rc;
+    }
+    log_init("gateway", lvl);
+    signal(SIGPIPE, SIG_IGN);
+
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0) {
+        log_warn("event=start_failed reason=\"cannot find own executable\"");
+        return 1;
+    }
+    exe[n] = '\0';
+
+    struct gateway g = {0};
+    g.cfg = cfg;
+    g.base = event_base_new();
+    if (g.base == NULL)
+        return 1;
+    if (cfg->http[0] && (g.http = http_new(g.base, cfg->http, status, &g, errs, sizeof(errs))) ==
+                            NULL) {
+        log_error("event=start_failed reason=\"%s\"", errs);
+        return 1;
+    }
+    g.router = router_new(g.base, cfg);
+    g.sv = supervisor_new(g.base, cfg, exe);
+    if (g.router == NULL || g.sv == NULL) {
+        log_error("event=start_failed reason=\"out of memory\"");
+        return 1;
+    }
+    g.sigterm_ev = evsignal_new(g.base, SIGTERM, on_stop_signal, &g);
+    g.sigint_ev = evsignal_new(g.base, SIGINT, on_stop_signal, &g);
+    g.sighup_ev = evsignal_new(g.base, SIGHUP, on_reload, &g);
+    evsignal_add(g.sigterm_ev, NULL);
+    evsignal_add(g.sigint_ev, NULL);
+    evsignal_add(g.sighup_ev, NULL);
+    log_info("event=started config=%s redis=%s http=%s modems=%d", path, cfg->redis,
+             cfg->http[0] ? cfg->http : "off", cfg->nmodems);
+
+    event_base_dispatch(g.base);
+
+    http_free(g.http);
+    router_free(g.router);
+    supervisor_free(g.sv);
+    event_free(g.sigterm_ev);
+    event_free(g.sigint_ev);
+    event_free(g.sighup_ev);
+    event_base_free(g.base);
+    config_free(g.cfg);
+    return 0;
+}

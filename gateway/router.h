@@ -1,0 +1,40 @@
+/* router — reads inbound messages from Redis and turns each into a handler
+ * call, then queues the replies.
+ *
+ *   struct router *r = router_new(base, cfg);   starts connecting at once
+ *   router_set_config(r, cfg)                   after a reload (cfg must outlive r)
+ *   router_stop(r, done_cb, arg)                stop reading, finish what is in flight
+ *   router_free(r)
+ *
+ * The router owns two hiredis async connections on the libevent loop: one
+ * blocks in XREADGROUP on kt:in, the other carries everything else
+ * pipelined. Batches of up to ROUTER_BATCH messages are read at once; each
+ * message goes through kt_rate, its handler and kt_commit, which queues the
+ * replies and acknowledges the message in one atomic step. Lost connections
+ * are retried with backoff; unacknowledged messages are read again from the
+ * consumer's pending list when the connection returns. */
+#ifndef KT_ROUTER_H
+#define KT_ROUTER_H
+
+struct event_base;
+struct config;
+struct router;
+
+struct router_stats {
+    unsigned long long received;  /* inbound messages taken from the stream */
+    unsigned long long committed; /* messages acknowledged with their replies queued */
+    unsigned long long replies;   /* replies queued */
+    unsigned long long silenced;  /* messages deliberately not answered */
+    unsigned long long limited;   /* messages over a sender's rate limit */
+    int connected;                /* both Redis connections up and ready */
+    int inflight;
+};
+
+struct router *router_new(struct event_base *base, const struct config *cfg);
+void router_set_config(struct router *r, const struct config *cfg);
+/* Stops reading; calls done(arg) once nothing is in flight (or after a bound). */
+void router_stop(struct router *r, void (*done)(void *), void *arg);
+void router_free(struct router *r);
+void router_get_stats(const struct router *r, struct router_stats *out);
+
+#endif

@@ -1,0 +1,97 @@
+/* store — see store.h. The Lua below is the only code that writes the
+ * message pipeline's keys, so each transition is one atomic step. */
+#include "gateway/store.h"
+
+/* clang-format off */
+const char store_library[] =
+"#!lua name=kentongan\n"
+/* kt_ingest: KEYS seen, in, parthash, partzset
+ * ARGV ttl, partno, total, now_ms, modem, from, coding, smsc_time, text, data, udh */
+"redis.register_function('kt_ingest', function(k, a)\n"
+"  if not redis.call('SET', k[1], '1', 'NX', 'EX', a[1]) then return 0 end\n"
+"  local total = tonumber(a[3])\n"
+"  if total <= 1 then\n"
+"    redis.call('XADD', k[2], 'MAXLEN', '~', '" STORE_IN_MAXLEN "', '*', 'modem', a[5], 'from', a[6],\n"
+"      'coding', a[7], 'smsc_time', a[8], 'text', a[9], 'data', a[10], 'parts', '1',\n"
+"      'incomplete', '0', 'received', a[4])\n"
+"    return 1\n"
+"  end\n"
+"  redis.call('HSET', k[3], 't' .. a[2], a[9], 'd' .. a[2], a[10])\n"
+"  redis.call('HSETNX', k[3], 'modem', a[5]); redis.call('HSETNX', k[3], 'from', a[6])\n"
+"  redis.call('HSETNX', k[3], 'coding', a[7]); redis.call('HSETNX', k[3], 'smsc_time', a[8])\n"
+"  redis.call('HSETNX', k[3], 'total', a[3]); redis.call('HSETNX', k[3], 'received', a[4])\n"
+"  redis.call('ZADD', k[4], 'NX', a[4], k[3])\n"
+"  local text, data = {}, {}\n"
+"  for i = 1, total do\n"
+"    local t = redis.call('HGET', k[3], 't' .. i)\n"
+"    if not t then return 2 end\n"
+"    text[i] = t; data[i] = redis.call('HGET', k[3], 'd' .. i) or ''\n"
+"  end\n"
+"  local h = redis.call('HMGET', k[3], 'coding', 'smsc_time', 'received')\n"
+"  redis.call('XADD', k[2], 'MAXLEN', '~', '" STORE_IN_MAXLEN "', '*', 'modem', a[5], 'from', a[6],\n"
+"    'coding', h[1], 'smsc_time', h[2], 'text', table.concat(text), 'data', table.concat(data),\n"
+"    'parts', a[3], 'incomplete', '0', 'received', h[3])\n"
+"  redis.call('DEL', k[3]); redis.call('ZREM', k[4], k[3])\n"
+"  return 1\n"
+"end)\n"
+/* kt_release: KEYS partzset, in; ARGV cutoff_ms, limit. Returns groups released. */
+"redis.register_function('kt_release', function(k, a)\n"
+"  local old = redis.call('ZRANGEBYSCORE', k[1], '-inf', a[1], 'LIMIT', 0, tonumber(a[2]))\n"
+"  for _, key in ipairs(old) do\n"
+"    local h = redis.call('HGETALL', key)\n"
+"    local f = {}\n"
+"    for i = 1, #h, 2 do f[h[i]] = h[i + 1] end\n"
+"    if f.total then\n"
+"      local text, data, have = {}, {}, 0\n"
+"      for i = 1, tonumber(f.total) do\n"
+"        if f['t' .. i] then\n"
+"          have = have + 1; text[#text + 1] = f['t' .. i]; data[#data + 1] = f['d' .. i] or ''\n"
+"        else text[#text + 1] = ' ... ' end\n"
+"      end\n"
+"      redis.call('XADD', k[2], 'MAXLEN', '~', '" STORE_IN_MAXLEN "', '*', 'modem', f.modem, 'from', f.from,\n"
+"        'coding', f.coding, 'smsc_time', f.smsc_time, 'text', table.concat(text),\n"
+"        'data', table.concat(data), 'parts', f.total, 'incomplete', tostring(f.total - have),\n"
+"        'received', f.received)\n"
+"    end\n"
+"    redis.call('DEL', key); redis.call('ZREM', k[1], key)\n"
+"  end\n"
+"  return #old\n"
+"end)\n"
+/* kt_commit: KEYS in, donekey; ARGV group, id, ttl, n, now_ms, then n x (stream, to, text, expires_ms, kind) */
+"redis.register_function('kt_commit', function(k, a)\n"
+"  local queued = 0\n"
+"  if redis.call('SET', k[2], '1', 'NX', 'EX', a[3]) then\n"
+"    local i = 6\n"
+"    for r = 1, tonumber(a[4]) do\n"
+"      redis.call('XADD', a[i], '*', 'to', a[i + 1], 'text', a[i + 2], 'expires', a[i + 3],\n"
+"        'kind', a[i + 4], 'origin', a[2], 'seq', tostring(r), 'created', a[5])\n"
+"      i = i + 5; queued = queued + 1\n"
+"    end\n"
+"  end\n"
+"  redis.call('XACK', k[1], a[1], a[2])\n"
+"  return queued\n"
+"end)\n"
+/* kt_rate: KEYS ratekey; ARGV window_seconds. Returns the count in this window. */
+"redis.register_function('kt_rate', function(k, a)\n"
+"  local c = redis.call('INCR', k[1])\n"
+"  if c == 1 then redis.call('EXPIRE', k[1], a[1]) end\n"
+"  return c\n"
+"end)\n"
+/* kt_finish: KEYS lane, sent, sendingkey; ARGV group, id, then field/value pairs for kt:sent */
+"redis.register_function('kt_finish', function(k, a)\n"
+"  redis.call('XADD', k[2], 'MAXLEN', '~', '" STORE_SENT_MAXLEN "', '*', unpack(a, 3))\n"
+"  redis.call('XACK', k[1], a[1], a[2])\n"
+"  redis.call('DEL', k[3])\n"
+"  return 1\n"
+"end)\n";
+/* clang-format on */
+
+unsigned long long store_hash(unsigned long long h, const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}

@@ -1,0 +1,50 @@
+/* store — the Redis layout shared by the gateway and the modem workers, and
+ * the Lua scripts that make each step of a message's life atomic.
+ *
+ * Keys (every key starts with "kt:"):
+ *   kt:in                      stream of whole inbound messages; group "router"
+ *   kt:seen:MODEM:HASH         inbound content key, SET NX + expiry (dedupe)
+ *   kt:part:MODEM:HASH         hash of the parts of one concatenated message
+ *   kt:parts:MODEM             zset of part hashes by first-seen time (ms)
+ *   kt:done:INBOUND-ID         the replies to this inbound message are queued
+ *   kt:rate:NUMBER             per-sender message counter for the current minute
+ *   kt:out:m:MODEM             replies that should leave through MODEM
+ *   kt:out:any                 replies any modem may send
+ *   kt:out:emergency           emergency broadcasts (ahead of bulk)
+ *   kt:out:bulk                broadcasts
+ *   kt:sent                    stream: every send outcome (sent/failed/expired)
+ *   kt:sending:OUT-ID          hash: progress of a multipart send in flight
+ *   kt:ref:MODEM               counter for concatenation references
+ *   kt:cap:MODEM:YYYYMMDD      SMS parts sent by MODEM that day (WIB)
+ *   kt:modem:MODEM             hash: worker/modem status
+ * Outbound lanes are read with the consumer group "workers". */
+#ifndef KT_STORE_H
+#define KT_STORE_H
+
+#include <stddef.h>
+
+#define STORE_IN           "kt:in"
+#define STORE_IN_GROUP     "router"
+#define STORE_OUT_GROUP    "workers"
+#define STORE_OUT_ANY      "kt:out:any"
+#define STORE_OUT_EMERG    "kt:out:emergency"
+#define STORE_OUT_BULK     "kt:out:bulk"
+#define STORE_SENT         "kt:sent"
+#define STORE_SENT_MAXLEN  "200000"
+#define STORE_IN_MAXLEN    "1000000"
+
+/* All scripts live in one Redis function library ("kentongan", Redis 7
+ * functions), loaded with FUNCTION LOAD REPLACE by every process when it
+ * connects, so a restarted or replaced Redis never answers NOSCRIPT:
+ *   kt_ingest   worker: dedupe + part assembly + XADD kt:in
+ *   kt_release  worker: release part groups older than a cutoff, flagged incomplete
+ *   kt_commit   router: queue replies + mark done + XACK, once per inbound id
+ *   kt_rate     router: per-sender counter for the current window
+ *   kt_finish   worker: record an outcome on kt:sent + XACK + clear progress */
+extern const char store_library[];
+
+/* 64-bit FNV-1a of a buffer, chained from h (start with STORE_HASH_INIT). */
+#define STORE_HASH_INIT 1469598103934665603ULL
+unsigned long long store_hash(unsigned long long h, const void *buf, size_t len);
+
+#endif
