@@ -111,6 +111,7 @@ static void start_worker(struct slot *s)
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         signal(SIGPIPE, SIG_DFL);
+        setenv("KT_HEARTBEAT_FD", "3", 1);
         execl(sv->exe, sv->exe, "--worker", s->name, "-c", sv->cfg->path, (char *)NULL);
         _exit(127);
     }
@@ -218,22 +219,21 @@ static void stop_tick(evutil_socket_t fd, short what, void *arg)
 
 static struct slot *slot_for(struct supervisor *sv, const char *name)
 {
+    struct slot *s = NULL;
     for (int i = 0; i < sv->nslots; i++)
         if (strcmp(sv->slots[i].name, name) == 0 && sv->slots[i].state != SLOT_RETIRED)
             return &sv->slots[i];
-    for (int i = 0; i < sv->nslots; i++) {
-        struct slot *s = &sv->slots[i];
-        if (s->state == SLOT_RETIRED && s->pid == 0) {
-            if (s->restart_ev)
-                event_free(s->restart_ev);
-            memset(s, 0, sizeof(*s));
-            goto init;
-        }
-    }
-    if (sv->nslots == (int)(sizeof(sv->slots) / sizeof(sv->slots[0])))
+    for (int i = 0; i < sv->nslots && s == NULL; i++)
+        if (sv->slots[i].state == SLOT_RETIRED && sv->slots[i].pid == 0)
+            s = &sv->slots[i]; /* reuse a retired slot */
+    if (s == NULL && sv->nslots < (int)(sizeof(sv->slots) / sizeof(sv->slots[0])))
+        s = &sv->slots[sv->nslots++];
+    if (s == NULL)
         return NULL;
-    struct slot *s = &sv->slots[sv->nslots++];
-init:
+    if (s->restart_ev)
+        event_free(s->restart_ev);
+    close_pipe(s);
+    memset(s, 0, sizeof(*s));
     s->sv = sv;
     s->fd = -1;
     s->state = SLOT_RETIRED;

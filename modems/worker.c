@@ -1,0 +1,1009 @@
+/* worker — see worker.h.
+ *
+ * The loop, once Redis and the modem are up:
+ *
+ *   heartbeat
+ *   GSM_ReadDevice (AT: waits up to ~50 ms for unsolicited lines; this is
+ *                   where +CMTI and send-status callbacks arrive)
+ *   sweep SIM storage if +CMTI came or poll_seconds passed:
+ *       each inbox message -> kt_ingest (dedupe, parts, kt:in) -> delete
+ *   release part groups older than multipart_timeout (flagged incomplete)
+ *   send: retries that are due, then one message from the lanes
+ *   wait: blocking XREADGROUP on the lanes when nothing else can wake us
+ *         (dummy driver), or briefly right after an inbound message, whose
+ *         reply is about to be queued
+ *
+ * libgammu callbacks only record what happened; the loop acts on it (never
+ * call libgammu from inside its own callback). Every Redis failure drops the
+ * connection and backs off; while Redis is away nothing is read from or
+ * deleted on the SIM, so messages wait there. */
+#define _GNU_SOURCE
+#include "modems/worker.h"
+
+#include "gateway/config.h"
+#include "gateway/log.h"
+#include "gateway/phone.h"
+#include "gateway/store.h"
+#include "modems/codec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gammu.h>
+#include <hiredis/hiredis.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <strings.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WORKER_TEXT_MAX      4096 /* UTF-8 bytes of one SMS part (70 UCS-2 units fit easily) */
+#define WORKER_OUT_TEXT_MAX  8192 /* an outbound message (CODEC_MAX_PARTS parts) */
+#define WORKER_RETRY_MAX     64   /* messages waiting for a retry at once */
+#define WORKER_ATTEMPTS      3    /* sends of one message before it is recorded as failed */
+#define WORKER_SWEEP_MAX     64   /* messages read from the SIM per sweep */
+#define WORKER_STATUS_EVERY  30   /* seconds between modem status refreshes */
+#define WORKER_RELEASE_EVERY 5    /* seconds between checks for stale part groups */
+#define WORKER_REPLY_WAIT_MS 300  /* after an inbound message, wait this long for its reply */
+#define WORKER_IDLE_BLOCK_MS 1000 /* longest blocking wait on Redis */
+#define WORKER_BACKOFF_MAX   30   /* seconds, ceiling of reconnect backoff */
+
+static volatile sig_atomic_t stop_flag;
+
+struct outmsg {
+    char lane[64];
+    char id[32];
+    char to[32];
+    char kind[16];
+    char origin[32];
+    long long expires;
+    int attempt;
+    long long due; /* ms; when the next attempt may start */
+    char *text;
+};
+
+struct worker {
+    const struct config *cfg;
+    const struct modem_config *mc;
+    char name[CONFIG_NAME_MAX];
+    char own_lane[64];
+    redisContext *rc;
+    GSM_StateMachine *sm;
+    GSM_MultiSMSMessage *multi;
+    int dummy;
+    int connected;
+    int heartbeat_fd;
+    time_t last_beat;
+    /* set by libgammu callbacks */
+    int cmti;
+    int send_status; /* -1 waiting, 0 ok, >0 error code */
+    int send_ref;
+    /* timers */
+    long long next_sweep, next_release, next_status, expect_reply_until;
+    /* caps */
+    long long minute_window[600];
+    int minute_head, minute_count;
+    int day_sent;
+    char day[16];
+    /* retries */
+    struct outmsg *retry[WORKER_RETRY_MAX];
+    int nretry;
+    int recovered; /* own pending entries have been re-read */
+    char last_error[160];
+};
+
+static long long now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static void on_signal(int sig)
+{
+    stop_flag = 1;
+}
+
+static void heartbeat(struct worker *w)
+{
+    time_t now = time(NULL);
+    if (w->heartbeat_fd < 0 || now == w->last_beat)
+        return;
+    w->last_beat = now;
+    if (write(w->heartbeat_fd, "h", 1) < 0 && errno != EAGAIN)
+        w->heartbeat_fd = -1;
+}
+
+/* Sleeps ms in small steps, heartbeating, until stop. */
+static void nap(struct worker *w, long long ms)
+{
+    long long end = now_ms() + ms;
+    while (!stop_flag && now_ms() < end) {
+        heartbeat(w);
+        long long left = end - now_ms();
+        struct timespec ts = {0, (left > 200 ? 200 : left) * 1000000L};
+        if (left > 0)
+            nanosleep(&ts, NULL);
+    }
+}
+
+/* Today's date in WIB (UTC+7), the day per-day caps are counted in. */
+static void wib_day(char *buf, size_t len)
+{
+    time_t t = time(NULL) + 7 * 3600;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y%m%d", &tm);
+}
+
+/* ---- Redis ---- */
+
+static void redis_drop(struct worker *w, const char *why)
+{
+    if (w->rc) {
+        log_warnx("event=redis_lost modem=%s error=\"%s\"", w->name, why);
+        redisFree(w->rc);
+        w->rc = NULL;
+    }
+}
+
+/* Runs a command; NULL (connection dropped) on any transport error. */
+static redisReply *cmd_argv(struct worker *w, int argc, const char **argv)
+{
+    if (w->rc == NULL)
+        return NULL;
+    redisReply *r = redisCommandArgv(w->rc, argc, argv, NULL);
+    if (r == NULL) {
+        redis_drop(w, w->rc->errstr);
+        return NULL;
+    }
+    return r;
+}
+
+static redisReply *cmd(struct worker *w, const char *fmt, ...)
+{
+    if (w->rc == NULL)
+        return NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(w->rc, fmt, ap);
+    va_end(ap);
+    if (r == NULL)
+        redis_drop(w, w->rc->errstr);
+    return r;
+}
+
+static int redis_up(struct worker *w)
+{
+    static int backoff;
+    static long long next_try;
+    if (w->rc)
+        return 1;
+    if (now_ms() < next_try)
+        return 0;
+    char host[CONFIG_VALUE_MAX];
+    int port;
+    config_redis_endpoint(w->cfg->redis, host, sizeof(host), &port);
+    struct timeval tv = {2, 0};
+    redisContext *c = port ? redisConnectWithTimeout(host, port, tv)
+                           : redisConnectUnixWithTimeout(host, tv);
+    if (c == NULL || c->err) {
+        backoff = backoff ? backoff * 2 : 1;
+        if (backoff > WORKER_BACKOFF_MAX)
+            backoff = WORKER_BACKOFF_MAX;
+        next_try = now_ms() + backoff * 1000LL;
+        log_debug("event=redis_connect_failed modem=%s error=\"%s\" retry_in=%ds", w->name,
+                  c ? c->errstr : "oom", backoff);
+        if (c)
+            redisFree(c);
+        return 0;
+    }
+    struct timeval ct = {10, 0};
+    redisSetTimeout(c, ct);
+    w->rc = c;
+    redisReply *r = cmd(w, "FUNCTION LOAD REPLACE %s", store_library);
+    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+        log_error("event=redis_setup_failed modem=%s error=\"%s\"", w->name,
+                  r ? r->str : "connection lost");
+        freeReplyObject(r);
+        redis_drop(w, "setup failed");
+        next_try = now_ms() + 5000;
+        return 0;
+    }
+    freeReplyObject(r);
+    const char *lanes[] = {w->own_lane, STORE_OUT_ANY, STORE_OUT_EMERG, STORE_OUT_BULK};
+    for (int i = 0; i < 4; i++)
+        freeReplyObject(cmd(w, "XGROUP CREATE %s %s 0 MKSTREAM", lanes[i], STORE_OUT_GROUP));
+    if (w->rc == NULL)
+        return 0;
+    backoff = 0;
+    w->recovered = 0;
+    log_info("event=redis_ready modem=%s", w->name);
+    return 1;
+}
+
+static void set_status(struct worker *w, const char *field, const char *value)
+{
+    char key[64];
+    snprintf(key, sizeof(key), "kt:modem:%s", w->name);
+    freeReplyObject(cmd(w, "HSET %s %s %s updated %lld", key, field, value, now_ms()));
+}
+
+/* ---- libgammu ---- */
+
+static void on_incoming_sms(GSM_StateMachine *s, GSM_SMSMessage *sms, void *user)
+{
+    ((struct worker *)user)->cmti = 1;
+}
+
+static void on_send_status(GSM_StateMachine *s, int status, int ref, void *user)
+{
+    struct worker *w = user;
+    w->send_status = status == 0 ? 0 : (status > 0 ? status : 1);
+    w->send_ref = ref;
+}
+
+static void gammu_close(struct worker *w)
+{
+    if (w->sm) {
+        if (w->connected)
+            GSM_TerminateConnection(w->sm);
+        GSM_FreeStateMachine(w->sm);
+        w->sm = NULL;
+    }
+    w->connected = 0;
+}
+
+static void remember_error(struct worker *w, const char *what, GSM_Error err)
+{
+    snprintf(w->last_error, sizeof(w->last_error), "%s: %s", what, GSM_ErrorString(err));
+    log_warnx("event=modem_error modem=%s op=%s error=\"%s\"", w->name, what,
+              GSM_ErrorString(err));
+    set_status(w, "last_error", w->last_error);
+}
+
+/* Hands the modem's gammurc keys to libgammu through a private temporary
+ * file: libgammu then reads them exactly as it reads a gammurc. */
+static int gammu_open(struct worker *w)
+{
+    char path[] = "/tmp/kentongan-gammurc-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        log_warn("event=gammurc_failed modem=%s", w->name);
+        return -1;
+    }
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "[gammu]\n");
+    for (int i = 0; i < w->mc->ngammu; i++)
+        fprintf(f, "%s = %s\n", w->mc->gammu[i].key, w->mc->gammu[i].value);
+    fclose(f);
+    INI_Section *ini = NULL;
+    GSM_Error err = INI_ReadFile(path, FALSE, &ini);
+    unlink(path);
+    if (err != ERR_NONE) {
+        remember_error(w, "read_config", err);
+        return -1;
+    }
+    w->sm = GSM_AllocStateMachine();
+    err = GSM_ReadConfig(ini, GSM_GetConfig(w->sm, 0), 0);
+    INI_Free(ini);
+    if (err != ERR_NONE) {
+        remember_error(w, "read_config", err);
+        gammu_close(w);
+        return -1;
+    }
+    GSM_SetConfigNum(w->sm, 1);
+    err = GSM_InitConnection(w->sm, 1);
+    if (err != ERR_NONE) {
+        remember_error(w, "connect", err);
+        gammu_close(w);
+        return -1;
+    }
+    w->connected = 1;
+    GSM_SetIncomingSMSCallback(w->sm, on_incoming_sms, w);
+    GSM_SetSendSMSStatusCallback(w->sm, on_send_status, w);
+    if (!w->dummy) {
+        err = GSM_SetIncomingSMS(w->sm, TRUE);
+        if (err != ERR_NONE)
+            log_info("event=no_cmti modem=%s note=\"relying on sweeps\" error=\"%s\"", w->name,
+                     GSM_ErrorString(err));
+    }
+    log_info("event=modem_connected modem=%s", w->name);
+    set_status(w, "state", "up");
+    w->next_sweep = 0;
+    w->next_status = 0;
+    return 0;
+}
+
+static void refresh_status(struct worker *w)
+{
+    char buf[64];
+    GSM_SignalQuality sq;
+    GSM_NetworkInfo ni;
+    GSM_SMSMemoryStatus ms;
+    memset(&ni, 0, sizeof(ni));
+    if (GSM_GetSignalQuality(w->sm, &sq) == ERR_NONE) {
+        snprintf(buf, sizeof(buf), "%d", sq.SignalPercent);
+        set_status(w, "signal", buf);
+    }
+    if (GSM_GetNetworkInfo(w->sm, &ni) == ERR_NONE) {
+        set_status(w, "network", ni.NetworkCode);
+        set_status(w, "registered",
+                   ni.State == GSM_HomeNetwork || ni.State == GSM_RoamingNetwork ? "1" : "0");
+    }
+    if (GSM_GetSMSStatus(w->sm, &ms) == ERR_NONE) {
+        snprintf(buf, sizeof(buf), "%d", ms.SIMUsed + ms.PhoneUsed);
+        set_status(w, "sim_used", buf);
+        snprintf(buf, sizeof(buf), "%d", ms.SIMSize + ms.PhoneSize);
+        set_status(w, "sim_size", buf);
+        if (ms.SIMSize > 0 && ms.SIMUsed >= ms.SIMSize)
+            log_warnx("event=sim_full modem=%s used=%d size=%d", w->name, ms.SIMUsed,
+                      ms.SIMSize);
+    }
+    snprintf(buf, sizeof(buf), "%d", w->day_sent);
+    set_status(w, "sent_today", buf);
+    snprintf(buf, sizeof(buf), "%d", (int)getpid());
+    set_status(w, "pid", buf);
+}
+
+/* ---- receive ---- */
+
+static size_t ucs2_units(const unsigned char *s, size_t max)
+{
+    size_t n = 0;
+    while (n < max && (s[2 * n] || s[2 * n + 1]))
+        n++;
+    return n;
+}
+
+/* Stores one SIM message in Redis; 0 stored (or already stored), -1 error. */
+static int ingest(struct worker *w, GSM_SMSMessage *sms)
+{
+    char from[64], text[WORKER_TEXT_MAX], data[2 * GSM_MAX_SMS_LENGTH + 1] = "";
+    char smsc_time[32], udh[2 * GSM_MAX_UDH_LENGTH + 1] = "";
+    const char *coding;
+    codec_ucs2_to_utf8(sms->Number, ucs2_units(sms->Number, GSM_MAX_NUMBER_LENGTH), from,
+                       sizeof(from));
+    text[0] = '\0';
+    if (sms->Coding == SMS_Coding_8bit) {
+        coding = "8bit";
+        size_t n = sms->Length > 0 && sms->Length <= GSM_MAX_SMS_LENGTH ? (size_t)sms->Length : 0;
+        codec_hex(sms->Text, n, data, sizeof(data));
+    } else {
+        coding = sms->Coding == SMS_Coding_Default_No_Compression ? "gsm7" : "ucs2";
+        codec_ucs2_to_utf8(sms->Text, ucs2_units(sms->Text, GSM_MAX_SMS_LENGTH), text,
+                           sizeof(text));
+    }
+    const GSM_DateTime *dt = &sms->DateTime;
+    snprintf(smsc_time, sizeof(smsc_time), "%04d%02d%02d%02d%02d%02d%+03d", dt->Year, dt->Month,
+             dt->Day, dt->Hour, dt->Minute, dt->Second, dt->Timezone / 3600);
+    if (sms->UDH.Type != UDH_NoUDH && sms->UDH.Length > 0 &&
+        sms->UDH.Length <= GSM_MAX_UDH_LENGTH)
+        codec_hex(sms->UDH.Text, (size_t)sms->UDH.Length, udh, sizeof(udh));
+
+    int part = 1, total = 1, ref = -1, bits = 0;
+    if ((sms->UDH.Type == UDH_ConcatenatedMessages ||
+         sms->UDH.Type == UDH_ConcatenatedMessages16bit) &&
+        sms->UDH.AllParts > 1 && sms->UDH.PartNumber >= 1 &&
+        sms->UDH.PartNumber <= sms->UDH.AllParts) {
+        part = sms->UDH.PartNumber;
+        total = sms->UDH.AllParts;
+        bits = sms->UDH.Type == UDH_ConcatenatedMessages16bit ? 16 : 8;
+        ref = bits == 16 ? sms->UDH.ID16bit : sms->UDH.ID8bit;
+    }
+
+    /* The content key: the same message read twice hashes the same. */
+    unsigned long long h = STORE_HASH_INIT;
+    h = store_hash(h, from, strlen(from) + 1);
+    h = store_hash(h, smsc_time, strlen(smsc_time) + 1);
+    h = store_hash(h, udh, strlen(udh) + 1);
+    h = store_hash(h, text, strlen(text) + 1);
+    h = store_hash(h, data, strlen(data) + 1);
+    char seen[96], partkey[96], zkey[64];
+    snprintf(seen, sizeof(seen), "kt:seen:%s:%016llx", w->name, h);
+    unsigned long long g = STORE_HASH_INIT;
+    char gid[96];
+    snprintf(gid, sizeof(gid), "%s|%d|%d|%d", from, bits, ref, total);
+    g = store_hash(g, gid, strlen(gid));
+    snprintf(partkey, sizeof(partkey), "kt:part:%s:%016llx", w->name, g);
+    snprintf(zkey, sizeof(zkey), "kt:parts:%s", w->name);
+
+    char ttl[16], partno[16], ntotal[16], now[24];
+    snprintf(ttl, sizeof(ttl), "%d", w->cfg->dedupe_ttl);
+    snprintf(partno, sizeof(partno), "%d", part);
+    snprintf(ntotal, sizeof(ntotal), "%d", total);
+    snprintf(now, sizeof(now), "%lld", now_ms());
+    const char *argv[] = {"FCALL",  "kt_ingest", "4",   seen,   STORE_IN,  partkey, zkey,
+                          ttl,      partno,      ntotal, now,    w->name,   from,    coding,
+                          smsc_time, text,       data,   udh};
+    redisReply *r = cmd_argv(w, (int)(sizeof(argv) / sizeof(argv[0])), argv);
+    if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
+        if (r)
+            log_error("event=ingest_failed modem=%s error=\"%s\"", w->name,
+                      r->str ? r->str : "unexpected reply");
+        freeReplyObject(r);
+        return -1;
+    }
+    char masked[32];
+    log_info("event=received modem=%s from=%s coding=%s part=%d/%d result=%s", w->name,
+             log_phone(from, masked, sizeof(masked)), coding, part, total,
+             r->integer == 0 ? "duplicate" : r->integer == 1 ? "queued" : "part_stored");
+    freeReplyObject(r);
+    return 0;
+}
+
+/* Reads every inbox message, stores it, then deletes what was stored. */
+static int sweep(struct worker *w)
+{
+    struct {
+        int folder, location;
+    } done[WORKER_SWEEP_MAX];
+    int ndone = 0, stored = 0;
+    gboolean start = TRUE;
+    GSM_Error err;
+    memset(w->multi, 0, sizeof(*w->multi));
+    while (!stop_flag && ndone < WORKER_SWEEP_MAX) {
+        /* With start == FALSE libgammu continues after SMS[0].Folder/Location
+         * of the previous answer, so the buffer is not cleared in between. */
+        heartbeat(w);
+        err = GSM_GetNextSMS(w->sm, w->multi, start);
+        start = FALSE;
+        if (err == ERR_EMPTY)
+            break;
+        if (err != ERR_NONE) {
+            if (err != ERR_NOTSUPPORTED && err != ERR_NOTIMPLEMENTED)
+                remember_error(w, "read_sms", err);
+            break;
+        }
+        for (int i = 0; i < w->multi->Number && ndone < WORKER_SWEEP_MAX; i++) {
+            GSM_SMSMessage *sms = &w->multi->SMS[i];
+            if (!sms->InboxFolder)
+                continue; /* our own drafts or sent items: not ours to touch */
+            if (sms->PDU == SMS_Status_Report) {
+                /* Delivery reports are matched in a later stage; keep the SIM clean. */
+                log_info("event=delivery_report modem=%s ref=%d status=%d", w->name,
+                         sms->MessageReference, sms->DeliveryStatus);
+            } else if (ingest(w, sms) != 0) {
+                goto delete; /* Redis is away: leave it on the SIM */
+            }
+            done[ndone].folder = sms->Folder;
+            done[ndone].location = sms->Location;
+            ndone++;
+            stored++;
+        }
+    }
+delete:
+    for (int i = 0; i < ndone; i++) {
+        GSM_SMSMessage sms;
+        memset(&sms, 0, sizeof(sms));
+        sms.Folder = done[i].folder;
+        sms.Location = done[i].location;
+        heartbeat(w);
+        err = GSM_DeleteSMS(w->sm, &sms);
+        if (err != ERR_NONE && err != ERR_EMPTY)
+            remember_error(w, "delete_sms", err);
+    }
+    return stored;
+}
+
+static void release_parts(struct worker *w)
+{
+    char zkey[64], cutoff[24];
+    snprintf(zkey, sizeof(zkey), "kt:parts:%s", w->name);
+    snprintf(cutoff, sizeof(cutoff), "%lld", now_ms() - w->cfg->multipart_timeout * 1000LL);
+    redisReply *r = cmd(w, "FCALL kt_release 2 %s %s %s 50", zkey, STORE_IN, cutoff);
+    if (r && r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+        log_warnx("event=parts_released modem=%s groups=%lld note=\"missing parts, flagged "
+                  "incomplete\"",
+                  w->name, r->integer);
+    freeReplyObject(r);
+}
+
+/* ---- send ---- */
+
+static int minute_used(struct worker *w)
+{
+    long long cutoff = now_ms() - 60000;
+    while (w->minute_count > 0) {
+        int oldest = (w->minute_head - w->minute_count + 600) % 600;
+        if (w->minute_window[oldest] > cutoff)
+            break;
+        w->minute_count--;
+    }
+    return w->minute_count;
+}
+
+static void count_part(struct worker *w)
+{
+    w->minute_window[w->minute_head] = now_ms();
+    w->minute_head = (w->minute_head + 1) % 600;
+    if (w->minute_count < 600)
+        w->minute_count++;
+    w->day_sent++;
+    char key[64];
+    snprintf(key, sizeof(key), "kt:cap:%s:%s", w->name, w->day);
+    freeReplyObject(cmd(w, "INCR %s", key));
+    freeReplyObject(cmd(w, "EXPIRE %s 172800", key));
+}
+
+/* 1 when the SIM may send one more part now. */
+static int cap_allows(struct worker *w)
+{
+    char day[16];
+    wib_day(day, sizeof(day));
+    if (strcmp(day, w->day) != 0) {
+        snprintf(w->day, sizeof(w->day), "%s", day);
+        char key[64];
+        snprintf(key, sizeof(key), "kt:cap:%s:%s", w->name, w->day);
+        redisReply *r = cmd(w, "GET %s", key);
+        w->day_sent = r && r->type == REDIS_REPLY_STRING ? atoi(r->str) : 0;
+        freeReplyObject(r);
+    }
+    return w->day_sent < w->mc->per_day && minute_used(w) < w->mc->per_minute;
+}
+
+static void outmsg_free(struct outmsg *m)
+{
+    if (m) {
+        free(m->text);
+        free(m);
+    }
+}
+
+static void finish(struct worker *w, struct outmsg *m, const char *outcome, int parts,
+                   const char *mrs, int cms, const char *reason)
+{
+    char sending[64], nparts[16], ncms[16], attempts[16], at[24];
+    snprintf(sending, sizeof(sending), "kt:sending:%s", m->id);
+    snprintf(nparts, sizeof(nparts), "%d", parts);
+    snprintf(ncms, sizeof(ncms), "%d", cms);
+    snprintf(attempts, sizeof(attempts), "%d", m->attempt);
+    snprintf(at, sizeof(at), "%lld", now_ms());
+    const char *argv[] = {"FCALL", "kt_finish", "3",      m->lane,  STORE_SENT, sending,
+                          STORE_OUT_GROUP, m->id, "id",   m->id,    "modem",    w->name,
+                          "to",    m->to,         "outcome", outcome, "parts",   nparts,
+                          "mr",    mrs,           "cms",  ncms,     "reason",   reason,
+                          "attempts", attempts,   "origin", m->origin, "kind",  m->kind,
+                          "at",    at,            "text", m->text};
+    freeReplyObject(cmd_argv(w, (int)(sizeof(argv) / sizeof(argv[0])), argv));
+    char masked[32];
+    log_info("event=send_%s modem=%s id=%s to=%s parts=%d mr=%s cms=%d attempts=%d reason=%s",
+             outcome, w->name, m->id, log_phone(m->to, masked, sizeof(masked)), parts, mrs, cms,
+             m->attempt, reason);
+}
+
+/* CMS errors worth another try; anything else fails at once. */
+static int transient(int cms)
+{
+    switch (cms) {
+    case 41: case 42: case 47: case 330: case 331: case 332: case 340: case 500: case 512:
+    case 513: case 514: case 515: case 516: case 517: case 518: case 519: case 520:
+        return 1;
+    default:
+        return cms >= 900;
+    }
+}
+
+/* Sends one part and waits for the network's answer: 0 ok (ref set), else an error code. */
+static int send_part(struct worker *w, const char *to, const char *text, enum codec_coding coding,
+                     int ref, int part, int total, int *mr)
+{
+    GSM_SMSMessage sms;
+    GSM_SetDefaultSMSData(&sms);
+    char number[40];
+    snprintf(number, sizeof(number), "+%s", to);
+    codec_utf8_to_ucs2(number, sms.Number, sizeof(sms.Number));
+    int units = codec_utf8_to_ucs2(text, sms.Text, sizeof(sms.Text));
+    if (units < 0)
+        return 1;
+    sms.Length = units;
+    sms.PDU = SMS_Submit;
+    sms.Coding = coding == CODEC_GSM7 ? SMS_Coding_Default_No_Compression
+                                      : SMS_Coding_Unicode_No_Compression;
+    sms.Class = -1;
+    if (w->mc->smsc[0]) {
+        sms.SMSC.Location = 0;
+        codec_utf8_to_ucs2(w->mc->smsc, sms.SMSC.Number, sizeof(sms.SMSC.Number));
+    } else {
+        sms.SMSC.Location = 1;
+    }
+    if (total > 1) {
+        /* Our own reference per message: libgammu's default comes from the
+         * clock, and two messages in one second would collide. */
+        sms.UDH.Type = UDH_ConcatenatedMessages;
+        sms.UDH.ID8bit = ref & 0xFF;
+        sms.UDH.ID16bit = -1;
+        sms.UDH.PartNumber = part;
+        sms.UDH.AllParts = total;
+        GSM_EncodeUDHHeader(NULL, &sms.UDH);
+    } else {
+        sms.UDH.Type = UDH_NoUDH;
+    }
+    w->send_status = -1;
+    w->send_ref = -1;
+    GSM_Error err = GSM_SendSMS(w->sm, &sms);
+    if (err != ERR_NONE) {
+        remember_error(w, "send_sms", err);
+        return 900 + (int)err; /* a local failure: worth a retry */
+    }
+    long long deadline = now_ms() + w->mc->send_timeout_seconds * 1000LL;
+    while (w->send_status < 0 && now_ms() < deadline && !w->dummy) {
+        heartbeat(w);
+        GSM_ReadDevice(w->sm, TRUE);
+    }
+    if (w->send_status < 0)
+        return w->dummy ? 0 : 998; /* the dummy driver answers nothing; no answer is a timeout */
+    *mr = w->send_ref;
+    return w->send_status;
+}
+
+static void send_message(struct worker *w, struct outmsg *m)
+{
+    m->attempt++;
+    if (m->expires > 0 && now_ms() > m->expires) {
+        finish(w, m, "expired", 0, "", 0, "expired");
+        outmsg_free(m);
+        return;
+    }
+    char to[32];
+    if (phone_normalise(m->to, to, sizeof(to)) != PHONE_MOBILE) {
+        finish(w, m, "failed", 0, "", 0, "bad_number");
+        outmsg_free(m);
+        return;
+    }
+    struct codec_plan plan;
+    struct codec_part parts[CODEC_MAX_PARTS];
+    int n;
+    if (codec_plan(m->text, &plan) != 0 ||
+        (n = codec_split(m->text, &plan, parts, CODEC_MAX_PARTS)) < 0) {
+        finish(w, m, "failed", 0, "", 0, "too_long_or_invalid");
+        outmsg_free(m);
+        return;
+    }
+    /* Progress survives a crash: parts already sent are not sent again. */
+    char key[64];
+    snprintf(key, sizeof(key), "kt:sending:%s", m->id);
+    int done = 0, ref = -1;
+    char mrs[128] = "";
+    redisReply *r = cmd(w, "HMGET %s done ref mrs inflight", key);
+    if (r == NULL)
+        return; /* Redis away; the entry stays pending */
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 4) {
+        if (r->element[0]->type == REDIS_REPLY_STRING)
+            done = atoi(r->element[0]->str);
+        if (r->element[1]->type == REDIS_REPLY_STRING)
+            ref = atoi(r->element[1]->str);
+        if (r->element[2]->type == REDIS_REPLY_STRING)
+            snprintf(mrs, sizeof(mrs), "%s", r->element[2]->str);
+        if (r->element[3]->type == REDIS_REPLY_STRING && atoi(r->element[3]->str) > done) {
+            /* We died between handing a part to the modem and hearing back:
+             * it may have gone out. Count it as sent rather than risk a
+             * duplicate the resident pays attention to twice. */
+            log_warnx("event=send_uncertain modem=%s id=%s part=%s action=assume_sent", w->name,
+                      m->id, r->element[3]->str);
+            done = atoi(r->element[3]->str);
+        }
+    }
+    freeReplyObject(r);
+    if (ref < 0 && n > 1) {
+        char refkey[64];
+        snprintf(refkey, sizeof(refkey), "kt:ref:%s", w->name);
+        r = cmd(w, "INCR %s", refkey);
+        if (r == NULL)
+            return;
+        ref = (int)(r->integer % 256);
+        freeReplyObject(r);
+        freeReplyObject(cmd(w, "HSET %s ref %d", key, ref));
+    }
+    int cms = 0;
+    for (int p = done; p < n && !stop_flag; p++) {
+        while (!cap_allows(w) && !stop_flag) {
+            /* Within one message we wait for the cap rather than split it in time. */
+            if (!w->dummy)
+                GSM_ReadDevice(w->sm, TRUE);
+            nap(w, 200);
+        }
+        char part[WORKER_OUT_TEXT_MAX];
+        size_t len = parts[p].len < sizeof(part) - 1 ? parts[p].len : sizeof(part) - 1;
+        memcpy(part, m->text + parts[p].offset, len);
+        part[len] = '\0';
+        freeReplyObject(cmd(w, "HSET %s inflight %d", key, p + 1));
+        freeReplyObject(cmd(w, "EXPIRE %s 604800", key));
+        int mr = -1;
+        cms = send_part(w, to, part, plan.coding, ref, p + 1, n, &mr);
+        if (cms != 0) {
+            freeReplyObject(cmd(w, "HSET %s inflight %d", key, p));
+            break;
+        }
+        count_part(w);
+        size_t l = strlen(mrs);
+        snprintf(mrs + l, sizeof(mrs) - l, "%s%d", l ? "," : "", mr);
+        done = p + 1;
+        freeReplyObject(cmd(w, "HSET %s done %d mrs %s", key, done, mrs));
+    }
+    if (done == n) {
+        finish(w, m, "sent", n, mrs, 0, "ok");
+        outmsg_free(m);
+        return;
+    }
+    if (stop_flag) {
+        outmsg_free(m); /* stays pending; the next worker resumes at part done+1 */
+        return;
+    }
+    if (transient(cms) && m->attempt < WORKER_ATTEMPTS && w->nretry < WORKER_RETRY_MAX) {
+        long long delay = 5000LL << (2 * (m->attempt - 1)); /* 5 s, 20 s, ... */
+        m->due = now_ms() + delay;
+        log_info("event=send_retry modem=%s id=%s cms=%d attempt=%d in_ms=%lld", w->name, m->id,
+                 cms, m->attempt, delay);
+        w->retry[w->nretry++] = m;
+        return;
+    }
+    char reason[32];
+    snprintf(reason, sizeof(reason), cms >= 900 ? "local_error" : "cms_error");
+    finish(w, m, "failed", done, mrs, cms, reason);
+    outmsg_free(m);
+}
+
+static const char *entry_field(redisReply *fields, const char *name)
+{
+    for (size_t i = 0; i + 1 < fields->elements; i += 2)
+        if (fields->element[i]->type == REDIS_REPLY_STRING &&
+            fields->element[i + 1]->type == REDIS_REPLY_STRING &&
+            strcmp(fields->element[i]->str, name) == 0)
+            return fields->element[i + 1]->str;
+    return "";
+}
+
+static struct outmsg *outmsg_from(const char *lane, redisReply *entry)
+{
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 2)
+        return NULL;
+    struct outmsg *m = calloc(1, sizeof(*m));
+    if (m == NULL)
+        return NULL;
+    snprintf(m->lane, sizeof(m->lane), "%s", lane);
+    snprintf(m->id, sizeof(m->id), "%s", entry->element[0]->str);
+    redisReply *f = entry->element[1];
+    if (f->type != REDIS_REPLY_ARRAY) {
+        m->text = strdup(""); /* deleted entry: finish() acknowledges it */
+        return m;
+    }
+    snprintf(m->to, sizeof(m->to), "%s", entry_field(f, "to"));
+    snprintf(m->kind, sizeof(m->kind), "%s", entry_field(f, "kind"));
+    snprintf(m->origin, sizeof(m->origin), "%s", entry_field(f, "origin"));
+    m->expires = atoll(entry_field(f, "expires"));
+    m->text = strndup(entry_field(f, "text"), WORKER_OUT_TEXT_MAX - 1);
+    if (m->text == NULL) {
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
+static int in_retry(struct worker *w, const char *id)
+{
+    for (int i = 0; i < w->nretry; i++)
+        if (strcmp(w->retry[i]->id, id) == 0)
+            return 1;
+    return 0;
+}
+
+/* Reads lanes in priority order and sends what came; returns messages handled.
+ * block_ms > 0 waits on Redis for new work. */
+static int send_from_lanes(struct worker *w, int block_ms)
+{
+    const char *lanes[] = {w->own_lane, STORE_OUT_ANY, STORE_OUT_EMERG, STORE_OUT_BULK};
+    const char *from = w->recovered ? ">" : "0";
+    char block[16];
+    snprintf(block, sizeof(block), "%d", block_ms);
+    const char *argv[20];
+    int argc = 0;
+    argv[argc++] = "XREADGROUP";
+    argv[argc++] = "GROUP";
+    argv[argc++] = STORE_OUT_GROUP;
+    argv[argc++] = w->name;
+    argv[argc++] = "COUNT";
+    argv[argc++] = w->recovered ? "1" : "100";
+    if (block_ms > 0 && w->recovered) {
+        argv[argc++] = "BLOCK";
+        argv[argc++] = block;
+    }
+    argv[argc++] = "STREAMS";
+    for (int i = 0; i < 4; i++)
+        argv[argc++] = lanes[i];
+    for (int i = 0; i < 4; i++)
+        argv[argc++] = from;
+    if (block_ms > 0 && w->rc) {
+        struct timeval tv = {10 + block_ms / 1000, 0};
+        redisSetTimeout(w->rc, tv);
+    }
+    redisReply *r = cmd_argv(w, argc, argv);
+    if (r == NULL)
+        return 0;
+    if (r->type == REDIS_REPLY_ERROR) {
+        log_warnx("event=lane_read_failed modem=%s error=\"%s\"", w->name, r->str);
+        if (strncmp(r->str, "NOGROUP", 7) == 0)
+            redis_drop(w, "lost consumer groups");
+        freeReplyObject(r);
+        return 0;
+    }
+    /* Collect per lane, then send in priority order. */
+    struct outmsg *batch[400];
+    int nb = 0, got = 0;
+    for (int prio = 0; prio < 4; prio++) {
+        if (r->type != REDIS_REPLY_ARRAY)
+            break;
+        for (size_t s = 0; s < r->elements; s++) {
+            redisReply *st = r->element[s];
+            if (st->type != REDIS_REPLY_ARRAY || st->elements != 2 ||
+                strcmp(st->element[0]->str, lanes[prio]) != 0)
+                continue;
+            for (size_t e = 0; e < st->element[1]->elements && nb < 400; e++) {
+                got++;
+                struct outmsg *m = outmsg_from(lanes[prio], st->element[1]->element[e]);
+                if (m && !in_retry(w, m->id))
+                    batch[nb++] = m;
+                else
+                    outmsg_free(m);
+            }
+        }
+    }
+    freeReplyObject(r);
+    if (!w->recovered && got == 0) {
+        w->recovered = 1;
+        if (w->rc) {
+            struct timeval tv = {10, 0};
+            redisSetTimeout(w->rc, tv);
+        }
+    }
+    for (int i = 0; i < nb; i++) {
+        if (stop_flag || w->rc == NULL) {
+            outmsg_free(batch[i]); /* stays pending */
+            continue;
+        }
+        if (batch[i]->to[0] == '\0') {
+            finish(w, batch[i], "failed", 0, "", 0, "no_recipient");
+            outmsg_free(batch[i]);
+            continue;
+        }
+        send_message(w, batch[i]);
+    }
+    if (block_ms > 0 && w->rc) {
+        struct timeval tv = {10, 0};
+        redisSetTimeout(w->rc, tv);
+    }
+    return nb;
+}
+
+static void send_due_retries(struct worker *w)
+{
+    long long now = now_ms();
+    for (int i = 0; i < w->nretry && !stop_flag;) {
+        if (w->retry[i]->due > now || !cap_allows(w)) {
+            i++;
+            continue;
+        }
+        struct outmsg *m = w->retry[i];
+        w->retry[i] = w->retry[--w->nretry];
+        send_message(w, m);
+    }
+}
+
+/* ---- main loop ---- */
+
+static void run(struct worker *w)
+{
+    while (!stop_flag) {
+        heartbeat(w);
+        if (!redis_up(w)) {
+            nap(w, 200);
+            continue;
+        }
+        if (w->sm == NULL) {
+            static int backoff;
+            if (gammu_open(w) != 0) {
+                set_status(w, "state", "down");
+                backoff = backoff ? backoff * 2 : 1;
+                if (backoff > WORKER_BACKOFF_MAX)
+                    backoff = WORKER_BACKOFF_MAX;
+                nap(w, backoff * 1000LL);
+                continue;
+            }
+            backoff = 0;
+        }
+        long long now = now_ms();
+        if (!w->dummy)
+            GSM_ReadDevice(w->sm, TRUE);
+        if (!GSM_IsConnected(w->sm)) {
+            log_warnx("event=modem_lost modem=%s", w->name);
+            set_status(w, "state", "down");
+            gammu_close(w);
+            continue;
+        }
+        if (w->cmti || now >= w->next_sweep) {
+            w->cmti = 0;
+            w->next_sweep = now + w->mc->poll_seconds * 1000LL;
+            if (sweep(w) > 0)
+                w->expect_reply_until = now_ms() + WORKER_REPLY_WAIT_MS;
+        }
+        if (now >= w->next_release) {
+            w->next_release = now + WORKER_RELEASE_EVERY * 1000LL;
+            release_parts(w);
+        }
+        if (now >= w->next_status) {
+            w->next_status = now + WORKER_STATUS_EVERY * 1000LL;
+            refresh_status(w);
+        }
+        send_due_retries(w);
+        if (!cap_allows(w)) {
+            if (w->dummy)
+                nap(w, 200);
+            continue;
+        }
+        /* How long may we block on Redis? The dummy driver has no events of
+         * its own, so we wait until the next sweep; an AT modem's events
+         * arrive in GSM_ReadDevice, so we only wait for an expected reply. */
+        long long block = 0;
+        now = now_ms();
+        if (w->expect_reply_until > now)
+            block = w->expect_reply_until - now;
+        else if (w->dummy)
+            block = w->next_sweep - now;
+        if (block > WORKER_IDLE_BLOCK_MS)
+            block = WORKER_IDLE_BLOCK_MS;
+        if (block < 0)
+            block = 0;
+        if (w->nretry > 0 && block > 100)
+            block = 100;
+        if (send_from_lanes(w, (int)block) > 0)
+            w->expect_reply_until = 0;
+    }
+}
+
+int worker_main(const struct config *cfg, const char *name)
+{
+    struct worker w;
+    memset(&w, 0, sizeof(w));
+    w.cfg = cfg;
+    w.mc = config_modem(cfg, name);
+    if (w.mc == NULL) {
+        log_error("event=worker_failed modem=%s reason=\"no such modem in %s\"", name, cfg->path);
+        return 2;
+    }
+    snprintf(w.name, sizeof(w.name), "%s", name);
+    snprintf(w.own_lane, sizeof(w.own_lane), "kt:out:m:%s", name);
+    const char *model = modem_gammu(w.mc, "model");
+    w.dummy = model && strcasecmp(model, "dummy") == 0;
+    const char *hb = getenv("KT_HEARTBEAT_FD");
+    w.heartbeat_fd = hb ? atoi(hb) : -1;
+    if (w.heartbeat_fd >= 0)
+        fcntl(w.heartbeat_fd, F_SETFL, O_NONBLOCK);
+    w.multi = calloc(1, sizeof(*w.multi)); /* ~260 KB: never on the stack */
+    if (w.multi == NULL)
+        return 1;
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+
+    log_info("event=worker_start modem=%s dummy=%d", w.name, w.dummy);
+    run(&w);
+    log_info("event=worker_stop modem=%s", w.name);
+    if (w.rc)
+        set_status(&w, "state", "stopped");
+    for (int i = 0; i < w.nretry; i++)
+        outmsg_free(w.retry[i]); /* pending in Redis; resumed by the next worker */
+    gammu_close(&w);
+    if (w.rc)
+        redisFree(w.rc);
+    free(w.multi);
+    return 0;
+}
