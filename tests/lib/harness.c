@@ -1,0 +1,445 @@
+/* harness — see harness.h. */
+#include "tests/lib/harness.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void msleep(int ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static int mkdir_p(const char *path)
+{
+    char buf[512];
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(buf, 0755);
+            *p = '/';
+        }
+    }
+    return mkdir(buf, 0755) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+int kt_env_init(struct kt_env *e)
+{
+    memset(e, 0, sizeof(*e));
+    e->redis_pid = e->gateway_pid = -1;
+    snprintf(e->dir, sizeof(e->dir), "/tmp/kt-test-XXXXXX");
+    if (mkdtemp(e->dir) == NULL)
+        return -1;
+    const char *b = getenv("KT_BUILD");
+    snprintf(e->build, sizeof(e->build), "%s", b && *b ? b : "build");
+    snprintf(e->sock, sizeof(e->sock), "%s/redis.sock", e->dir);
+    snprintf(e->modem_dir, sizeof(e->modem_dir), "%s/modem", e->dir);
+    snprintf(e->config, sizeof(e->config), "%s/kentongan.ini", e->dir);
+    snprintf(e->log, sizeof(e->log), "%s/gateway.log", e->dir);
+    char p[400];
+    for (int i = 1; i <= 5; i++) {
+        snprintf(p, sizeof(p), "%s/sms/%d", e->modem_dir, i);
+        if (mkdir_p(p) != 0)
+            return -1;
+    }
+    e->next_location = 1;
+    return 0;
+}
+
+static void rm_rf(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *de;
+        char p[1024];
+        while ((de = readdir(d))) {
+            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                continue;
+            snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
+            struct stat sb;
+            if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
+                rm_rf(p);
+            else
+                unlink(p);
+        }
+        closedir(d);
+    }
+    rmdir(path);
+}
+
+static int wait_exit(pid_t pid, double seconds)
+{
+    int status;
+    for (int i = 0; i < (int)(seconds * 50); i++) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        if (r < 0)
+            return -1;
+        msleep(20);
+    }
+    return -2;
+}
+
+void kt_env_cleanup(struct kt_env *e)
+{
+    if (e->gateway_pid > 0)
+        kt_gateway_stop(e, SIGKILL);
+    kt_redis_stop(e);
+    if (getenv("KT_KEEP") == NULL && e->dir[0])
+        rm_rf(e->dir);
+}
+
+static pid_t spawn(char *const argv[], const char *logpath)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+        close(fd);
+    }
+    int null = open("/dev/null", O_RDONLY);
+    if (null >= 0)
+        dup2(null, 0);
+    setpgid(0, 0);
+    execvp(argv[0], argv);
+    _exit(127);
+}
+
+static int redis_ping(struct kt_env *e)
+{
+    struct timeval tv = {1, 0};
+    redisContext *c = redisConnectUnixWithTimeout(e->sock, tv);
+    int ok = 0;
+    if (c && !c->err) {
+        redisReply *r = redisCommand(c, "PING");
+        ok = r && r->type == REDIS_REPLY_STATUS;
+        freeReplyObject(r);
+    }
+    if (c)
+        redisFree(c);
+    return ok;
+}
+
+int kt_redis_start(struct kt_env *e)
+{
+    char dir[300], logp[300];
+    snprintf(dir, sizeof(dir), "%s/redis", e->dir);
+    mkdir_p(dir);
+    snprintf(logp, sizeof(logp), "%s/redis.log", e->dir);
+    char *argv[] = {"redis-server", "--port", "0", "--unixsocket", e->sock, "--dir", dir,
+                    "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+                    "--daemonize", "no", NULL};
+    e->redis_pid = spawn(argv, logp);
+    for (int i = 0; i < 200; i++) {
+        if (redis_ping(e))
+            return 0;
+        msleep(25);
+    }
+    return -1;
+}
+
+void kt_redis_stop(struct kt_env *e)
+{
+    if (e->rc) {
+        redisFree(e->rc);
+        e->rc = NULL;
+    }
+    if (e->redis_pid > 0) {
+        kill(e->redis_pid, SIGKILL);
+        wait_exit(e->redis_pid, 5);
+        e->redis_pid = -1;
+    }
+}
+
+int kt_redis_restart(struct kt_env *e)
+{
+    /* SIGTERM lets redis flush its AOF, as a restart by an operator would. */
+    if (e->rc) {
+        redisFree(e->rc);
+        e->rc = NULL;
+    }
+    if (e->redis_pid > 0) {
+        kill(e->redis_pid, SIGTERM);
+        wait_exit(e->redis_pid, 10);
+        e->redis_pid = -1;
+    }
+    return kt_redis_start(e);
+}
+
+int kt_write_config(struct kt_env *e, const char *gateway_extra, const char *modems)
+{
+    FILE *f = fopen(e->config, "w");
+    if (f == NULL)
+        return -1;
+    fprintf(f, "[gateway]\nredis = unix:%s\nhttp =\nloglevel = debug\nname = test\n%s\n",
+            e->sock, gateway_extra ? gateway_extra : "");
+    if (modems)
+        fputs(modems, f);
+    else
+        fprintf(f, "[modem:dummy]\nmodel = dummy\nconnection = none\ndevice = %s\n"
+                   "poll_seconds = 1\nper_minute = 600\nper_day = 100000\n",
+                e->modem_dir);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+int kt_gateway_start(struct kt_env *e)
+{
+    char bin[400];
+    snprintf(bin, sizeof(bin), "%s/kentongan", e->build);
+    char *argv[] = {bin, "-c", e->config, NULL};
+    e->gateway_pid = spawn(argv, e->log);
+    return e->gateway_pid > 0 ? 0 : -1;
+}
+
+int kt_gateway_stop(struct kt_env *e, int sig)
+{
+    if (e->gateway_pid <= 0)
+        return -1;
+    if (sig == SIGKILL)
+        kill(-e->gateway_pid, SIGKILL); /* the whole group: gateway and workers */
+    else
+        kill(e->gateway_pid, sig);
+    int rc = wait_exit(e->gateway_pid, 30);
+    if (rc == -2) {
+        kill(-e->gateway_pid, SIGKILL);
+        rc = wait_exit(e->gateway_pid, 5);
+    }
+    if (sig != SIGKILL)
+        kill(-e->gateway_pid, SIGKILL); /* nothing of it may outlive the test */
+    e->gateway_pid = -1;
+    return rc;
+}
+
+int kt_run(struct kt_env *e, const char *args, char *out, size_t outlen)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "%s/kentongan %s 2>&1", e->build, args);
+    FILE *p = popen(cmd, "r");
+    if (p == NULL)
+        return -1;
+    size_t n = fread(out, 1, outlen - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void hex_utf16(const char *utf8, char *out, size_t outlen, int *units)
+{
+    /* Minimal UTF-8 -> UTF-16BE hex; test inputs are valid UTF-8. */
+    const unsigned char *s = (const unsigned char *)utf8;
+    size_t o = 0;
+    *units = 0;
+    while (*s && o + 9 < outlen) {
+        unsigned cp;
+        if (*s < 0x80)
+            cp = *s++;
+        else if ((*s & 0xE0) == 0xC0)
+            cp = (unsigned)(*s & 0x1F) << 6 | (s[1] & 0x3F), s += 2;
+        else if ((*s & 0xF0) == 0xE0)
+            cp = (unsigned)(*s & 0x0F) << 12 | (unsigned)(s[1] & 0x3F) << 6 | (s[2] & 0x3F),
+            s += 3;
+        else
+            cp = (unsigned)(*s & 0x07) << 18 | (unsigned)(s[1] & 0x3F) << 12 |
+                 (unsigned)(s[2] & 0x3F) << 6 | (s[3] & 0x3F),
+            s += 4;
+        if (cp >= 0x10000) {
+            cp -= 0x10000;
+            o += (size_t)snprintf(out + o, outlen - o, "%04X%04X", 0xD800 + (cp >> 10),
+                                  0xDC00 + (cp & 0x3FF));
+            *units += 2;
+        } else {
+            o += (size_t)snprintf(out + o, outlen - o, "%04X", cp);
+            *units += 1;
+        }
+    }
+    out[o] = '\0';
+}
+
+int kt_dummy_deliver(struct kt_env *e, const char *from, const char *text, const char *udh_hex,
+                     int ucs2)
+{
+    char path[400], tmp[400], num[256], body[8192];
+    int units, nunits;
+    /* Find a free location; files the worker already deleted may be reused. */
+    for (;; e->next_location++) {
+        snprintf(path, sizeof(path), "%s/sms/1/%d", e->modem_dir, e->next_location);
+        if (access(path, F_OK) != 0)
+            break;
+    }
+    e->next_location++;
+    snprintf(tmp, sizeof(tmp), "%s/.deliver.tmp", e->modem_dir);
+    hex_utf16(from, num, sizeof(num), &nunits);
+    hex_utf16(text, body, sizeof(body), &units);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL)
+        return -1;
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    if (e->stamp[0])
+        snprintf(stamp, sizeof(stamp), "%s", e->stamp);
+    fprintf(f, "[SMSBackup000]\nSMSC = \"\"\nPDU = Deliver\nDateTime = %s\nState = UnRead\n"
+               "Number = \"%s\"\nNumberUnicode = %s\n",
+            stamp, from, num);
+    if (udh_hex)
+        fprintf(f, "UDH = %s\n", udh_hex);
+    fprintf(f, "Text00 = %s\nCoding = %s\nFolder = 1\nLength = %d\nClass = -1\n", body,
+            ucs2 ? "Unicode_No_Compression" : "Default_No_Compression", units);
+    if (fclose(f) != 0)
+        return -1;
+    return rename(tmp, path);
+}
+
+int kt_dummy_inbox_count(struct kt_env *e)
+{
+    char p[400];
+    snprintf(p, sizeof(p), "%s/sms/1", e->modem_dir);
+    DIR *d = opendir(p);
+    int n = 0;
+    struct dirent *de;
+    if (d == NULL)
+        return -1;
+    while ((de = readdir(d)))
+        n += de->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static redisReply *vcmd(struct kt_env *e, const char *fmt, va_list ap)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (e->rc == NULL) {
+            struct timeval tv = {2, 0};
+            e->rc = redisConnectUnixWithTimeout(e->sock, tv);
+            if (e->rc == NULL || e->rc->err) {
+                if (e->rc)
+                    redisFree(e->rc);
+                e->rc = NULL;
+                return NULL;
+            }
+        }
+        va_list copy;
+        va_copy(copy, ap);
+        redisReply *r = redisvCommand(e->rc, fmt, copy);
+        va_end(copy);
+        if (r)
+            return r;
+        redisFree(e->rc);
+        e->rc = NULL;
+    }
+    return NULL;
+}
+
+redisReply *kt_redis(struct kt_env *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = vcmd(e, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+long long kt_redis_int(struct kt_env *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = vcmd(e, fmt, ap);
+    va_end(ap);
+    long long v = -1;
+    if (r && r->type == REDIS_REPLY_INTEGER)
+        v = r->integer;
+    else if (r && r->type == REDIS_REPLY_STRING)
+        v = atoll(r->str);
+    freeReplyObject(r);
+    return v;
+}
+
+int kt_wait(struct kt_env *e, double seconds, int (*cond)(struct kt_env *, void *), void *arg)
+{
+    int v = 0;
+    for (int i = 0; i <= (int)(seconds * 20); i++) {
+        if ((v = cond(e, arg)) != 0)
+            return v;
+        msleep(50);
+    }
+    return v;
+}
+
+static const char *fval(redisReply *f, const char *name)
+{
+    for (size_t i = 0; i + 1 < f->elements; i += 2)
+        if (strcmp(f->element[i]->str, name) == 0)
+            return f->element[i + 1]->str;
+    return "";
+}
+
+static int read_sent(struct kt_env *e, const char *to, struct kt_sent *out, int max)
+{
+    redisReply *r = kt_redis(e, "XRANGE kt:sent - +");
+    int n = 0;
+    if (r && r->type == REDIS_REPLY_ARRAY) {
+        for (size_t i = 0; i < r->elements; i++) {
+            redisReply *f = r->element[i]->element[1];
+            if (to && strcmp(fval(f, "to"), to) != 0)
+                continue;
+            if (n < max && out) {
+                struct kt_sent *s = &out[n];
+                snprintf(s->id, sizeof(s->id), "%s", fval(f, "id"));
+                snprintf(s->to, sizeof(s->to), "%s", fval(f, "to"));
+                snprintf(s->outcome, sizeof(s->outcome), "%s", fval(f, "outcome"));
+                snprintf(s->reason, sizeof(s->reason), "%s", fval(f, "reason"));
+                snprintf(s->origin, sizeof(s->origin), "%s", fval(f, "origin"));
+                snprintf(s->text, sizeof(s->text), "%s", fval(f, "text"));
+                s->parts = atoi(fval(f, "parts"));
+            }
+            n++;
+        }
+    }
+    freeReplyObject(r);
+    return n;
+}
+
+int kt_sent(struct kt_env *e, struct kt_sent *out, int max)
+{
+    return read_sent(e, NULL, out, max);
+}
+
+int kt_sent_to(struct kt_env *e, const char *to, struct kt_sent *out, int max)
+{
+    return read_sent(e, to, out, max);
+}
+
+pid_t kt_worker_pid(struct kt_env *e, const char *name)
+{
+    long long pid = kt_redis_int(e, "HGET kt:modem:%s pid", name);
+    return pid > 0 ? (pid_t)pid : -1;
+}
+
+void kt_dump_log(struct kt_env *e)
+{
+    FILE *f = fopen(e->log, "r");
+    char line[2048];
+    if (f == NULL)
+        return;
+    fprintf(stderr, "---- %s\n", e->log);
+    while (fgets(line, sizeof(line), f))
+        fputs(line, stderr);
+    fclose(f);
+}
