@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -93,6 +94,7 @@ static void start_worker(struct slot *s)
         log_warn("event=worker_start_failed modem=%s", s->name);
         goto retry;
     }
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         log_warn("event=worker_start_failed modem=%s", s->name);
@@ -101,6 +103,11 @@ static void start_worker(struct slot *s)
         goto retry;
     }
     if (pid == 0) {
+        /* A worker must not outlive its gateway: a restarted gateway starts
+         * its own, and two workers must never drive one modem. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            _exit(0);
         close(p[0]);
         if (p[1] != SV_HEARTBEAT_FD) {
             dup2(p[1], SV_HEARTBEAT_FD);

@@ -50,6 +50,7 @@
 #define WORKER_REPLY_WAIT_MS 300  /* after an inbound message, wait this long for its reply */
 #define WORKER_IDLE_BLOCK_MS 1000 /* longest blocking wait on Redis */
 #define WORKER_BACKOFF_MAX   30   /* seconds, ceiling of reconnect backoff */
+#define WORKER_LOCK_MS       15000 /* a worker's claim on its modem lapses after this */
 
 static volatile sig_atomic_t stop_flag;
 
@@ -93,6 +94,9 @@ struct worker {
     int nretry;
     int recovered; /* own pending entries have been re-read */
     char last_error[160];
+    char lock_key[64], lock_val[96];
+    int locked;
+    long long lock_refresh;
 };
 
 static long long now_ms(void)
@@ -230,6 +234,65 @@ static void set_status(struct worker *w, const char *field, const char *value)
     char key[64];
     snprintf(key, sizeof(key), "kt:modem:%s", w->name);
     freeReplyObject(cmd(w, "HSET %s %s %s updated %lld", key, field, value, now_ms()));
+}
+
+/* One worker per modem, even across a gateway restart or a second gateway
+ * configured with the same modem: the worker holds kt:lock:modem:NAME
+ * ("host:pid") while it runs. A holder on this host that no longer exists
+ * (killed -9) is taken over at once; otherwise the lock lapses after
+ * WORKER_LOCK_MS without refresh. */
+static int modem_lock(struct worker *w)
+{
+    long long now = now_ms();
+    if (w->locked && now < w->lock_refresh)
+        return 1;
+    redisReply *r;
+    if (w->locked) {
+        r = cmd(w, "GET %s", w->lock_key);
+        int ours = r && r->type == REDIS_REPLY_STRING && strcmp(r->str, w->lock_val) == 0;
+        freeReplyObject(r);
+        if (!ours) {
+            if (w->rc)
+                log_error("event=modem_lock_lost modem=%s", w->name);
+            w->locked = 0;
+            return 0;
+        }
+        freeReplyObject(cmd(w, "PEXPIRE %s %d", w->lock_key, WORKER_LOCK_MS));
+        w->lock_refresh = now + 2000;
+        return 1;
+    }
+    r = cmd(w, "SET %s %s NX PX %d", w->lock_key, w->lock_val, WORKER_LOCK_MS);
+    int got = r && r->type == REDIS_REPLY_STATUS;
+    freeReplyObject(r);
+    if (!got) {
+        r = cmd(w, "GET %s", w->lock_key);
+        char host[64] = "";
+        int pid = 0;
+        if (r && r->type == REDIS_REPLY_STRING)
+            sscanf(r->str, "%63[^:]:%d", host, &pid);
+        freeReplyObject(r);
+        char me[64] = "";
+        gethostname(me, sizeof(me) - 1);
+        if (pid > 0 && strcmp(host, me) == 0 && kill(pid, 0) != 0 && errno == ESRCH) {
+            log_warnx("event=modem_lock_takeover modem=%s dead_pid=%d", w->name, pid);
+            freeReplyObject(cmd(w, "DEL %s", w->lock_key));
+        }
+        return 0;
+    }
+    w->locked = 1;
+    w->lock_refresh = now + 2000;
+    return 1;
+}
+
+static void modem_unlock(struct worker *w)
+{
+    if (!w->locked)
+        return;
+    redisReply *r = cmd(w, "GET %s", w->lock_key);
+    if (r && r->type == REDIS_REPLY_STRING && strcmp(r->str, w->lock_val) == 0)
+        freeReplyObject(cmd(w, "DEL %s", w->lock_key));
+    freeReplyObject(r);
+    w->locked = 0;
 }
 
 /* ---- libgammu ---- */
@@ -902,6 +965,14 @@ static void run(struct worker *w)
             nap(w, 200);
             continue;
         }
+        if (!modem_lock(w)) {
+            if (w->sm) {
+                /* Someone else drives this modem now: let go of it. */
+                gammu_close(w);
+            }
+            nap(w, 500);
+            continue;
+        }
         if (w->sm == NULL) {
             static int backoff;
             if (gammu_open(w) != 0) {
@@ -975,6 +1046,10 @@ int worker_main(const struct config *cfg, const char *name)
     }
     snprintf(w.name, sizeof(w.name), "%s", name);
     snprintf(w.own_lane, sizeof(w.own_lane), "kt:out:m:%s", name);
+    snprintf(w.lock_key, sizeof(w.lock_key), "kt:lock:modem:%s", name);
+    char host[64] = "";
+    gethostname(host, sizeof(host) - 1);
+    snprintf(w.lock_val, sizeof(w.lock_val), "%s:%d", host, (int)getpid());
     const char *model = modem_gammu(w.mc, "model");
     w.dummy = model && strcasecmp(model, "dummy") == 0;
     const char *hb = getenv("KT_HEARTBEAT_FD");
@@ -997,11 +1072,12 @@ int worker_main(const struct config *cfg, const char *name)
     log_info("event=worker_start modem=%s dummy=%d", w.name, w.dummy);
     run(&w);
     log_info("event=worker_stop modem=%s", w.name);
+    gammu_close(&w);
     if (w.rc)
         set_status(&w, "state", "stopped");
+    modem_unlock(&w);
     for (int i = 0; i < w.nretry; i++)
         outmsg_free(w.retry[i]); /* pending in Redis; resumed by the next worker */
-    gammu_close(&w);
     if (w.rc)
         redisFree(w.rc);
     free(w.multi);

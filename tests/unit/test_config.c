@@ -1,0 +1,154 @@
+/* Unit: config_load reads, defaults and checks every key, and reports each
+ * problem on its own line. */
+#include "gateway/config.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[64];
+static char path[128];
+static char errs[8192];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/kt-cfg-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/k.ini", dir);
+    char modem[160];
+    snprintf(modem, sizeof(modem), "%s/modem", dir);
+    mkdir(modem, 0755);
+}
+
+static void teardown(void)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+static int load(const char *text, struct config **out)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    /* %s/modem is where the dummy modem lives in every case */
+    for (const char *p = text; *p; p++) {
+        if (*p == '@')
+            fprintf(f, "%s/modem", dir);
+        else
+            fputc(*p, f);
+    }
+    fclose(f);
+    struct config *cfg = config_new();
+    cr_assert_not_null(cfg);
+    int rc = config_load(cfg, path, errs, sizeof(errs));
+    *out = cfg;
+    return rc;
+}
+
+static int lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+TestSuite(config, .init = setup, .fini = teardown);
+
+Test(config, minimal_dummy_modem_gets_defaults)
+{
+    struct config *cfg;
+    int rc = load("[gateway]\nredis = unix:/tmp/r.sock\n[modem:a]\nmodel = dummy\n"
+                  "connection = none\ndevice = @\n",
+                  &cfg);
+    cr_assert_eq(rc, 0, "%s", errs);
+    cr_expect_str_eq(cfg->redis, "unix:/tmp/r.sock");
+    cr_expect_eq(cfg->nmodems, 1);
+    cr_expect_str_eq(cfg->modems[0].name, "a");
+    cr_expect_eq(cfg->modems[0].per_minute, 10);
+    cr_expect_eq(cfg->sender_per_minute, 10);
+    cr_expect_str_eq(modem_gammu(&cfg->modems[0], "model"), "dummy");
+    cr_expect_neq(cfg->name[0], '\0', "consumer name defaults to the host name");
+    config_free(cfg);
+}
+
+Test(config, every_problem_is_reported_on_its_own_line)
+{
+    struct config *cfg;
+    int rc = load("[gateway]\nredis = nowhere\nloglevel = loud\nbogus = 1\n"
+                  "sender_per_minute = -3\n"
+                  "[modem:a]\nmodel = at\nconnection = at115200\ndevice = /dev/does-not-exist\n"
+                  "per_minute = lots\ncolour = red\n"
+                  "[modem:b]\nmodel = at\nconnection = proxyat\ndevice = /no/such/simulator --x\n"
+                  "[elsewhere]\nx = 1\n",
+                  &cfg);
+    cr_assert_neq(rc, 0);
+    cr_expect(strstr(errs, "redis = 'nowhere'") != NULL, "%s", errs);
+    cr_expect(strstr(errs, "loglevel = 'loud'") != NULL, "%s", errs);
+    cr_expect(strstr(errs, "[gateway] bogus: unknown key") != NULL, "%s", errs);
+    cr_expect(strstr(errs, "sender_per_minute = '-3'") != NULL, "%s", errs);
+    cr_expect(strstr(errs, "[modem:a] device = '/dev/does-not-exist': no such device") != NULL,
+              "%s", errs);
+    cr_expect(strstr(errs, "[modem:a] per_minute = 'lots'") != NULL, "%s", errs);
+    cr_expect(strstr(errs, "[modem:a] colour: unknown key") != NULL, "%s", errs);
+    cr_expect(strstr(errs, "proxy command not found") != NULL, "%s", errs);
+    cr_expect(strstr(errs, "[elsewhere]: unknown section") != NULL, "%s", errs);
+    cr_expect_eq(lines(errs), 9, "one line per problem:\n%s", errs);
+    config_free(cfg);
+}
+
+Test(config, no_modem_and_missing_device_are_errors)
+{
+    struct config *cfg;
+    cr_assert_neq(load("[gateway]\nloglevel = info\n", &cfg), 0);
+    cr_expect(strstr(errs, "no [modem:NAME] section") != NULL, "%s", errs);
+    config_free(cfg);
+    cr_assert_neq(load("[modem:x]\nmodel = at\nconnection = at\n", &cfg), 0);
+    cr_expect(strstr(errs, "[modem:x] device: missing") != NULL, "%s", errs);
+    config_free(cfg);
+}
+
+Test(config, gammu_keys_pass_through_and_port_means_device)
+{
+    struct config *cfg;
+    int rc = load("[modem:usb]\nmodel = at\nconnection = at115200\nport = /dev/null\n"
+                  "features = USSD_GSM_CHARSET\nlogformat = textall\nsmsc = +6281100000\n",
+                  &cfg);
+    cr_assert_eq(rc, 0, "%s", errs);
+    const struct modem_config *m = config_modem(cfg, "usb");
+    cr_assert_not_null(m);
+    cr_expect_str_eq(modem_gammu(m, "device"), "/dev/null");
+    cr_expect_str_eq(modem_gammu(m, "features"), "USSD_GSM_CHARSET");
+    cr_expect_str_eq(m->smsc, "+6281100000");
+    config_free(cfg);
+}
+
+Test(config, syntax_error_names_the_line)
+{
+    struct config *cfg;
+    cr_assert_neq(load("[modem:a]\nmodel = dummy\nthis line has no equals sign\n", &cfg), 0);
+    cr_expect(strstr(errs, ":3: syntax error") != NULL, "%s", errs);
+    config_free(cfg);
+}
+
+Test(config, bad_modem_names_and_endpoints)
+{
+    struct config *cfg;
+    cr_assert_neq(load("[modem:bad name!]\nmodel = dummy\nconnection = none\ndevice = @\n", &cfg),
+                  0);
+    cr_expect(strstr(errs, "a modem name is") != NULL, "%s", errs);
+    config_free(cfg);
+    char host[64];
+    int port = -1;
+    cr_expect_eq(config_redis_endpoint("127.0.0.1:6380", host, sizeof(host), &port), 0);
+    cr_expect_str_eq(host, "127.0.0.1");
+    cr_expect_eq(port, 6380);
+    cr_expect_eq(config_redis_endpoint("unix:/run/r.sock", host, sizeof(host), &port), 0);
+    cr_expect_str_eq(host, "/run/r.sock");
+    cr_expect_eq(port, 0);
+    cr_expect_eq(config_redis_endpoint("localhost:99999", host, sizeof(host), &port), -1);
+}
