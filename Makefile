@@ -27,7 +27,7 @@ TESTLIB_SRC := $(wildcard tests/lib/*.c)
 
 BINS := $(BUILD)/kentongan $(BUILD)/atsim $(BUILD)/test-unit $(BUILD)/test-integration
 
-.PHONY: all run test test-unit test-integration fuzz bench format clean setup
+.PHONY: all run test test-unit test-integration fuzz fuzz-short bench format clean setup setup-quiet install
 all: setup-quiet $(BINS)
 
 setup:
@@ -91,6 +91,12 @@ fuzz-short: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do n=$${f#build-fuzz/}; n=$${n#fuzz_}; \
 	  $$f -runs=20000 -max_len=4096 tests/fuzz/corpus/$$n >/dev/null 2>build-fuzz/$$n.log \
 	  || { cat build-fuzz/$$n.log; exit 1; }; echo "fuzz $$n: ok"; done
+
+PREFIX ?= /usr/local
+install: $(BUILD)/kentongan
+	install -D -m 0755 $(BUILD)/kentongan $(DESTDIR)$(PREFIX)/bin/kentongan
+	install -D -m 0644 scripts/kentongan.service $(DESTDIR)/etc/systemd/system/kentongan.service
+	id kentongan >/dev/null 2>&1 || useradd --system --home /var/lib/kentongan --shell /usr/sbin/nologin kentongan
 
 format:
 	clang-format -i $(wildcard */*.c */*.h tests/*/*.c tests/*/*.h)

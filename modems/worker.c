@@ -26,6 +26,7 @@
 #include "gateway/store.h"
 #include "modems/codec.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gammu.h>
@@ -98,6 +99,8 @@ struct worker {
     int locked;
     long long lock_refresh;
 };
+
+static int dummy_inbox_count(struct worker *w);
 
 static long long now_ms(void)
 {
@@ -397,7 +400,10 @@ static void refresh_status(struct worker *w)
         set_status(w, "registered",
                    ni.State == GSM_HomeNetwork || ni.State == GSM_RoamingNetwork ? "1" : "0");
     }
-    if (GSM_GetSMSStatus(w->sm, &ms) == ERR_NONE) {
+    if (w->dummy) {
+        snprintf(buf, sizeof(buf), "%d", dummy_inbox_count(w));
+        set_status(w, "sim_used", buf);
+    } else if (GSM_GetSMSStatus(w->sm, &ms) == ERR_NONE) {
         snprintf(buf, sizeof(buf), "%d", ms.SIMUsed + ms.PhoneUsed);
         set_status(w, "sim_used", buf);
         snprintf(buf, sizeof(buf), "%d", ms.SIMSize + ms.PhoneSize);
@@ -419,6 +425,27 @@ static size_t ucs2_units(const unsigned char *s, size_t max)
     size_t n = 0;
     while (n < max && (s[2 * n] || s[2 * n + 1]))
         n++;
+    return n;
+}
+
+/* The dummy driver answers storage questions by probing every possible
+ * location file (tens of milliseconds per folder); its inbox folders are
+ * plain directories, so count their files instead. */
+static int dummy_inbox_count(struct worker *w)
+{
+    const char *dev = modem_gammu(w->mc, "device");
+    int n = 0;
+    for (int folder = 1; folder <= 3; folder += 2) {
+        char path[CONFIG_VALUE_MAX + 16];
+        snprintf(path, sizeof(path), "%s/sms/%d", dev ? dev : ".", folder);
+        DIR *d = opendir(path);
+        if (d == NULL)
+            continue;
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL)
+            n += de->d_name[0] != '.';
+        closedir(d);
+    }
     return n;
 }
 
@@ -504,11 +531,21 @@ static int sweep(struct worker *w)
     struct {
         int folder, location;
     } done[WORKER_SWEEP_MAX];
-    int ndone = 0, stored = 0;
+    int ndone = 0, stored = 0, seen = 0, expected = -1;
     gboolean start = TRUE;
     GSM_Error err;
+    /* Ask how many messages storage holds first: an empty SIM costs one
+     * status query, and the scan stops once it has seen them all (the
+     * dummy driver otherwise probes thousands of locations per folder). */
+    GSM_SMSMemoryStatus ms;
+    if (w->dummy)
+        expected = dummy_inbox_count(w);
+    else if (GSM_GetSMSStatus(w->sm, &ms) == ERR_NONE)
+        expected = ms.SIMUsed + ms.PhoneUsed;
+    if (expected == 0)
+        return 0;
     memset(w->multi, 0, sizeof(*w->multi));
-    while (!stop_flag && ndone < WORKER_SWEEP_MAX) {
+    while (!stop_flag && ndone < WORKER_SWEEP_MAX && (expected < 0 || seen < expected)) {
         /* With start == FALSE libgammu continues after SMS[0].Folder/Location
          * of the previous answer, so the buffer is not cleared in between. */
         heartbeat(w);
@@ -521,6 +558,7 @@ static int sweep(struct worker *w)
                 remember_error(w, "read_sms", err);
             break;
         }
+        seen += w->multi->Number > 0 ? w->multi->Number : 1;
         for (int i = 0; i < w->multi->Number && ndone < WORKER_SWEEP_MAX; i++) {
             GSM_SMSMessage *sms = &w->multi->SMS[i];
             if (!sms->InboxFolder)
