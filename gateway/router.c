@@ -31,7 +31,7 @@
 #define ROUTER_BLOCK_MS      2000  /* XREADGROUP BLOCK */
 #define ROUTER_TEXT_MAX      8192  /* longer inbound text is cut (50 parts fit) */
 #define ROUTER_MAX_REPLIES   8     /* replies one request may queue */
-#define ROUTER_CLAIM_SECONDS 30    /* how often to claim a dead consumer's messages */
+#define ROUTER_CLAIM_SECONDS 5     /* how often to claim dead consumers' messages and fail over */
 #define ROUTER_CLAIM_IDLE_MS 60000 /* pending this long belongs to a dead consumer */
 #define ROUTER_RECONNECT_MAX 5000  /* ms, ceiling of the reconnect backoff */
 #define ROUTER_STOP_BOUND_MS 5000  /* router_stop waits at most this long */
@@ -415,11 +415,44 @@ static void on_claim(redisAsyncContext *c, void *reply, void *priv)
     take_entries(r, rep->element[1]);
 }
 
+static void on_failover(redisAsyncContext *c, void *reply, void *priv)
+{
+    redisReply *rep = reply;
+    char *modem = priv;
+    if (rep && rep->type == REDIS_REPLY_INTEGER && rep->integer > 0)
+        log_warnx("event=failover modem=%s moved=%lld to=%s", modem, rep->integer, STORE_OUT_ANY);
+    else if (rep && rep->type == REDIS_REPLY_ERROR)
+        log_warnx("event=failover_failed modem=%s error=\"%s\"", modem, rep->str);
+    free(modem);
+}
+
+/* Replies wait for the modem the resident texted; when that modem has been
+ * down for failover_seconds they move to the lane every modem serves. */
+static void failover_check(struct router *r)
+{
+    char now[24], after[24], hash[64], lane[64];
+    snprintf(now, sizeof(now), "%lld", now_ms());
+    for (int i = 0; i < r->cfg->nmodems; i++) {
+        const struct modem_config *m = &r->cfg->modems[i];
+        if (m->failover_seconds == 0)
+            continue;
+        snprintf(after, sizeof(after), "%lld", m->failover_seconds * 1000LL);
+        snprintf(hash, sizeof(hash), "kt:modem:%s", m->name);
+        snprintf(lane, sizeof(lane), "kt:out:m:%s", m->name);
+        const char *argv[] = {"FCALL", "kt_failover", "3",             hash,   lane,
+                              STORE_OUT_ANY, now,     after, STORE_OUT_GROUP, m->name};
+        char *name = strdup(m->name); /* the callback may outlive a reloaded config */
+        if (name && redisAsyncCommandArgv(r->cmd, on_failover, name, 10, argv, NULL) != REDIS_OK)
+            free(name);
+    }
+}
+
 static void claim_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct router *r = arg;
     if (!r->cmd_ready || r->stopping)
         return;
+    failover_check(r);
     char idle[16], count[8];
     snprintf(idle, sizeof(idle), "%d", ROUTER_CLAIM_IDLE_MS);
     snprintf(count, sizeof(count), "%d", ROUTER_BATCH);

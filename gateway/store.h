@@ -16,7 +16,8 @@
  *   kt:sending:OUT-ID          hash: progress of a multipart send in flight
  *   kt:ref:MODEM               counter for concatenation references
  *   kt:cap:MODEM:YYYYMMDD      SMS parts sent by MODEM that day (WIB)
- *   kt:modem:MODEM             hash: worker/modem status
+ *   kt:modem:MODEM             hash: worker/modem status (state, state_since, alive, ...)
+ *   kt:lock:modem:MODEM        "host:pid" of the worker driving MODEM
  * Outbound lanes are read with the consumer group "workers". */
 #ifndef KT_STORE_H
 #define KT_STORE_H
@@ -40,7 +41,8 @@
  *   kt_release  worker: release part groups older than a cutoff, flagged incomplete
  *   kt_commit   router: queue replies + mark done + XACK, once per inbound id
  *   kt_rate     router: per-sender counter for the current window
- *   kt_finish   worker: record an outcome on kt:sent + XACK + clear progress */
+ *   kt_finish   worker: record an outcome on kt:sent + XACK + clear progress
+ *   kt_failover router: move replies off a modem down for failover_seconds */
 extern const char store_library[];
 
 /* 64-bit FNV-1a of a buffer, chained from h (start with STORE_HASH_INIT). */

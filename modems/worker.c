@@ -96,6 +96,7 @@ struct worker {
     int recovered; /* own pending entries have been re-read */
     char last_error[160];
     char lock_key[64], lock_val[96];
+    char state[12];
     int locked;
     long long lock_refresh;
 };
@@ -239,6 +240,22 @@ static void set_status(struct worker *w, const char *field, const char *value)
     freeReplyObject(cmd(w, "HSET %s %s %s updated %lld", key, field, value, now_ms()));
 }
 
+/* state is up, down or stopped; state_since changes only on a transition
+ * (the gateway's failover reads it). */
+static void set_state(struct worker *w, const char *state)
+{
+    if (strcmp(w->state, state) == 0)
+        return;
+    char key[64];
+    snprintf(key, sizeof(key), "kt:modem:%s", w->name);
+    redisReply *r = cmd(w, "HSET %s state %s state_since %lld updated %lld", key, state,
+                        now_ms(), now_ms());
+    if (r)
+        snprintf(w->state, sizeof(w->state), "%s", state);
+    freeReplyObject(r);
+    log_info("event=modem_state modem=%s state=%s", w->name, state);
+}
+
 /* One worker per modem, even across a gateway restart or a second gateway
  * configured with the same modem: the worker holds kt:lock:modem:NAME
  * ("host:pid") while it runs. A holder on this host that no longer exists
@@ -261,6 +278,7 @@ static int modem_lock(struct worker *w)
             return 0;
         }
         freeReplyObject(cmd(w, "PEXPIRE %s %d", w->lock_key, WORKER_LOCK_MS));
+        freeReplyObject(cmd(w, "HSET kt:modem:%s alive %lld", w->name, now));
         w->lock_refresh = now + 2000;
         return 1;
     }
@@ -284,6 +302,7 @@ static int modem_lock(struct worker *w)
     }
     w->locked = 1;
     w->lock_refresh = now + 2000;
+    freeReplyObject(cmd(w, "HSET kt:modem:%s alive %lld", w->name, now));
     return 1;
 }
 
@@ -362,6 +381,7 @@ static int gammu_open(struct worker *w)
         return -1;
     }
     GSM_SetConfigNum(w->sm, 1);
+    set_state(w, "connecting"); /* counts as not up: a hang here fails over too */
     err = GSM_InitConnection(w->sm, 1);
     if (err != ERR_NONE) {
         remember_error(w, "connect", err);
@@ -378,7 +398,7 @@ static int gammu_open(struct worker *w)
                      GSM_ErrorString(err));
     }
     log_info("event=modem_connected modem=%s", w->name);
-    set_status(w, "state", "up");
+    set_state(w, "up");
     w->next_sweep = 0;
     w->next_status = 0;
     return 0;
@@ -1014,7 +1034,7 @@ static void run(struct worker *w)
         if (w->sm == NULL) {
             static int backoff;
             if (gammu_open(w) != 0) {
-                set_status(w, "state", "down");
+                set_state(w, "down");
                 backoff = backoff ? backoff * 2 : 1;
                 if (backoff > WORKER_BACKOFF_MAX)
                     backoff = WORKER_BACKOFF_MAX;
@@ -1028,7 +1048,7 @@ static void run(struct worker *w)
             GSM_ReadDevice(w->sm, TRUE);
         if (!GSM_IsConnected(w->sm)) {
             log_warnx("event=modem_lost modem=%s", w->name);
-            set_status(w, "state", "down");
+            set_state(w, "down");
             gammu_close(w);
             continue;
         }
@@ -1112,7 +1132,7 @@ int worker_main(const struct config *cfg, const char *name)
     log_info("event=worker_stop modem=%s", w.name);
     gammu_close(&w);
     if (w.rc)
-        set_status(&w, "state", "stopped");
+        set_state(&w, "stopped");
     modem_unlock(&w);
     for (int i = 0; i < w.nretry; i++)
         outmsg_free(w.retry[i]); /* pending in Redis; resumed by the next worker */

@@ -406,6 +406,8 @@ static int read_sent(struct kt_env *e, const char *to, struct kt_sent *out, int 
                 snprintf(s->outcome, sizeof(s->outcome), "%s", fval(f, "outcome"));
                 snprintf(s->reason, sizeof(s->reason), "%s", fval(f, "reason"));
                 snprintf(s->origin, sizeof(s->origin), "%s", fval(f, "origin"));
+                snprintf(s->modem, sizeof(s->modem), "%s", fval(f, "modem"));
+                snprintf(s->mr, sizeof(s->mr), "%s", fval(f, "mr"));
                 snprintf(s->text, sizeof(s->text), "%s", fval(f, "text"));
                 s->parts = atoi(fval(f, "parts"));
             }

@@ -68,7 +68,7 @@ long long kt_redis_int(struct kt_env *e, const char *fmt, ...);
 int kt_wait(struct kt_env *e, double seconds, int (*cond)(struct kt_env *, void *), void *arg);
 
 struct kt_sent {
-    char id[32], to[32], outcome[16], reason[32], origin[32], text[2048];
+    char id[32], to[32], outcome[16], reason[32], origin[32], modem[32], mr[64], text[2048];
     int parts;
 };
 /* Reads kt:sent (oldest first) into out; returns the number of entries (all
