@@ -89,7 +89,7 @@ fuzz: setup $(FUZZ_BINS)
 # A short run of every fuzz target over its seeds plus fresh inputs, part of make test.
 fuzz-short: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do n=$${f#build-fuzz/}; n=$${n#fuzz_}; \
-	  $$f -runs=20000 -max_len=4096 tests/fuzz/corpus/$$n >/dev/null 2>build-fuzz/$$n.log \
+	  mkdir -p build-fuzz/corpus-$$n; $$f -runs=20000 -max_len=4096 build-fuzz/corpus-$$n tests/fuzz/corpus/$$n >/dev/null 2>build-fuzz/$$n.log \
 	  || { cat build-fuzz/$$n.log; exit 1; }; echo "fuzz $$n: ok"; done
 
 PREFIX ?= /usr/local

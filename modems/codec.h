@@ -42,7 +42,8 @@ struct codec_part {
 };
 
 /* Copies `in` to `out` as valid UTF-8: ill-formed sequences (overlong, surrogates, above
- * U+10FFFF, truncated) become U+FFFD, NUL and C0 controls other than \n \r \t are dropped.
+ * U+10FFFF, truncated) become U+FFFD; NUL, C0 controls other than \n \r \t, DEL and C1
+ * controls (U+0080..U+009F) are dropped.
  * Stops before a code point that does not fit; always NUL-terminates when outlen > 0.
  * Returns bytes written, excluding the NUL. */
 size_t codec_utf8_sanitize(const char *in, size_t inlen, char *out, size_t outlen);
@@ -64,7 +65,8 @@ int codec_plan(const char *utf8, struct codec_plan *p);
 /* Cuts the text planned by codec_plan into at most max_parts slices, packing each part to
  * the full p->per_part but never splitting a character (an extension char's two septets or
  * a surrogate pair stay together). Returns the number of parts, or -1 if more than
- * max_parts are needed or the text does not match the plan's coding. */
+ * max_parts are needed or the text is not the one the plan was made for (wrong coding,
+ * units or part count). parts[] must hold max_parts entries; nothing past them is written. */
 int codec_split(const char *utf8, const struct codec_plan *p, struct codec_part *parts,
                 int max_parts);
 

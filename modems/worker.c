@@ -380,6 +380,15 @@ static int gammu_open(struct worker *w)
         gammu_close(w);
         return -1;
     }
+    GSM_Config *gc = GSM_GetConfig(w->sm, 0);
+    if (gc->DebugFile && gc->DebugFile[0]) {
+        /* logfile/logformat from the modem section: libgammu's own trace of
+         * the AT dialogue, per modem. */
+        GSM_Debug_Info *di = GSM_GetDebug(w->sm);
+        GSM_SetDebugGlobal(FALSE, di);
+        GSM_SetDebugFile(gc->DebugFile, di);
+        GSM_SetDebugLevel(gc->DebugLevel[0] ? gc->DebugLevel : "text", di);
+    }
     GSM_SetConfigNum(w->sm, 1);
     set_state(w, "connecting"); /* counts as not up: a hang here fails over too */
     err = GSM_InitConnection(w->sm, 1);
@@ -1044,8 +1053,10 @@ static void run(struct worker *w)
             backoff = 0;
         }
         long long now = now_ms();
+        /* FALSE: returns after ~50 ms on a quiet line (TRUE would wait ~1 s);
+         * unsolicited +CMTI lines are handled inside. */
         if (!w->dummy)
-            GSM_ReadDevice(w->sm, TRUE);
+            GSM_ReadDevice(w->sm, FALSE);
         if (!GSM_IsConnected(w->sm)) {
             log_warnx("event=modem_lost modem=%s", w->name);
             set_state(w, "down");
@@ -1126,6 +1137,9 @@ int worker_main(const struct config *cfg, const char *name)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
+    /* libgammu's proxyat connection forks the modem command and never reaps
+     * it when the connection closes: let the kernel do it. */
+    signal(SIGCHLD, SIG_IGN);
 
     log_info("event=worker_start modem=%s dummy=%d", w.name, w.dummy);
     run(&w);

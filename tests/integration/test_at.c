@@ -1,0 +1,200 @@
+/* Integration: the gateway driving the AT modem simulator (tests/atsim)
+ * through libgammu's proxyat connection, as it would a USB modem. Receive
+ * relies on +CMTI alone here (poll_seconds is an hour), and the PDUs the
+ * gateway hands the modem are decoded by the simulator. */
+#include "tests/lib/atsim_ctl.h"
+#include "tests/lib/harness.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+static struct kt_env env;
+static char simdir[400];
+
+static void setup(void)
+{
+    cr_assert_eq(kt_env_init(&env), 0);
+    snprintf(simdir, sizeof(simdir), "%s/sim1", env.dir);
+    cr_assert_eq(atsim_init_dir(simdir), 0);
+    char atsim[400], device[1024], modems[2048];
+    snprintf(atsim, sizeof(atsim), "%s/atsim", env.build);
+    if (access(atsim, X_OK) != 0)
+        cr_skip_test("AT simulator not built: %s", atsim);
+    cr_assert_eq(atsim_device(atsim, simdir, device, sizeof(device)), 0);
+    snprintf(modems, sizeof(modems),
+             "[modem:at1]\nmodel = at\nconnection = proxyat\ndevice = %s\n"
+             "poll_seconds = 3600\nper_minute = 600\nper_day = 100000\n",
+             device);
+    cr_assert_eq(kt_redis_start(&env), 0);
+    cr_assert_eq(kt_write_config(&env, NULL, modems), 0);
+    cr_assert_eq(kt_gateway_start(&env), 0);
+}
+
+static void teardown(void)
+{
+    kt_env_cleanup(&env);
+}
+
+TestSuite(at, .init = setup, .fini = teardown, .timeout = 120);
+
+static int modem_up(struct kt_env *e, void *arg)
+{
+    redisReply *r = kt_redis(e, "HGET kt:modem:at1 state");
+    int up = r && r->type == REDIS_REPLY_STRING && strcmp(r->str, "up") == 0;
+    freeReplyObject(r);
+    return up;
+}
+
+static int sim_sent_at_least(struct kt_env *e, void *arg)
+{
+    return atsim_read_sent(simdir, NULL, 0) >= *(int *)arg;
+}
+
+static int kt_sent_at_least(struct kt_env *e, void *arg)
+{
+    return kt_sent(e, NULL, 0) >= *(int *)arg;
+}
+
+static void queue_reply(const char *to, const char *text)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    long long expires = (long long)tv.tv_sec * 1000 + 300000;
+    redisReply *r = kt_redis(&env, "XADD kt:out:m:at1 * to %s text %s expires %lld kind reply",
+                             to, text, expires);
+    cr_assert(r && r->type == REDIS_REPLY_STRING, "queued");
+    freeReplyObject(r);
+}
+
+Test(at, sms_in_by_cmti_reply_pdu_decodes_to_number_and_text)
+{
+    cr_assert(kt_wait(&env, 30, modem_up, NULL), "modem connected");
+    cr_assert_eq(atsim_deliver(simdir, "+6281234567890", "info", NULL, NULL), 0);
+    int one = 1;
+    if (!kt_wait(&env, 30, sim_sent_at_least, &one))
+        kt_dump_log(&env);
+    struct atsim_sent s[4];
+    cr_assert_eq(atsim_read_sent(simdir, s, 4), 1, "one SMS handed to the modem");
+    cr_expect_str_eq(s[0].to, "+6281234567890");
+    cr_expect_str_eq(s[0].coding, "gsm7");
+    cr_expect_eq(s[0].total, -1, "a single SMS");
+    cr_assert(kt_wait(&env, 10, kt_sent_at_least, &one));
+    struct kt_sent k[2];
+    cr_assert_eq(kt_sent(&env, k, 2), 1);
+    cr_expect_str_eq(k[0].outcome, "sent");
+    cr_expect_str_eq(s[0].text, k[0].text, "the modem got exactly the recorded text");
+    char mr[16];
+    snprintf(mr, sizeof(mr), "%d", s[0].mr);
+    cr_expect_str_eq(k[0].mr, mr, "message reference recorded");
+    cr_expect_eq(atsim_sim_count(simdir), 0, "deleted from the SIM after it was stored");
+}
+
+Test(at, long_replies_go_as_numbered_parts_with_a_fresh_reference_each)
+{
+    cr_assert(kt_wait(&env, 30, modem_up, NULL));
+    char text[401];
+    for (int i = 0; i < 400; i++)
+        text[i] = (char)('a' + i % 26);
+    text[400] = '\0';
+    queue_reply("6281200000001", text);
+    queue_reply("6281200000002", text);
+    int six = 6;
+    if (!kt_wait(&env, 60, sim_sent_at_least, &six))
+        kt_dump_log(&env);
+    struct atsim_sent s[8];
+    cr_assert_eq(atsim_read_sent(simdir, s, 8), 6, "two messages of three parts");
+    for (int m = 0; m < 2; m++) {
+        char joined[512] = "";
+        for (int p = 0; p < 3; p++) {
+            struct atsim_sent *x = &s[m * 3 + p];
+            cr_expect_eq(x->total, 3);
+            cr_expect_eq(x->part, p + 1, "parts in order");
+            cr_expect_eq(x->ref, s[m * 3].ref, "one reference per message");
+            strncat(joined, x->text, sizeof(joined) - strlen(joined) - 1);
+        }
+        cr_expect_str_eq(joined, text, "parts join to the original");
+    }
+    cr_expect_neq(s[0].ref, s[3].ref, "a fresh reference for the second message");
+    cr_expect_str_eq(s[0].to, "+6281200000001");
+    cr_expect_str_eq(s[3].to, "+6281200000002");
+}
+
+Test(at, ucs2_reply_keeps_emoji)
+{
+    cr_assert(kt_wait(&env, 30, modem_up, NULL));
+    queue_reply("6281200000003", "Terima kasih 🙏 — kami tindak lanjuti");
+    int one = 1;
+    cr_assert(kt_wait(&env, 30, sim_sent_at_least, &one));
+    struct atsim_sent s[2];
+    cr_assert_eq(atsim_read_sent(simdir, s, 2), 1);
+    cr_expect_str_eq(s[0].coding, "ucs2");
+    cr_expect_str_eq(s[0].text, "Terima kasih 🙏 — kami tindak lanjuti");
+}
+
+Test(at, cms_500_is_retried_then_recorded_failed)
+{
+    cr_assert(kt_wait(&env, 30, modem_up, NULL));
+    cr_assert_eq(atsim_fail_sends(simdir, 500, 3), 0);
+    queue_reply("6281200000004", "Jadwal posyandu besok pagi.");
+    int one = 1;
+    if (!kt_wait(&env, 90, kt_sent_at_least, &one))
+        kt_dump_log(&env);
+    struct kt_sent k[2];
+    cr_assert_eq(kt_sent(&env, k, 2), 1);
+    cr_expect_str_eq(k[0].outcome, "failed");
+    cr_expect_str_eq(k[0].reason, "cms_error");
+    cr_expect_eq(atsim_read_sent(simdir, NULL, 0), 0, "nothing reached the network");
+    redisReply *r = kt_redis(&env, "XREVRANGE kt:sent + - COUNT 1");
+    cr_assert(r && r->elements == 1);
+    redisReply *f = r->element[0]->element[1];
+    const char *cms = "", *attempts = "";
+    for (size_t i = 0; i + 1 < f->elements; i += 2) {
+        if (!strcmp(f->element[i]->str, "cms"))
+            cms = f->element[i + 1]->str;
+        if (!strcmp(f->element[i]->str, "attempts"))
+            attempts = f->element[i + 1]->str;
+    }
+    cr_expect_str_eq(cms, "500");
+    cr_expect_str_eq(attempts, "3");
+    freeReplyObject(r);
+}
+
+Test(at, a_failing_message_does_not_block_the_next)
+{
+    cr_assert(kt_wait(&env, 30, modem_up, NULL));
+    cr_assert_eq(atsim_fail_sends(simdir, 500, 1), 0);
+    queue_reply("6281200000005", "pertama");
+    queue_reply("6281200000006", "kedua");
+    int two = 2;
+    if (!kt_wait(&env, 60, sim_sent_at_least, &two))
+        kt_dump_log(&env);
+    struct atsim_sent s[4];
+    cr_assert_eq(atsim_read_sent(simdir, s, 4), 2, "both delivered in the end");
+    cr_expect_str_eq(s[0].to, "+6281200000006", "the second went ahead of the retry");
+    cr_expect_str_eq(s[1].to, "+6281200000005", "the first went on its retry");
+}
+
+Test(at, two_part_message_over_pdus_arrives_whole)
+{
+    cr_assert(kt_wait(&env, 30, modem_up, NULL));
+    cr_assert_eq(atsim_deliver(simdir, "+6281200000007", "dan drainase mampet.", "0500034B0202",
+                               NULL),
+                 0);
+    cr_assert_eq(atsim_deliver(simdir, "+6281200000007", "LAPOR jalan rusak ", "0500034B0201",
+                               NULL),
+                 0);
+    int one = 1;
+    cr_assert(kt_wait(&env, 30, sim_sent_at_least, &one), "answered");
+    redisReply *r = kt_redis(&env, "XRANGE kt:in - +");
+    cr_assert(r && r->elements == 1, "one inbound message");
+    redisReply *f = r->element[0]->element[1];
+    const char *text = "";
+    for (size_t i = 0; i + 1 < f->elements; i += 2)
+        if (!strcmp(f->element[i]->str, "text"))
+            text = f->element[i + 1]->str;
+    cr_expect_str_eq(text, "LAPOR jalan rusak dan drainase mampet.");
+    freeReplyObject(r);
+}
