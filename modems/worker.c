@@ -248,8 +248,8 @@ static void set_state(struct worker *w, const char *state)
         return;
     char key[64];
     snprintf(key, sizeof(key), "kt:modem:%s", w->name);
-    redisReply *r = cmd(w, "HSET %s state %s state_since %lld updated %lld", key, state,
-                        now_ms(), now_ms());
+    redisReply *r = cmd(w, "HSET %s state %s state_since %lld updated %lld pid %d", key, state,
+                        now_ms(), now_ms(), (int)getpid());
     if (r)
         snprintf(w->state, sizeof(w->state), "%s", state);
     freeReplyObject(r);

@@ -26,7 +26,7 @@ static void setup(void)
     cr_assert_eq(atsim_device(atsim, simdir, device, sizeof(device)), 0);
     snprintf(modems, sizeof(modems),
              "[modem:at1]\nmodel = at\nconnection = proxyat\ndevice = %s\n"
-             "poll_seconds = 3600\nper_minute = 600\nper_day = 100000\n",
+             "poll_seconds = 3600\nper_minute = 600\nper_day = 100000\nhang_seconds = 10\n",
              device);
     cr_assert_eq(kt_redis_start(&env), 0);
     cr_assert_eq(kt_write_config(&env, NULL, modems), 0);
@@ -197,4 +197,79 @@ Test(at, two_part_message_over_pdus_arrives_whole)
             text = f->element[i + 1]->str;
     cr_expect_str_eq(text, "LAPOR jalan rusak dan drainase mampet.");
     freeReplyObject(r);
+}
+
+static const char *in_field(redisReply *entry, const char *name)
+{
+    redisReply *f = entry->element[1];
+    for (size_t i = 0; i + 1 < f->elements; i += 2)
+        if (!strcmp(f->element[i]->str, name))
+            return f->element[i + 1]->str;
+    return "";
+}
+
+static int inbound_at_least(struct kt_env *e, void *arg)
+{
+    return kt_redis_int(e, "XLEN kt:in") >= *(int *)arg;
+}
+
+Test(at, gsm7_extension_characters_and_8bit_data_are_decoded_and_kept)
+{
+    cr_assert(kt_wait(&env, 30, modem_up, NULL));
+    cr_assert_eq(atsim_deliver(simdir, "+6281200000008", "info harga {20€} [a|b] ~ ^ \\", NULL,
+                               "gsm7"),
+                 0);
+    cr_assert_eq(atsim_deliver(simdir, "+6281200000009", "", NULL, "8bit"), 0);
+    int two = 2;
+    if (!kt_wait(&env, 30, inbound_at_least, &two))
+        kt_dump_log(&env);
+    redisReply *r = kt_redis(&env, "XRANGE kt:in - +");
+    cr_assert(r && r->elements == 2);
+    int checked = 0;
+    for (size_t i = 0; i < r->elements; i++) {
+        const char *coding = in_field(r->element[i], "coding");
+        if (!strcmp(coding, "gsm7")) {
+            cr_expect_str_eq(in_field(r->element[i], "text"), "info harga {20€} [a|b] ~ ^ \\");
+            checked++;
+        } else {
+            cr_expect_str_eq(coding, "8bit");
+            checked++;
+        }
+    }
+    cr_expect_eq(checked, 2);
+    freeReplyObject(r);
+    int one = 1;
+    cr_assert(kt_wait(&env, 20, sim_sent_at_least, &one), "the text message is answered");
+    sleep(2);
+    struct atsim_sent s[4];
+    cr_assert_eq(atsim_read_sent(simdir, s, 4), 1, "the 8-bit message is not answered");
+    cr_expect_str_eq(s[0].to, "+6281200000008");
+}
+
+static int worker_replaced(struct kt_env *e, void *arg)
+{
+    pid_t p = kt_worker_pid(e, "at1");
+    return p > 0 && p != *(pid_t *)arg;
+}
+
+Test(at, hung_modem_worker_is_killed_restarted_and_sends_once, .timeout = 180)
+{
+    cr_assert(kt_wait(&env, 30, modem_up, NULL));
+    pid_t first = kt_worker_pid(&env, "at1");
+    cr_assert_gt(first, 0);
+    /* The modem stops answering anything, mid-send. */
+    cr_assert_eq(atsim_fault(simdir, "hang", 1), 0);
+    queue_reply("6281200000010", "Pengumuman: kerja bakti Minggu pagi.");
+    /* hang_seconds is 10 in this suite's config; libgammu alone would wait longer. */
+    if (!kt_wait(&env, 60, worker_replaced, &first))
+        kt_dump_log(&env);
+    cr_assert_eq(atsim_fault(simdir, "hang", 0), 0);
+    int one = 1;
+    if (!kt_wait(&env, 90, kt_sent_at_least, &one))
+        kt_dump_log(&env);
+    sleep(2);
+    struct kt_sent k[4];
+    cr_assert_eq(kt_sent(&env, k, 4), 1, "recorded once");
+    cr_expect_str_eq(k[0].outcome, "sent");
+    cr_expect_leq(atsim_read_sent(simdir, NULL, 0), 1, "never handed to the modem twice");
 }
