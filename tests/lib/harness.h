@@ -77,6 +77,13 @@ int kt_sent(struct kt_env *e, struct kt_sent *out, int max);
 /* Entries of kt:sent addressed to `to` (normalised 628...). */
 int kt_sent_to(struct kt_env *e, const char *to, struct kt_sent *out, int max);
 
+/* A TCP port on 127.0.0.1 free right now (bound to 0 and released). */
+int kt_free_port(void);
+/* Plain HTTP/1.0 request to 127.0.0.1:port; the whole response (status line,
+ * headers, body) goes into out. Returns the status code or -1. */
+int kt_http(int port, const char *method, const char *path, const char *body, char *out,
+            size_t outlen);
+
 /* pid of the worker for modem name (from kt:modem:NAME), or -1. */
 pid_t kt_worker_pid(struct kt_env *e, const char *name);
 /* Appends the gateway log to stderr (for failed tests). */

@@ -1,0 +1,153 @@
+/* Integration: the daemon's command line and signals — config check,
+ * reload all-or-nothing on SIGHUP, clean stop on SIGTERM, /healthz. */
+#include "tests/lib/harness.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct kt_env env;
+
+static void setup(void)
+{
+    cr_assert_eq(kt_env_init(&env), 0);
+    cr_assert_eq(kt_redis_start(&env), 0);
+}
+
+static void teardown(void)
+{
+    kt_env_cleanup(&env);
+}
+
+TestSuite(daemon, .init = setup, .fini = teardown, .timeout = 90);
+
+Test(daemon, check_mode_accepts_a_good_config_and_lists_every_problem_of_a_bad_one)
+{
+    char out[4096], args[600];
+    cr_assert_eq(kt_write_config(&env, NULL, NULL), 0);
+    snprintf(args, sizeof(args), "-t -c %s", env.config);
+    cr_expect_eq(kt_run(&env, args, out, sizeof(out)), 0, "%s", out);
+    cr_expect(strstr(out, "configuration ok (1 modem)") != NULL, "%s", out);
+
+    cr_assert_eq(kt_write_config(&env, "loglevel = chatty\nfrobnicate = yes",
+                                 "[modem:usb]\nmodel = at\nconnection = at115200\n"
+                                 "device = /dev/serial/by-id/no-such-modem\nper_day = 0\n"),
+                 0);
+    int rc = kt_run(&env, args, out, sizeof(out));
+    cr_expect_neq(rc, 0);
+    cr_expect(strstr(out, "loglevel") && strstr(out, "frobnicate: unknown key") &&
+                  strstr(out, "no such device") && strstr(out, "per_day = '0'"),
+              "%s", out);
+    int lines = 0;
+    for (const char *p = out; *p; p++)
+        lines += *p == '\n';
+    /* loglevel appears twice in the file (harness default + override): both checked */
+    cr_expect_geq(lines, 4, "one line per problem:\n%s", out);
+
+    snprintf(args, sizeof(args), "-t -c %s/missing.ini", env.dir);
+    cr_expect_neq(kt_run(&env, args, out, sizeof(out)), 0);
+    cr_expect(strstr(out, "cannot open") != NULL, "%s", out);
+    cr_expect_eq(kt_run(&env, "--no-such-flag", out, sizeof(out)), 2, "usage error: %s", out);
+}
+
+static int log_has(struct kt_env *e, void *arg)
+{
+    FILE *f = fopen(e->log, "r");
+    char line[2048];
+    int found = 0;
+    if (f == NULL)
+        return 0;
+    while (!found && fgets(line, sizeof(line), f))
+        found = strstr(line, (const char *)arg) != NULL;
+    fclose(f);
+    return found;
+}
+
+static int answered(struct kt_env *e, void *arg)
+{
+    return kt_sent_to(e, (const char *)arg, NULL, 0) > 0;
+}
+
+Test(daemon, sighup_applies_a_good_config_and_refuses_a_bad_one)
+{
+    cr_assert_eq(kt_write_config(&env, NULL, NULL), 0);
+    cr_assert_eq(kt_gateway_start(&env), 0);
+    cr_assert(kt_wait(&env, 20, log_has, "event=modem_state modem=dummy state=up"));
+
+    /* A broken file: refused, the old configuration keeps working. */
+    FILE *f = fopen(env.config, "a");
+    fputs("[modem:bad]\nmodel = at\n", f);
+    fclose(f);
+    kill(env.gateway_pid, SIGHUP);
+    cr_assert(kt_wait(&env, 10, log_has, "event=reload_refused"));
+    cr_assert_eq(kt_dummy_deliver(&env, "081234560001", "INFO", NULL, 0), 0);
+    cr_expect(kt_wait(&env, 20, answered, "6281234560001"), "still answering");
+
+    /* A good file that adds a second modem: started without a restart. */
+    char second[320], modems[1600];
+    snprintf(second, sizeof(second), "%s/modem2", env.dir);
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd), "mkdir -p %s/sms/1 %s/sms/2 %s/sms/3 %s/sms/4 %s/sms/5", second,
+             second, second, second, second);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(modems, sizeof(modems),
+             "[modem:dummy]\nmodel = dummy\nconnection = none\ndevice = %s\npoll_seconds = 1\n"
+             "per_minute = 600\n[modem:second]\nmodel = dummy\nconnection = none\n"
+             "device = %s\npoll_seconds = 1\n",
+             env.modem_dir, second);
+    cr_assert_eq(kt_write_config(&env, NULL, modems), 0);
+    kill(env.gateway_pid, SIGHUP);
+    cr_expect(kt_wait(&env, 10, log_has, "event=reloaded modems=2"));
+    cr_expect(kt_wait(&env, 20, log_has, "event=modem_state modem=second state=up"));
+    cr_expect_eq(kill(env.gateway_pid, 0), 0, "the gateway kept running");
+}
+
+Test(daemon, sigterm_with_messages_in_flight_exits_zero_and_loses_nothing)
+{
+    cr_assert_eq(kt_write_config(&env, NULL, NULL), 0);
+    cr_assert_eq(kt_gateway_start(&env), 0);
+    char from[32];
+    for (int i = 0; i < 40; i++) {
+        snprintf(from, sizeof(from), "0812345%05d", i);
+        cr_assert_eq(kt_dummy_deliver(&env, from, "INFO", NULL, 0), 0);
+    }
+    cr_assert(kt_wait(&env, 20, log_has, "event=inbound"));
+    cr_expect_eq(kt_gateway_stop(&env, SIGTERM), 0, "clean exit");
+    int before = kt_sent(&env, NULL, 0);
+    /* Start again: whatever was not answered before the stop is answered now. */
+    cr_assert_eq(kt_gateway_start(&env), 0);
+    int done = 0;
+    for (int t = 0; t < 600 && done < 40; t++) {
+        usleep(100000);
+        done = kt_sent(&env, NULL, 0);
+    }
+    sleep(2);
+    cr_expect_eq(kt_sent(&env, NULL, 0), 40, "answered once each (%d before the stop)", before);
+    cr_expect_eq(kt_dummy_inbox_count(&env), 0);
+}
+
+Test(daemon, healthz_answers_json)
+{
+    int port = kt_free_port();
+    cr_assert_gt(port, 0);
+    char extra[64];
+    snprintf(extra, sizeof(extra), "http = 127.0.0.1:%d", port);
+    cr_assert_eq(kt_write_config(&env, extra, NULL), 0);
+    cr_assert_eq(kt_gateway_start(&env), 0);
+    cr_assert(kt_wait(&env, 20, log_has, "event=redis_ready redis"));
+    char out[2048] = "";
+    int code = -1;
+    for (int i = 0; i < 50 && code != 200; i++) {
+        usleep(100000);
+        code = kt_http(port, "GET", "/healthz", NULL, out, sizeof(out));
+    }
+    cr_expect_eq(code, 200, "%s", out);
+    cr_expect(strstr(out, "\"status\":\"ok\"") != NULL, "%s", out);
+    cr_expect(strstr(out, "\"redis\":true") != NULL, "%s", out);
+    cr_expect(strstr(out, "application/json") != NULL, "%s", out);
+    cr_expect_eq(kt_http(port, "GET", "/nope", NULL, out, sizeof(out)), 404);
+    cr_expect(strstr(out, "not found") != NULL, "%s", out);
+    cr_expect_eq(kt_http(port, "POST", "/healthz", "x=1", out, sizeof(out)), 405, "%s", out);
+}
