@@ -97,6 +97,7 @@ struct worker {
     char last_error[160];
     char lock_key[64], lock_val[96];
     char state[12];
+    unsigned char smsc[(GSM_MAX_NUMBER_LENGTH + 1) * 2]; /* SIM's SMSC, read once per connection */
     int locked;
     long long lock_refresh;
 };
@@ -405,6 +406,14 @@ static int gammu_open(struct worker *w)
         if (err != ERR_NONE)
             log_info("event=no_cmti modem=%s note=\"relying on sweeps\" error=\"%s\"", w->name,
                      GSM_ErrorString(err));
+    }
+    memset(w->smsc, 0, sizeof(w->smsc));
+    if (!w->mc->smsc[0] && !w->dummy) {
+        GSM_SMSC smsc;
+        memset(&smsc, 0, sizeof(smsc));
+        smsc.Location = 1;
+        if (GSM_GetSMSC(w->sm, &smsc) == ERR_NONE)
+            memcpy(w->smsc, smsc.Number, sizeof(w->smsc));
     }
     log_info("event=modem_connected modem=%s", w->name);
     set_state(w, "up");
@@ -737,6 +746,10 @@ static int send_part(struct worker *w, const char *to, const char *text, enum co
     if (w->mc->smsc[0]) {
         sms.SMSC.Location = 0;
         codec_utf8_to_ucs2(w->mc->smsc, sms.SMSC.Number, sizeof(sms.SMSC.Number));
+    } else if (w->smsc[0] || w->smsc[1]) {
+        /* The SIM's SMSC as read at connect: saves an AT+CSCA? per part. */
+        sms.SMSC.Location = 0;
+        memcpy(sms.SMSC.Number, w->smsc, sizeof(sms.SMSC.Number));
     } else {
         sms.SMSC.Location = 1;
     }
