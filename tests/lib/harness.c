@@ -502,3 +502,14 @@ int kt_http(int port, const char *method, const char *path, const char *body, ch
         return -1;
     return code;
 }
+
+long long kt_in_pending(struct kt_env *e)
+{
+    redisReply *r = kt_redis(e, "XPENDING kt:in router");
+    long long n = -1;
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
+        r->element[0]->type == REDIS_REPLY_INTEGER)
+        n = r->element[0]->integer;
+    freeReplyObject(r);
+    return n;
+}

@@ -77,6 +77,10 @@ int kt_sent(struct kt_env *e, struct kt_sent *out, int max);
 /* Entries of kt:sent addressed to `to` (normalised 628...). */
 int kt_sent_to(struct kt_env *e, const char *to, struct kt_sent *out, int max);
 
+/* Entries of kt:in the router has read but not acknowledged; -1 when the
+ * group does not exist yet or Redis is away. */
+long long kt_in_pending(struct kt_env *e);
+
 /* A TCP port on 127.0.0.1 free right now (bound to 0 and released). */
 int kt_free_port(void);
 /* Plain HTTP/1.0 request to 127.0.0.1:port; the whole response (status line,
