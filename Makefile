@@ -67,9 +67,22 @@ run: setup-quiet $(BUILD)/kentongan
 test: setup
 	@$(MAKE) --no-print-directory $(BINS)
 	@echo "== unit tests"
-	@$(BUILD)/test-unit --jobs 2
-	@echo "== integration tests"
-	@KT_BUILD=$(abspath $(BUILD)) KT_ROOT=$(CURDIR) $(BUILD)/test-integration --jobs 1
+	@export LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp; \
+	$(BUILD)/test-unit --jobs 2 && echo "== integration tests" && \
+	KT_BUILD=$(abspath $(BUILD)) KT_ROOT=$(CURDIR) $(BUILD)/test-integration --jobs 2
+
+# Benchmarks: tests/bench/NAME.c become $(BUILD)/bench/NAME; tests/bench/run
+# runs them and prints the figures (ratios against a baseline measured in the
+# same run).
+BENCH_SRC := $(wildcard tests/bench/*.c)
+BENCH_BINS := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+$(BUILD)/bench/%: tests/bench/%.c $(TESTLIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libkentongan.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: setup
+	@$(MAKE) --no-print-directory $(BUILD)/kentongan $(BUILD)/atsim $(BENCH_BINS)
+	@KT_BUILD=$(abspath $(BUILD)) KT_ROOT=$(CURDIR) tests/bench/run
 
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c, seeds in tests/fuzz/corpus/NAME/.
 FUZZ_SECONDS ?= 60

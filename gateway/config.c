@@ -42,6 +42,7 @@ static const struct key_def gateway_keys[] = {
     I(reply_ttl, 10, 7 * 86400, 3600),
     I(multipart_timeout, 5, 86400, 600),
     I(dedupe_ttl, 3600, 90 * 86400, 7 * 86400),
+    I(claim_idle, 1, 3600, 60),
     {NULL, 0, 0, 0, 0, 0, NULL},
 };
 

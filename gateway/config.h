@@ -48,6 +48,7 @@ struct config {
     int reply_ttl;           /* seconds a reply may wait before it is dropped as stale */
     int multipart_timeout;   /* seconds to wait for missing parts */
     int dedupe_ttl;          /* seconds inbound/reply idempotency keys are kept */
+    int claim_idle;          /* seconds before another gateway's pending message is taken over */
     struct modem_config modems[CONFIG_MAX_MODEMS];
     int nmodems;
 };

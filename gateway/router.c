@@ -32,7 +32,6 @@
 #define ROUTER_TEXT_MAX      8192  /* longer inbound text is cut (50 parts fit) */
 #define ROUTER_MAX_REPLIES   8     /* replies one request may queue */
 #define ROUTER_CLAIM_SECONDS 5     /* how often to claim dead consumers' messages and fail over */
-#define ROUTER_CLAIM_IDLE_MS 60000 /* pending this long belongs to a dead consumer */
 #define ROUTER_RECONNECT_MAX 5000  /* ms, ceiling of the reconnect backoff */
 #define ROUTER_STOP_BOUND_MS 5000  /* router_stop waits at most this long */
 #define RATE_WINDOW_SECONDS  60
@@ -68,6 +67,7 @@ struct router {
     unsigned epoch;
     int reading;
     int stopping;
+    int freeing; /* router_free in progress: connection callbacks do nothing */
     int pending_phase; /* 1 while re-reading our own pending entries ("0") */
     int inflight;
     int backoff_ms;
@@ -454,7 +454,8 @@ static void claim_tick(evutil_socket_t fd, short what, void *arg)
         return;
     failover_check(r);
     char idle[16], count[8];
-    snprintf(idle, sizeof(idle), "%d", ROUTER_CLAIM_IDLE_MS);
+    /* Pending this long belongs to a consumer that died (claim_idle). */
+    snprintf(idle, sizeof(idle), "%lld", r->cfg->claim_idle * 1000LL);
     snprintf(count, sizeof(count), "%d", ROUTER_BATCH);
     if (r->inflight < ROUTER_MAX_INFLIGHT - ROUTER_BATCH)
         redisAsyncCommand(r->cmd, on_claim, NULL, "XAUTOCLAIM %s %s %s %s 0-0 COUNT %s", STORE_IN,
@@ -492,6 +493,8 @@ static void drop_connections(struct router *r)
 static void on_disconnect(const redisAsyncContext *c, int status)
 {
     struct router *r = c->data;
+    if (r->freeing)
+        return;
     if (c == r->cmd)
         r->cmd = NULL;
     if (c == r->blk)
@@ -506,6 +509,8 @@ static void on_disconnect(const redisAsyncContext *c, int status)
 static void on_connect(const redisAsyncContext *c, int status)
 {
     struct router *r = c->data;
+    if (r->freeing)
+        return;
     if (status != REDIS_OK) {
         if (c == r->cmd)
             r->cmd = NULL;
@@ -645,10 +650,15 @@ void router_free(struct router *r)
     if (r == NULL)
         return;
     r->stopping = 1;
-    if (r->cmd)
-        redisAsyncFree(r->cmd);
-    if (r->blk)
-        redisAsyncFree(r->blk);
+    r->freeing = 1;
+    redisAsyncContext *cmd = r->cmd, *blk = r->blk;
+    r->cmd = r->blk = NULL;
+    /* Freeing runs pending callbacks with NULL replies; they see no
+     * connection and only release their requests. */
+    if (cmd)
+        redisAsyncFree(cmd);
+    if (blk)
+        redisAsyncFree(blk);
     if (r->reconnect_ev)
         event_free(r->reconnect_ev);
     if (r->claim_ev)

@@ -200,12 +200,30 @@ int kt_write_config(struct kt_env *e, const char *gateway_extra, const char *mod
     return fclose(f) == 0 ? 0 : -1;
 }
 
-int kt_gateway_start(struct kt_env *e)
+pid_t kt_spawn_gateway(struct kt_env *e, const char *config, const char *log)
 {
     char bin[400];
     snprintf(bin, sizeof(bin), "%s/kentongan", e->build);
-    char *argv[] = {bin, "-c", e->config, NULL};
-    e->gateway_pid = spawn(argv, e->log);
+    char *argv[] = {bin, "-c", (char *)config, NULL};
+    pid_t pid = spawn(argv, log);
+    return pid > 0 ? pid : -1;
+}
+
+int kt_stop_pid(pid_t pid, int sig)
+{
+    if (pid <= 0)
+        return -1;
+    kill(sig == SIGKILL ? -pid : pid, sig);
+    int rc = wait_exit(pid, 30);
+    kill(-pid, SIGKILL);
+    if (rc == -2)
+        rc = wait_exit(pid, 5);
+    return rc;
+}
+
+int kt_gateway_start(struct kt_env *e)
+{
+    e->gateway_pid = kt_spawn_gateway(e, e->config, e->log);
     return e->gateway_pid > 0 ? 0 : -1;
 }
 

@@ -47,6 +47,10 @@ void kt_redis_stop(struct kt_env *e);
  * on e->modem_dir with poll_seconds = 1. Returns 0/-1. */
 int kt_write_config(struct kt_env *e, const char *gateway_extra, const char *modems);
 int kt_gateway_start(struct kt_env *e);
+/* Starts another gateway on its own config and log; returns its pid or -1.
+ * Stop it with kt_stop_pid. */
+pid_t kt_spawn_gateway(struct kt_env *e, const char *config, const char *log);
+int kt_stop_pid(pid_t pid, int sig);
 /* Sends sig and waits for exit (bounded); returns the exit status or -1. */
 int kt_gateway_stop(struct kt_env *e, int sig);
 /* Runs build/kentongan with args; captures stdout+stderr into out. Returns exit status. */
