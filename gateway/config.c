@@ -29,9 +29,15 @@ struct key_def {
     const char *defval;
 };
 
-#define S(field, type, def)                                                                    \
-    {#field, type, offsetof(struct config, field), sizeof(((struct config *)0)->field), 0, 0, def}
-#define I(field, lo, hi, def) {#field, KEY_INT, offsetof(struct config, field), 0, lo, hi, #def}
+#define S(field, type, def)                                                                        \
+    {                                                                                              \
+#field, type, offsetof(struct config, field), sizeof(((struct config *)0)->field), 0, 0,   \
+            def                                                                                    \
+    }
+#define I(field, lo, hi, def)                                                                      \
+    {                                                                                              \
+#field, KEY_INT, offsetof(struct config, field), 0, lo, hi, #def                           \
+    }
 
 static const struct key_def gateway_keys[] = {
     S(redis, KEY_REDIS, "127.0.0.1:6379"),
@@ -46,10 +52,15 @@ static const struct key_def gateway_keys[] = {
     {NULL, 0, 0, 0, 0, 0, NULL},
 };
 
-#define MS(field, def)                                                                         \
-    {#field, KEY_STRING, offsetof(struct modem_config, field),                                 \
-     sizeof(((struct modem_config *)0)->field), 0, 0, def}
-#define MI(field, lo, hi, def) {#field, KEY_INT, offsetof(struct modem_config, field), 0, lo, hi, #def}
+#define MS(field, def)                                                                             \
+    {                                                                                              \
+#field, KEY_STRING, offsetof(struct modem_config, field),                                  \
+            sizeof(((struct modem_config *)0)->field), 0, 0, def                                   \
+    }
+#define MI(field, lo, hi, def)                                                                     \
+    {                                                                                              \
+#field, KEY_INT, offsetof(struct modem_config, field), 0, lo, hi, #def                     \
+    }
 
 static const struct key_def modem_keys[] = {
     MS(smsc, ""),
@@ -64,9 +75,9 @@ static const struct key_def modem_keys[] = {
 
 /* Keys libgammu reads from a [gammu] section (gammu(1), "gammurc"). */
 static const char *const gammu_keys[] = {
-    "model", "connection", "device", "port", "features", "logfile", "logformat",
-    "synchronizetime", "lockdevice", "use_locking", "startinfo", "gammuloc", "gammucoding",
-    "atgen_setcnmi", "name", NULL,
+    "model",       "connection",      "device",     "port",        "features",  "logfile",
+    "logformat",   "synchronizetime", "lockdevice", "use_locking", "startinfo", "gammuloc",
+    "gammucoding", "atgen_setcnmi",   "name",       NULL,
 };
 
 struct load_state {
@@ -156,8 +167,8 @@ static int set_key(struct load_state *st, const struct key_def *defs, void *base
             break;
         case KEY_LISTEN:
             if (*value != '\0' && !valid_endpoint(value, 0)) {
-                problem(st, "[%s] %s = '%s': expected ADDRESS:PORT (or empty to disable)",
-                        section, name, value);
+                problem(st, "[%s] %s = '%s': expected ADDRESS:PORT (or empty to disable)", section,
+                        name, value);
                 return 0;
             }
             break;
@@ -292,8 +303,8 @@ static void check_modem(struct load_state *st, const struct modem_config *m)
         return;
     if (model != NULL && strcasecmp(model, "dummy") == 0) {
         if (stat(dev, &sb) != 0 || !S_ISDIR(sb.st_mode))
-            problem(st, "[modem:%s] device = '%s': dummy modem directory does not exist",
-                    m->name, dev);
+            problem(st, "[modem:%s] device = '%s': dummy modem directory does not exist", m->name,
+                    dev);
     } else if (strncasecmp(conn, "proxy", 5) == 0) {
         if (!command_exists(dev))
             problem(st, "[modem:%s] device = '%s': proxy command not found or not executable",
@@ -367,10 +378,9 @@ const struct modem_config *config_modem(const struct config *cfg, const char *na
 
 int modem_config_equal(const struct modem_config *a, const struct modem_config *b)
 {
-    if (a->ngammu != b->ngammu || strcmp(a->smsc, b->smsc) != 0 ||
-        a->per_minute != b->per_minute || a->per_day != b->per_day ||
-        a->poll_seconds != b->poll_seconds || a->hang_seconds != b->hang_seconds ||
-        a->failover_seconds != b->failover_seconds ||
+    if (a->ngammu != b->ngammu || strcmp(a->smsc, b->smsc) != 0 || a->per_minute != b->per_minute ||
+        a->per_day != b->per_day || a->poll_seconds != b->poll_seconds ||
+        a->hang_seconds != b->hang_seconds || a->failover_seconds != b->failover_seconds ||
         a->send_timeout_seconds != b->send_timeout_seconds)
         return 0;
     for (int i = 0; i < a->ngammu; i++) {

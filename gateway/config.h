@@ -43,12 +43,12 @@ struct config {
     char redis[CONFIG_VALUE_MAX]; /* HOST:PORT or unix:PATH */
     char http[CONFIG_VALUE_MAX];  /* ADDR:PORT, "" = no HTTP listener */
     char loglevel[CONFIG_NAME_MAX];
-    char name[64];           /* consumer name of this gateway in Redis */
-    int sender_per_minute;   /* messages a sender may send before we stop answering */
-    int reply_ttl;           /* seconds a reply may wait before it is dropped as stale */
-    int multipart_timeout;   /* seconds to wait for missing parts */
-    int dedupe_ttl;          /* seconds inbound/reply idempotency keys are kept */
-    int claim_idle;          /* seconds before another gateway's pending message is taken over */
+    char name[64];         /* consumer name of this gateway in Redis */
+    int sender_per_minute; /* messages a sender may send before we stop answering */
+    int reply_ttl;         /* seconds a reply may wait before it is dropped as stale */
+    int multipart_timeout; /* seconds to wait for missing parts */
+    int dedupe_ttl;        /* seconds inbound/reply idempotency keys are kept */
+    int claim_idle;        /* seconds before another gateway's pending message is taken over */
     struct modem_config modems[CONFIG_MAX_MODEMS];
     int nmodems;
 };

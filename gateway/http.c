@@ -46,10 +46,9 @@ static void healthz(struct http *h, struct evhttp_request *req)
     struct http_status st = {0};
     h->status(h->arg, &st);
     json_t *doc = json_pack("{s:s, s:b, s:i, s:i, s:I, s:I, s:I}", "status", "ok", "redis",
-                            st.redis_connected, "workers_up", st.workers_up,
-                            "workers_configured", st.workers_configured, "received",
-                            (json_int_t)st.received, "committed", (json_int_t)st.committed,
-                            "replies", (json_int_t)st.replies);
+                            st.redis_connected, "workers_up", st.workers_up, "workers_configured",
+                            st.workers_configured, "received", (json_int_t)st.received, "committed",
+                            (json_int_t)st.committed, "replies", (json_int_t)st.replies);
     send_json(req, 200, doc);
 }
 
@@ -77,8 +76,8 @@ static void dispatch(struct evhttp_request *req, void *arg)
     send_json(req, 404, json_pack("{s:s, s:s}", "error", "not found", "path", path));
 }
 
-struct http *http_new(struct event_base *base, const char *listen, http_status_fn status,
-                      void *arg, char *err, size_t errlen)
+struct http *http_new(struct event_base *base, const char *listen, http_status_fn status, void *arg,
+                      char *err, size_t errlen)
 {
     char host[256];
     const char *colon = strrchr(listen, ':');

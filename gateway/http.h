@@ -27,8 +27,8 @@ struct http_status {
 typedef void (*http_status_fn)(void *arg, struct http_status *out);
 
 /* Binds listen ("ADDR:PORT"); NULL with a reason in err on failure. */
-struct http *http_new(struct event_base *base, const char *listen, http_status_fn status,
-                      void *arg, char *err, size_t errlen);
+struct http *http_new(struct event_base *base, const char *listen, http_status_fn status, void *arg,
+                      char *err, size_t errlen);
 void http_free(struct http *h);
 
 #endif

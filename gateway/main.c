@@ -192,8 +192,8 @@ int main(int argc, char **argv)
     g.base = event_base_new();
     if (g.base == NULL)
         return 1;
-    if (cfg->http[0] && (g.http = http_new(g.base, cfg->http, status, &g, errs, sizeof(errs))) ==
-                            NULL) {
+    if (cfg->http[0] &&
+        (g.http = http_new(g.base, cfg->http, status, &g, errs, sizeof(errs))) == NULL) {
         log_error("event=start_failed reason=\"%s\"", errs);
         return 1;
     }

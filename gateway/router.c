@@ -26,14 +26,14 @@
 #include <sys/time.h>
 #include <time.h>
 
-#define ROUTER_BATCH         256   /* messages per XREADGROUP */
-#define ROUTER_MAX_INFLIGHT  1024  /* requests between read and commit */
-#define ROUTER_BLOCK_MS      2000  /* XREADGROUP BLOCK */
-#define ROUTER_TEXT_MAX      8192  /* longer inbound text is cut (50 parts fit) */
-#define ROUTER_MAX_REPLIES   8     /* replies one request may queue */
-#define ROUTER_CLAIM_SECONDS 5     /* how often to claim dead consumers' messages and fail over */
-#define ROUTER_RECONNECT_MAX 5000  /* ms, ceiling of the reconnect backoff */
-#define ROUTER_STOP_BOUND_MS 5000  /* router_stop waits at most this long */
+#define ROUTER_BATCH         256  /* messages per XREADGROUP */
+#define ROUTER_MAX_INFLIGHT  1024 /* requests between read and commit */
+#define ROUTER_BLOCK_MS      2000 /* XREADGROUP BLOCK */
+#define ROUTER_TEXT_MAX      8192 /* longer inbound text is cut (50 parts fit) */
+#define ROUTER_MAX_REPLIES   8    /* replies one request may queue */
+#define ROUTER_CLAIM_SECONDS 5    /* how often to claim dead consumers' messages and fail over */
+#define ROUTER_RECONNECT_MAX 5000 /* ms, ceiling of the reconnect backoff */
+#define ROUTER_STOP_BOUND_MS 5000 /* router_stop waits at most this long */
 #define RATE_WINDOW_SECONDS  60
 
 struct reply {
@@ -67,7 +67,7 @@ struct router {
     unsigned epoch;
     int reading;
     int stopping;
-    int freeing; /* router_free in progress: connection callbacks do nothing */
+    int freeing;       /* router_free in progress: connection callbacks do nothing */
     int pending_phase; /* 1 while re-reading our own pending entries ("0") */
     int inflight;
     int backoff_ms;
@@ -328,8 +328,8 @@ static void take_entry(struct router *r, redisReply *entry)
     enum phone_kind kind = phone_normalise(req->from, req->sender, sizeof(req->sender));
     log_info("event=inbound id=%s modem=%s from=%s kind=%s coding=%s parts=%d incomplete=%d "
              "len=%zu",
-             req->id, req->modem, log_phone(kind == PHONE_MOBILE ? req->sender : req->from,
-                                            masked, sizeof(masked)),
+             req->id, req->modem,
+             log_phone(kind == PHONE_MOBILE ? req->sender : req->from, masked, sizeof(masked)),
              phone_kind_name(kind), req->coding, req->parts, req->incomplete, len);
     /* Operators, banks and short codes never get an automatic answer: that
      * is how reply loops and wasted credit start. Binary data is kept in the
@@ -344,8 +344,7 @@ static void take_entry(struct router *r, redisReply *entry)
     snprintf(key, sizeof(key), "kt:rate:%s", req->sender);
     char window[8];
     snprintf(window, sizeof(window), "%d", RATE_WINDOW_SECONDS);
-    if (redisAsyncCommand(r->cmd, on_rate, req, "FCALL kt_rate 1 %s %s", key, window) !=
-        REDIS_OK)
+    if (redisAsyncCommand(r->cmd, on_rate, req, "FCALL kt_rate 1 %s %s", key, window) != REDIS_OK)
         request_finished(req);
 }
 
@@ -398,8 +397,17 @@ static void maybe_read(struct router *r)
     char count[8], block[8];
     snprintf(count, sizeof(count), "%d", ROUTER_BATCH);
     snprintf(block, sizeof(block), "%d", ROUTER_BLOCK_MS);
-    const char *argv[] = {"XREADGROUP", "GROUP", STORE_IN_GROUP, r->cfg->name, "COUNT", count,
-                          "BLOCK",      block,   "STREAMS",      STORE_IN,     r->pending_phase ? "0" : ">"};
+    const char *argv[] = {"XREADGROUP",
+                          "GROUP",
+                          STORE_IN_GROUP,
+                          r->cfg->name,
+                          "COUNT",
+                          count,
+                          "BLOCK",
+                          block,
+                          "STREAMS",
+                          STORE_IN,
+                          r->pending_phase ? "0" : ">"};
     if (redisAsyncCommandArgv(r->blk, on_read, NULL, 11, argv, NULL) != REDIS_OK)
         r->reading = 0;
 }
@@ -439,8 +447,8 @@ static void failover_check(struct router *r)
         snprintf(after, sizeof(after), "%lld", m->failover_seconds * 1000LL);
         snprintf(hash, sizeof(hash), "kt:modem:%s", m->name);
         snprintf(lane, sizeof(lane), "kt:out:m:%s", m->name);
-        const char *argv[] = {"FCALL", "kt_failover", "3",             hash,   lane,
-                              STORE_OUT_ANY, now,     after, STORE_OUT_GROUP, m->name};
+        const char *argv[] = {"FCALL", "kt_failover",   "3",    hash, lane, STORE_OUT_ANY, now,
+                              after,   STORE_OUT_GROUP, m->name};
         char *name = strdup(m->name); /* the callback may outlive a reloaded config */
         if (name && redisAsyncCommandArgv(r->cmd, on_failover, name, 10, argv, NULL) != REDIS_OK)
             free(name);

@@ -24,15 +24,15 @@
 
 #include <stddef.h>
 
-#define STORE_IN           "kt:in"
-#define STORE_IN_GROUP     "router"
-#define STORE_OUT_GROUP    "workers"
-#define STORE_OUT_ANY      "kt:out:any"
-#define STORE_OUT_EMERG    "kt:out:emergency"
-#define STORE_OUT_BULK     "kt:out:bulk"
-#define STORE_SENT         "kt:sent"
-#define STORE_SENT_MAXLEN  "200000"
-#define STORE_IN_MAXLEN    "1000000"
+#define STORE_IN          "kt:in"
+#define STORE_IN_GROUP    "router"
+#define STORE_OUT_GROUP   "workers"
+#define STORE_OUT_ANY     "kt:out:any"
+#define STORE_OUT_EMERG   "kt:out:emergency"
+#define STORE_OUT_BULK    "kt:out:bulk"
+#define STORE_SENT        "kt:sent"
+#define STORE_SENT_MAXLEN "200000"
+#define STORE_IN_MAXLEN   "1000000"
 
 /* All scripts live in one Redis function library ("kentongan", Redis 7
  * functions), loaded with FUNCTION LOAD REPLACE by every process when it

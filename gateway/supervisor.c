@@ -16,10 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SV_BACKOFF_MIN    1   /* seconds before the first restart */
-#define SV_BACKOFF_MAX    60  /* ceiling of the restart delay */
-#define SV_STABLE_SECONDS 60  /* a worker up this long resets the backoff */
-#define SV_STOP_BOUND     10  /* seconds between SIGTERM and SIGKILL at stop */
+#define SV_BACKOFF_MIN    1  /* seconds before the first restart */
+#define SV_BACKOFF_MAX    60 /* ceiling of the restart delay */
+#define SV_STABLE_SECONDS 60 /* a worker up this long resets the backoff */
+#define SV_STOP_BOUND     10 /* seconds between SIGTERM and SIGKILL at stop */
 #define SV_HEARTBEAT_FD   3
 
 enum slot_state { SLOT_WAITING, SLOT_RUNNING, SLOT_RETIRED };
@@ -29,7 +29,7 @@ struct slot {
     char name[CONFIG_NAME_MAX];
     struct modem_config mc; /* the settings this worker was started with */
     enum slot_state state;
-    int keep;               /* still configured (reload bookkeeping) */
+    int keep; /* still configured (reload bookkeeping) */
     pid_t pid;
     int fd;
     struct event *beat_ev, *restart_ev;
@@ -178,8 +178,7 @@ static void on_sigchld(evutil_socket_t sig, short what, void *arg)
             s->state = SLOT_RETIRED;
             continue;
         }
-        s->backoff = up >= SV_STABLE_SECONDS || s->backoff == 0 ? SV_BACKOFF_MIN
-                                                                : s->backoff * 2;
+        s->backoff = up >= SV_STABLE_SECONDS || s->backoff == 0 ? SV_BACKOFF_MIN : s->backoff * 2;
         if (s->backoff > SV_BACKOFF_MAX)
             s->backoff = SV_BACKOFF_MAX;
         s->state = SLOT_WAITING;

@@ -41,16 +41,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WORKER_TEXT_MAX      4096 /* UTF-8 bytes of one SMS part (70 UCS-2 units fit easily) */
-#define WORKER_OUT_TEXT_MAX  8192 /* an outbound message (CODEC_MAX_PARTS parts) */
-#define WORKER_RETRY_MAX     64   /* messages waiting for a retry at once */
-#define WORKER_ATTEMPTS      3    /* sends of one message before it is recorded as failed */
-#define WORKER_SWEEP_MAX     64   /* messages read from the SIM per sweep */
-#define WORKER_STATUS_EVERY  30   /* seconds between modem status refreshes */
-#define WORKER_RELEASE_EVERY 5    /* seconds between checks for stale part groups */
-#define WORKER_REPLY_WAIT_MS 300  /* after an inbound message, wait this long for its reply */
-#define WORKER_IDLE_BLOCK_MS 1000 /* longest blocking wait on Redis */
-#define WORKER_BACKOFF_MAX   30   /* seconds, ceiling of reconnect backoff */
+#define WORKER_TEXT_MAX      4096  /* UTF-8 bytes of one SMS part (70 UCS-2 units fit easily) */
+#define WORKER_OUT_TEXT_MAX  8192  /* an outbound message (CODEC_MAX_PARTS parts) */
+#define WORKER_RETRY_MAX     64    /* messages waiting for a retry at once */
+#define WORKER_ATTEMPTS      3     /* sends of one message before it is recorded as failed */
+#define WORKER_SWEEP_MAX     64    /* messages read from the SIM per sweep */
+#define WORKER_STATUS_EVERY  30    /* seconds between modem status refreshes */
+#define WORKER_RELEASE_EVERY 5     /* seconds between checks for stale part groups */
+#define WORKER_REPLY_WAIT_MS 300   /* after an inbound message, wait this long for its reply */
+#define WORKER_IDLE_BLOCK_MS 1000  /* longest blocking wait on Redis */
+#define WORKER_BACKOFF_MAX   30    /* seconds, ceiling of reconnect backoff */
 #define WORKER_LOCK_MS       15000 /* a worker's claim on its modem lapses after this */
 
 static volatile sig_atomic_t stop_flag;
@@ -197,8 +197,8 @@ static int redis_up(struct worker *w)
     int port;
     config_redis_endpoint(w->cfg->redis, host, sizeof(host), &port);
     struct timeval tv = {2, 0};
-    redisContext *c = port ? redisConnectWithTimeout(host, port, tv)
-                           : redisConnectUnixWithTimeout(host, tv);
+    redisContext *c =
+        port ? redisConnectWithTimeout(host, port, tv) : redisConnectUnixWithTimeout(host, tv);
     if (c == NULL || c->err) {
         backoff = backoff ? backoff * 2 : 1;
         if (backoff > WORKER_BACKOFF_MAX)
@@ -346,8 +346,7 @@ static void gammu_close(struct worker *w)
 static void remember_error(struct worker *w, const char *what, GSM_Error err)
 {
     snprintf(w->last_error, sizeof(w->last_error), "%s: %s", what, GSM_ErrorString(err));
-    log_warnx("event=modem_error modem=%s op=%s error=\"%s\"", w->name, what,
-              GSM_ErrorString(err));
+    log_warnx("event=modem_error modem=%s op=%s error=\"%s\"", w->name, what, GSM_ErrorString(err));
     set_status(w, "last_error", w->last_error);
 }
 
@@ -447,8 +446,7 @@ static void refresh_status(struct worker *w)
         snprintf(buf, sizeof(buf), "%d", ms.SIMSize + ms.PhoneSize);
         set_status(w, "sim_size", buf);
         if (ms.SIMSize > 0 && ms.SIMUsed >= ms.SIMSize)
-            log_warnx("event=sim_full modem=%s used=%d size=%d", w->name, ms.SIMUsed,
-                      ms.SIMSize);
+            log_warnx("event=sim_full modem=%s used=%d size=%d", w->name, ms.SIMUsed, ms.SIMSize);
     }
     snprintf(buf, sizeof(buf), "%d", w->day_sent);
     set_status(w, "sent_today", buf);
@@ -508,8 +506,7 @@ static int ingest(struct worker *w, GSM_SMSMessage *sms)
     const GSM_DateTime *dt = &sms->DateTime;
     snprintf(smsc_time, sizeof(smsc_time), "%04d%02d%02d%02d%02d%02d%+03d", dt->Year, dt->Month,
              dt->Day, dt->Hour, dt->Minute, dt->Second, dt->Timezone / 3600);
-    if (sms->UDH.Type != UDH_NoUDH && sms->UDH.Length > 0 &&
-        sms->UDH.Length <= GSM_MAX_UDH_LENGTH)
+    if (sms->UDH.Type != UDH_NoUDH && sms->UDH.Length > 0 && sms->UDH.Length <= GSM_MAX_UDH_LENGTH)
         codec_hex(sms->UDH.Text, (size_t)sms->UDH.Length, udh, sizeof(udh));
 
     int part = 1, total = 1, ref = -1, bits = 0;
@@ -544,9 +541,9 @@ static int ingest(struct worker *w, GSM_SMSMessage *sms)
     snprintf(partno, sizeof(partno), "%d", part);
     snprintf(ntotal, sizeof(ntotal), "%d", total);
     snprintf(now, sizeof(now), "%lld", now_ms());
-    const char *argv[] = {"FCALL",  "kt_ingest", "4",   seen,   STORE_IN,  partkey, zkey,
-                          ttl,      partno,      ntotal, now,    w->name,   from,    coding,
-                          smsc_time, text,       data,   udh};
+    const char *argv[] = {"FCALL", "kt_ingest", "4",       seen,   STORE_IN, partkey,
+                          zkey,    ttl,         partno,    ntotal, now,      w->name,
+                          from,    coding,      smsc_time, text,   data,     udh};
     redisReply *r = cmd_argv(w, (int)(sizeof(argv) / sizeof(argv[0])), argv);
     if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
         if (r)
@@ -558,7 +555,9 @@ static int ingest(struct worker *w, GSM_SMSMessage *sms)
     char masked[32];
     log_info("event=received modem=%s from=%s coding=%s part=%d/%d result=%s", w->name,
              log_phone(from, masked, sizeof(masked)), coding, part, total,
-             r->integer == 0 ? "duplicate" : r->integer == 1 ? "queued" : "part_stored");
+             r->integer == 0   ? "duplicate"
+             : r->integer == 1 ? "queued"
+                               : "part_stored");
     freeReplyObject(r);
     return 0;
 }
@@ -614,8 +613,8 @@ static int sweep(struct worker *w)
             stored++;
         }
     }
-delete:
-    for (int i = 0; i < ndone; i++) {
+    delete : for (int i = 0; i < ndone; i++)
+    {
         GSM_SMSMessage sms;
         memset(&sms, 0, sizeof(sms));
         sms.Folder = done[i].folder;
@@ -701,12 +700,12 @@ static void finish(struct worker *w, struct outmsg *m, const char *outcome, int 
     snprintf(ncms, sizeof(ncms), "%d", cms);
     snprintf(attempts, sizeof(attempts), "%d", m->attempt);
     snprintf(at, sizeof(at), "%lld", now_ms());
-    const char *argv[] = {"FCALL", "kt_finish", "3",      m->lane,  STORE_SENT, sending,
-                          STORE_OUT_GROUP, m->id, "id",   m->id,    "modem",    w->name,
-                          "to",    m->to,         "outcome", outcome, "parts",   nparts,
-                          "mr",    mrs,           "cms",  ncms,     "reason",   reason,
-                          "attempts", attempts,   "origin", m->origin, "kind",  m->kind,
-                          "at",    at,            "text", m->text};
+    const char *argv[] = {
+        "FCALL",   "kt_finish", "3",     m->lane,    STORE_SENT, sending,  STORE_OUT_GROUP,
+        m->id,     "id",        m->id,   "modem",    w->name,    "to",     m->to,
+        "outcome", outcome,     "parts", nparts,     "mr",       mrs,      "cms",
+        ncms,      "reason",    reason,  "attempts", attempts,   "origin", m->origin,
+        "kind",    m->kind,     "at",    at,         "text",     m->text};
     freeReplyObject(cmd_argv(w, (int)(sizeof(argv) / sizeof(argv[0])), argv));
     char masked[32];
     log_info("event=send_%s modem=%s id=%s to=%s parts=%d mr=%s cms=%d attempts=%d reason=%s",
@@ -718,8 +717,23 @@ static void finish(struct worker *w, struct outmsg *m, const char *outcome, int 
 static int transient(int cms)
 {
     switch (cms) {
-    case 41: case 42: case 47: case 330: case 331: case 332: case 340: case 500: case 512:
-    case 513: case 514: case 515: case 516: case 517: case 518: case 519: case 520:
+    case 41:
+    case 42:
+    case 47:
+    case 330:
+    case 331:
+    case 332:
+    case 340:
+    case 500:
+    case 512:
+    case 513:
+    case 514:
+    case 515:
+    case 516:
+    case 517:
+    case 518:
+    case 519:
+    case 520:
         return 1;
     default:
         return cms >= 900;

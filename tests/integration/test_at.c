@@ -63,8 +63,8 @@ static void queue_reply(const char *to, const char *text)
     struct timeval tv;
     gettimeofday(&tv, NULL);
     long long expires = (long long)tv.tv_sec * 1000 + 300000;
-    redisReply *r = kt_redis(&env, "XADD kt:out:m:at1 * to %s text %s expires %lld kind reply",
-                             to, text, expires);
+    redisReply *r = kt_redis(&env, "XADD kt:out:m:at1 * to %s text %s expires %lld kind reply", to,
+                             text, expires);
     cr_assert(r && r->type == REDIS_REPLY_STRING, "queued");
     freeReplyObject(r);
 }
@@ -180,12 +180,10 @@ Test(at, a_failing_message_does_not_block_the_next)
 Test(at, two_part_message_over_pdus_arrives_whole)
 {
     cr_assert(kt_wait(&env, 30, modem_up, NULL));
-    cr_assert_eq(atsim_deliver(simdir, "+6281200000007", "dan drainase mampet.", "0500034B0202",
-                               NULL),
-                 0);
-    cr_assert_eq(atsim_deliver(simdir, "+6281200000007", "LAPOR jalan rusak ", "0500034B0201",
-                               NULL),
-                 0);
+    cr_assert_eq(
+        atsim_deliver(simdir, "+6281200000007", "dan drainase mampet.", "0500034B0202", NULL), 0);
+    cr_assert_eq(
+        atsim_deliver(simdir, "+6281200000007", "LAPOR jalan rusak ", "0500034B0201", NULL), 0);
     int one = 1;
     cr_assert(kt_wait(&env, 30, sim_sent_at_least, &one), "answered");
     redisReply *r = kt_redis(&env, "XRANGE kt:in - +");
@@ -216,9 +214,8 @@ static int inbound_at_least(struct kt_env *e, void *arg)
 Test(at, gsm7_extension_characters_and_8bit_data_are_decoded_and_kept)
 {
     cr_assert(kt_wait(&env, 30, modem_up, NULL));
-    cr_assert_eq(atsim_deliver(simdir, "+6281200000008", "info harga {20€} [a|b] ~ ^ \\", NULL,
-                               "gsm7"),
-                 0);
+    cr_assert_eq(
+        atsim_deliver(simdir, "+6281200000008", "info harga {20€} [a|b] ~ ^ \\", NULL, "gsm7"), 0);
     cr_assert_eq(atsim_deliver(simdir, "+6281200000009", "", NULL, "8bit"), 0);
     int two = 2;
     if (!kt_wait(&env, 30, inbound_at_least, &two))

@@ -58,8 +58,7 @@ static void check_exactly_once(void)
     int n = kt_sent(&env, s, RUN * 2);
     int count[RUN] = {0};
     for (int i = 0; i < n && i < RUN * 2; i++) {
-        cr_expect_str_eq(s[i].outcome, "sent", "entry %d: %s (%s)", i, s[i].outcome,
-                         s[i].reason);
+        cr_expect_str_eq(s[i].outcome, "sent", "entry %d: %s (%s)", i, s[i].outcome, s[i].reason);
         int k = -1;
         if (sscanf(s[i].to, "62812%d", &k) == 1 && k >= 30000000 && k < 30000000 + RUN)
             count[k - 30000000]++;

@@ -70,8 +70,7 @@ Test(dummy, two_parts_out_of_order_arrive_as_one)
 {
     /* Part 2 first, then part 1; reference 0xA7, 8-bit. */
     cr_assert_eq(kt_dummy_deliver(&env, "081234500001", " rusak parah.", "050003A70202", 0), 0);
-    cr_assert_eq(kt_dummy_deliver(&env, "081234500001", "LAPOR jalan desa", "050003A70201", 0),
-                 0);
+    cr_assert_eq(kt_dummy_deliver(&env, "081234500001", "LAPOR jalan desa", "050003A70201", 0), 0);
     long long one = 1;
     cr_assert(kt_wait(&env, 20, stream_len_at_least, &one));
     redisReply *r = kt_redis(&env, "XRANGE kt:in - +");
@@ -91,10 +90,26 @@ Test(dummy, two_parts_out_of_order_arrive_as_one)
 
 Test(dummy, interleaved_senders_with_same_reference_stay_apart)
 {
-    cr_assert_eq(kt_dummy_deliver(&env, "081234500002", "A1 ", "0500031102" "01", 0), 0);
-    cr_assert_eq(kt_dummy_deliver(&env, "081234500003", "B1 ", "0500031102" "01", 0), 0);
-    cr_assert_eq(kt_dummy_deliver(&env, "081234500003", "B2", "0500031102" "02", 0), 0);
-    cr_assert_eq(kt_dummy_deliver(&env, "081234500002", "A2", "0500031102" "02", 0), 0);
+    cr_assert_eq(kt_dummy_deliver(&env, "081234500002", "A1 ",
+                                  "0500031102"
+                                  "01",
+                                  0),
+                 0);
+    cr_assert_eq(kt_dummy_deliver(&env, "081234500003", "B1 ",
+                                  "0500031102"
+                                  "01",
+                                  0),
+                 0);
+    cr_assert_eq(kt_dummy_deliver(&env, "081234500003", "B2",
+                                  "0500031102"
+                                  "02",
+                                  0),
+                 0);
+    cr_assert_eq(kt_dummy_deliver(&env, "081234500002", "A2",
+                                  "0500031102"
+                                  "02",
+                                  0),
+                 0);
     long long two = 2;
     cr_assert(kt_wait(&env, 20, stream_len_at_least, &two));
     redisReply *r = kt_redis(&env, "XRANGE kt:in - +");
@@ -124,7 +139,10 @@ Test(dummy, interleaved_senders_with_same_reference_stay_apart)
 Test(dummy, sixteen_bit_reference_and_missing_part_released_incomplete)
 {
     /* Part 1 of 3 with a 16-bit reference; parts 2 and 3 never come. */
-    cr_assert_eq(kt_dummy_deliver(&env, "081234500004", "LAPOR sampah ", "0608041234" "0301", 0),
+    cr_assert_eq(kt_dummy_deliver(&env, "081234500004", "LAPOR sampah ",
+                                  "0608041234"
+                                  "0301",
+                                  0),
                  0);
     long long one = 1;
     /* multipart_timeout is 5 s in this suite; released within a few sweeps. */

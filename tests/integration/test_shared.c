@@ -34,8 +34,7 @@ static void second_config(char *path, size_t len, const char *name)
 {
     snprintf(path, len, "%s/%s.ini", env.dir, name);
     char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "sed 's/^name = test$/name = %s/' %s > %s", name, env.config,
-             path);
+    snprintf(cmd, sizeof(cmd), "sed 's/^name = test$/name = %s/' %s > %s", name, env.config, path);
     cr_assert_eq(system(cmd), 0);
 }
 

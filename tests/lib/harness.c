@@ -144,9 +144,22 @@ int kt_redis_start(struct kt_env *e)
     snprintf(dir, sizeof(dir), "%s/redis", e->dir);
     mkdir_p(dir);
     snprintf(logp, sizeof(logp), "%s/redis.log", e->dir);
-    char *argv[] = {"redis-server", "--port", "0", "--unixsocket", e->sock, "--dir", dir,
-                    "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
-                    "--daemonize", "no", NULL};
+    char *argv[] = {"redis-server",
+                    "--port",
+                    "0",
+                    "--unixsocket",
+                    e->sock,
+                    "--dir",
+                    dir,
+                    "--appendonly",
+                    "yes",
+                    "--appendfsync",
+                    "everysec",
+                    "--save",
+                    "",
+                    "--daemonize",
+                    "no",
+                    NULL};
     e->redis_pid = spawn(argv, logp);
     for (int i = 0; i < 200; i++) {
         if (redis_ping(e))
@@ -189,13 +202,14 @@ int kt_write_config(struct kt_env *e, const char *gateway_extra, const char *mod
     FILE *f = fopen(e->config, "w");
     if (f == NULL)
         return -1;
-    fprintf(f, "[gateway]\nredis = unix:%s\nhttp =\nloglevel = debug\nname = test\n%s\n",
-            e->sock, gateway_extra ? gateway_extra : "");
+    fprintf(f, "[gateway]\nredis = unix:%s\nhttp =\nloglevel = debug\nname = test\n%s\n", e->sock,
+            gateway_extra ? gateway_extra : "");
     if (modems)
         fputs(modems, f);
     else
-        fprintf(f, "[modem:dummy]\nmodel = dummy\nconnection = none\ndevice = %s\n"
-                   "poll_seconds = 1\nper_minute = 600\nper_day = 100000\n",
+        fprintf(f,
+                "[modem:dummy]\nmodel = dummy\nconnection = none\ndevice = %s\n"
+                "poll_seconds = 1\nper_minute = 600\nper_day = 100000\n",
                 e->modem_dir);
     return fclose(f) == 0 ? 0 : -1;
 }
@@ -272,8 +286,7 @@ static void hex_utf16(const char *utf8, char *out, size_t outlen, int *units)
         else if ((*s & 0xE0) == 0xC0)
             cp = (unsigned)(*s & 0x1F) << 6 | (s[1] & 0x3F), s += 2;
         else if ((*s & 0xF0) == 0xE0)
-            cp = (unsigned)(*s & 0x0F) << 12 | (unsigned)(s[1] & 0x3F) << 6 | (s[2] & 0x3F),
-            s += 3;
+            cp = (unsigned)(*s & 0x0F) << 12 | (unsigned)(s[1] & 0x3F) << 6 | (s[2] & 0x3F), s += 3;
         else
             cp = (unsigned)(*s & 0x07) << 18 | (unsigned)(s[1] & 0x3F) << 12 |
                  (unsigned)(s[2] & 0x3F) << 6 | (s[3] & 0x3F),
@@ -316,8 +329,9 @@ int kt_dummy_deliver(struct kt_env *e, const char *from, const char *text, const
     strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
     if (e->stamp[0])
         snprintf(stamp, sizeof(stamp), "%s", e->stamp);
-    fprintf(f, "[SMSBackup000]\nSMSC = \"\"\nPDU = Deliver\nDateTime = %s\nState = UnRead\n"
-               "Number = \"%s\"\nNumberUnicode = %s\n",
+    fprintf(f,
+            "[SMSBackup000]\nSMSC = \"\"\nPDU = Deliver\nDateTime = %s\nState = UnRead\n"
+            "Number = \"%s\"\nNumberUnicode = %s\n",
             stamp, from, num);
     if (udh_hex)
         fprintf(f, "UDH = %s\n", udh_hex);
