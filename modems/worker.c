@@ -17,7 +17,6 @@
  * call libgammu from inside its own callback). Every Redis failure drops the
  * connection and backs off; while Redis is away nothing is read from or
  * deleted on the SIM, so messages wait there. */
-#define _GNU_SOURCE
 #include "modems/worker.h"
 
 #include "gateway/config.h"

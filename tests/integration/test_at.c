@@ -270,3 +270,45 @@ Test(at, hung_modem_worker_is_killed_restarted_and_sends_once, .timeout = 180)
     cr_expect_str_eq(k[0].outcome, "sent");
     cr_expect_leq(atsim_read_sent(simdir, NULL, 0), 1, "never handed to the modem twice");
 }
+
+/* The same modem as a serial device: the simulator behind a pseudo-terminal,
+ * configured as a USB modem would be (connection = at115200). */
+static struct kt_env senv;
+static char sdir[400];
+
+static void serial_setup(void)
+{
+    cr_assert_eq(kt_env_init(&senv), 0);
+    snprintf(sdir, sizeof(sdir), "%s/sim", senv.dir);
+    cr_assert_eq(atsim_init_dir(sdir), 0);
+    char path[128], modems[1024];
+    cr_assert_gt(kt_pty_modem(&senv, sdir, path, sizeof(path)), 0, "pty modem");
+    snprintf(modems, sizeof(modems),
+             "[modem:usb]\nmodel = at\nconnection = at115200\ndevice = %s\n"
+             "poll_seconds = 3600\nper_minute = 600\n",
+             path);
+    cr_assert_eq(kt_redis_start(&senv), 0);
+    cr_assert_eq(kt_write_config(&senv, NULL, modems), 0);
+    cr_assert_eq(kt_gateway_start(&senv), 0);
+}
+
+static void serial_teardown(void)
+{
+    kt_env_cleanup(&senv);
+}
+
+static int serial_answered(struct kt_env *e, void *arg)
+{
+    return atsim_read_sent(sdir, NULL, 0) >= 1;
+}
+
+Test(at, serial_device_works_like_proxyat, .init = serial_setup, .fini = serial_teardown)
+{
+    cr_assert_eq(atsim_deliver(sdir, "+6281200000011", "bantuan", NULL, NULL), 0);
+    if (!kt_wait(&senv, 40, serial_answered, NULL))
+        kt_dump_log(&senv);
+    struct atsim_sent s[2];
+    cr_assert_eq(atsim_read_sent(sdir, s, 2), 1);
+    cr_expect_str_eq(s[0].to, "+6281200000011");
+    cr_expect(strstr(s[0].text, "INFO") != NULL, "%s", s[0].text);
+}

@@ -3,7 +3,6 @@
  * simulator's state directory (formats documented at the top of tests/atsim/atsim.c). Files the
  * simulator watches are written under a dot name and renamed in, so it never sees half a file.
  */
-#define _GNU_SOURCE
 #include "tests/lib/atsim_ctl.h"
 
 #include <dirent.h>

@@ -99,6 +99,15 @@ void kt_env_cleanup(struct kt_env *e)
 {
     if (e->gateway_pid > 0)
         kt_gateway_stop(e, SIGKILL);
+    if (e->pty_pid > 0) {
+        kill(e->pty_pid, SIGKILL);
+        wait_exit(e->pty_pid, 5);
+        e->pty_pid = 0;
+    }
+    if (e->pty_slave > 0) {
+        close(e->pty_slave);
+        e->pty_slave = 0;
+    }
     kt_redis_stop(e);
     if (getenv("KT_KEEP") == NULL && e->dir[0])
         rm_rf(e->dir);
@@ -544,4 +553,28 @@ long long kt_in_pending(struct kt_env *e)
         n = r->element[0]->integer;
     freeReplyObject(r);
     return n;
+}
+
+pid_t kt_pty_modem(struct kt_env *e, const char *simdir, char *path, size_t len)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    if (m < 0 || grantpt(m) != 0 || unlockpt(m) != 0 || ptsname_r(m, path, len) != 0) {
+        if (m >= 0)
+            close(m);
+        return -1;
+    }
+    e->pty_slave = open(path, O_RDWR | O_NOCTTY);
+    char atsim[400];
+    snprintf(atsim, sizeof(atsim), "%s/atsim", e->build);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(m, 0);
+        dup2(m, 1);
+        close(m);
+        execl(atsim, atsim, "--state", simdir, (char *)NULL);
+        _exit(127);
+    }
+    close(m);
+    e->pty_pid = pid;
+    return pid;
 }

@@ -31,6 +31,8 @@ struct kt_env {
     pid_t gateway_pid;
     redisContext *rc;
     int next_location;
+    pid_t pty_pid;
+    int pty_slave;
     char stamp[32]; /* smsbackup DateTime for kt_dummy_deliver; "" = now */
 };
 
@@ -91,6 +93,12 @@ int kt_free_port(void);
  * headers, body) goes into out. Returns the status code or -1. */
 int kt_http(int port, const char *method, const char *path, const char *body, char *out,
             size_t outlen);
+
+/* Runs the AT simulator behind a pseudo-terminal, as a USB modem appears:
+ * writes the slave's path (e.g. /dev/pts/7) into path. The harness keeps a
+ * slave descriptor open so the simulator never sees a hangup between
+ * connections. Returns the simulator's pid or -1; kt_env_cleanup stops it. */
+pid_t kt_pty_modem(struct kt_env *e, const char *simdir, char *path, size_t len);
 
 /* pid of the worker for modem name (from kt:modem:NAME), or -1. */
 pid_t kt_worker_pid(struct kt_env *e, const char *name);

@@ -7,7 +7,6 @@
  * The simulator is found in $KT_BUILD (default "build", relative to the working directory);
  * the tests are skipped when it has not been built.
  */
-#define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <ftw.h>
