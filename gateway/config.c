@@ -326,7 +326,27 @@ struct config *config_new(void)
 
 void config_free(struct config *cfg)
 {
+    if (cfg)
+        free(cfg->text);
     free(cfg);
+}
+
+/* Reads a whole file (at most CONFIG_TEXT_MAX bytes) into a new buffer. */
+static char *slurp(FILE *f, const char *name, struct load_state *st)
+{
+    char *text = malloc(CONFIG_TEXT_MAX + 1);
+    if (text == NULL) {
+        problem(st, "%s: out of memory", name);
+        return NULL;
+    }
+    size_t n = fread(text, 1, CONFIG_TEXT_MAX + 1, f);
+    if (n > CONFIG_TEXT_MAX) {
+        problem(st, "%s: larger than %d bytes", name, CONFIG_TEXT_MAX);
+        free(text);
+        return NULL;
+    }
+    text[n] = '\0';
+    return text;
 }
 
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
@@ -335,11 +355,21 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
     if (err && errlen)
         err[0] = '\0';
     snprintf(cfg->path, sizeof(cfg->path), "%s", path);
-    int rc = ini_parse(path, on_entry, &st);
-    if (rc == -1) {
+    /* "-": the text comes on standard input (how the gateway hands a worker
+     * the very configuration it validated, not whatever is on disk now). */
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (f == NULL) {
         problem(&st, "%s: cannot open", path);
         return -1;
     }
+    char *text = slurp(f, path, &st);
+    if (f != stdin)
+        fclose(f);
+    if (text == NULL)
+        return -1;
+    free(cfg->text);
+    cfg->text = text;
+    int rc = ini_parse_string(text, on_entry, &st);
     if (rc == -2) {
         problem(&st, "%s: out of memory", path);
         return -1;

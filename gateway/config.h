@@ -19,6 +19,7 @@
 #define CONFIG_MAX_GAMMU_KEYS 24
 #define CONFIG_NAME_MAX       32
 #define CONFIG_VALUE_MAX      512
+#define CONFIG_TEXT_MAX       60000 /* bytes; fits a pipe buffer whole (see supervisor.c) */
 
 struct config_kv {
     char key[CONFIG_NAME_MAX];
@@ -40,6 +41,7 @@ struct modem_config {
 
 struct config {
     char path[CONFIG_VALUE_MAX];
+    char *text;                   /* the file as read and checked; workers get exactly this */
     char redis[CONFIG_VALUE_MAX]; /* HOST:PORT or unix:PATH */
     char http[CONFIG_VALUE_MAX];  /* ADDR:PORT, "" = no HTTP listener */
     char loglevel[CONFIG_NAME_MAX];
@@ -56,8 +58,8 @@ struct config {
 /* Returns a config holding every default; NULL on allocation failure. */
 struct config *config_new(void);
 void config_free(struct config *cfg);
-/* Reads and checks path into cfg (which should be fresh from config_new).
- * Returns 0, or -1 with one line per problem in err. */
+/* Reads and checks path ("-" = standard input) into cfg, which should be
+ * fresh from config_new. Returns 0, or -1 with one line per problem in err. */
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 /* Looks up a gammu key of a modem; NULL when absent. */
 const char *modem_gammu(const struct modem_config *m, const char *key);

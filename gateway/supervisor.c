@@ -89,17 +89,36 @@ static void restart_tick(evutil_socket_t fd, short what, void *arg)
 static void start_worker(struct slot *s)
 {
     struct supervisor *sv = s->sv;
-    int p[2];
+    int p[2], in[2];
     if (pipe(p) != 0) {
         log_warn("event=worker_start_failed modem=%s", s->name);
         goto retry;
     }
+    /* The worker reads the configuration the gateway validated from its
+     * standard input, never the file on disk, which may have changed since
+     * (a crash restart must not apply an unreviewed edit). CONFIG_TEXT_MAX
+     * fits a pipe buffer, so this write does not block. */
+    if (pipe(in) != 0) {
+        log_warn("event=worker_start_failed modem=%s", s->name);
+        close(p[0]);
+        close(p[1]);
+        goto retry;
+    }
+    size_t len = strlen(sv->cfg->text), off = 0;
+    while (off < len) {
+        ssize_t w = write(in[1], sv->cfg->text + off, len - off);
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    close(in[1]);
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         log_warn("event=worker_start_failed modem=%s", s->name);
         close(p[0]);
         close(p[1]);
+        close(in[0]);
         goto retry;
     }
     if (pid == 0) {
@@ -109,6 +128,8 @@ static void start_worker(struct slot *s)
         if (getppid() != parent)
             _exit(0);
         close(p[0]);
+        dup2(in[0], STDIN_FILENO);
+        close(in[0]);
         if (p[1] != SV_HEARTBEAT_FD) {
             dup2(p[1], SV_HEARTBEAT_FD);
             close(p[1]);
@@ -119,9 +140,10 @@ static void start_worker(struct slot *s)
         sigprocmask(SIG_SETMASK, &none, NULL);
         signal(SIGPIPE, SIG_DFL);
         setenv("KT_HEARTBEAT_FD", "3", 1);
-        execl(sv->exe, sv->exe, "--worker", s->name, "-c", sv->cfg->path, (char *)NULL);
+        execl(sv->exe, sv->exe, "--worker", s->name, "-c", "-", (char *)NULL);
         _exit(127);
     }
+    close(in[0]);
     close(p[1]);
     fcntl(p[0], F_SETFL, O_NONBLOCK);
     fcntl(p[0], F_SETFD, FD_CLOEXEC);
@@ -248,8 +270,16 @@ static struct slot *slot_for(struct supervisor *sv, const char *name)
     return s;
 }
 
+/* Gateway-wide keys a worker reads: a change restarts every worker. */
+static int worker_keys_changed(const struct config *a, const struct config *b)
+{
+    return a == NULL || strcmp(a->redis, b->redis) != 0 || strcmp(a->loglevel, b->loglevel) != 0 ||
+           a->multipart_timeout != b->multipart_timeout || a->dedupe_ttl != b->dedupe_ttl;
+}
+
 void supervisor_set_config(struct supervisor *sv, const struct config *cfg)
 {
+    int restart_all = sv->cfg != NULL && worker_keys_changed(sv->cfg, cfg);
     sv->cfg = cfg;
     for (int i = 0; i < sv->nslots; i++)
         sv->slots[i].keep = 0;
@@ -264,7 +294,7 @@ void supervisor_set_config(struct supervisor *sv, const struct config *cfg)
         if (s->state == SLOT_RETIRED) {
             s->mc = *mc;
             start_worker(s);
-        } else if (!modem_config_equal(&s->mc, mc)) {
+        } else if (restart_all || !modem_config_equal(&s->mc, mc)) {
             /* Changed settings: stop it; SIGCHLD restarts it with the new ones. */
             s->mc = *mc;
             if (s->state == SLOT_RUNNING) {

@@ -194,93 +194,102 @@ static double redis_benchmark(const char *label, char *const args[], long n, int
     return rps;
 }
 
-static void profile_gateway(double seconds)
+/* Starts `perf record` on the gateway in the background; returns its pid or -1. */
+static pid_t profile_start(double seconds, char *data, size_t len)
 {
-    char pid[16], dur[16], data[400], shown[BENCH_CMD_MAX];
+    char pid[16], dur[16], shown[BENCH_CMD_MAX];
     snprintf(pid, sizeof(pid), "%d", (int)env.gateway_pid);
     snprintf(dur, sizeof(dur), "%.0f", seconds);
-    snprintf(data, sizeof(data), "%s/perf.data", env.dir);
-    char *rec[] = {"perf", "record", "-F", "999", "-g", "-p", pid, "-o", data, "--", "sleep", dur, NULL};
-    char out[4096];
-    int rc = bench_capture(rec, seconds + 20, out, sizeof(out));
-    printf("\nprofile: $ %s  (exit %d)\n", bench_argv_str(rec, shown, sizeof(shown)), rc);
-    if (rc != 0) {
-        printf("  perf record failed here; try valgrind --tool=callgrind (see tests/bench/run)\n");
+    snprintf(data, len, "%s/perf.data", env.dir);
+    char *rec[] = {"perf", "record", "-F", "999", "-g", "-p", pid, "-o", data, "--", "sleep", dur,
+                   NULL};
+    printf("profile: $ %s\n", bench_argv_str(rec, shown, sizeof(shown)));
+    pid_t p = fork();
+    if (p == 0) {
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            dup2(null, 0);
+            dup2(null, 1);
+            dup2(null, 2);
+        }
+        execvp(rec[0], rec);
+        _exit(127);
+    }
+    return p;
+}
+
+static void profile_report(pid_t perf, const char *data)
+{
+    int st = -1;
+    for (int i = 0; i < 600 && waitpid(perf, &st, WNOHANG) == 0; i++)
+        bench_sleep(0.05);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        kill(perf, SIGKILL);
+        waitpid(perf, NULL, 0);
+        printf("profile: perf record failed here (status %d); use valgrind --tool=callgrind "
+               "(tests/bench/run --callgrind)\n",
+               st);
         return;
     }
-    char *rep[] = {"perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "dso,symbol",
-                   "-g", "none", "--percent-limit", "1", NULL};
+    char *rep[] = {"perf", "report", "-i", (char *)data, "--stdio", "--no-children", "--sort",
+                   "dso,symbol", "-g", "none", "--percent-limit", "1.5", NULL};
     static char text[65536];
+    char shown[BENCH_CMD_MAX];
     bench_capture(rep, 60, text, sizeof(text));
-    printf("$ %s\n", bench_argv_str(rep, shown, sizeof(shown)));
+    printf("profile: $ %s\n", bench_argv_str(rep, shown, sizeof(shown)));
     for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n"))
         if (l[0] != '#' && l[0] != '\0')
             printf("  %s\n", l);
 }
 
-int main(void)
+struct router_run {
+    int finished;
+    long long done, pending, lag, read;
+    double wall, startup, rate, steady;
+    double gw_pct, redis_pct;
+    long gw_rss, gw_hwm, w_rss;
+    long long logsize;
+};
+
+static int write_config(void)
 {
-    long n = bench_env_long("BENCH_N", 100000);
-    const char *mix = getenv("BENCH_MIX");
-    int info_only = mix && strcmp(mix, "info") == 0;
-    long rb_n = bench_env_long("BENCH_RB_N", 100000);
-    int rb_c = (int)bench_env_long("BENCH_RB_CLIENTS", 4);
-    int rb_p = (int)bench_env_long("BENCH_RB_PIPELINE", 16);
-    double profile = (double)bench_env_long("BENCH_PROFILE_SECONDS", 0);
-    char shown[BENCH_CMD_MAX], mb[32];
+    FILE *cf = fopen(env.config, "w");
+    if (cf == NULL)
+        return -1;
+    fprintf(cf,
+            "[gateway]\nredis = unix:%s\nhttp =\nloglevel = info\nname = bench\n"
+            "sender_per_minute = 10\n\n"
+            "[modem:dummy]\nmodel = dummy\nconnection = none\ndevice = %s\n"
+            "poll_seconds = 60\nper_minute = 10\nper_day = 1\n",
+            env.sock, env.modem_dir);
+    return fclose(cf) == 0 ? 0 : -1;
+}
+
+/* One measured pass of the gateway over n pre-filled messages. 0/-1. */
+static int router_pass(long n, int info_only, double profile, struct router_run *out)
+{
     long hz = sysconf(_SC_CLK_TCK);
-
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    bench_guard(BENCH_TIME_BOUND);
-    if (kt_env_init(&env) != 0) {
-        fprintf(stderr, "bench_router: cannot create a temp dir\n");
-        return 1;
-    }
-    bench_track(&env);
-    printf("== router throughput (N=%ld, mix=%s)\n", n, info_only ? "info" : "mix");
-    printf("tmpdir: %s\n", env.dir);
-    if (kt_redis_start(&env) != 0) {
-        fprintf(stderr, "bench_router: redis-server did not start\n");
-        return 1;
-    }
-    printf("redis: $ redis-server --port 0 --unixsocket %s --appendonly yes --appendfsync everysec"
-           " --save ''\n"
-           "       (tests/lib/harness.c; appendfsync everysec as a throughput run should use;\n"
-           "        production runs `always` (README), which costs an fsync per write batch)\n",
-           env.sock);
-
+    memset(out, 0, sizeof(*out));
+    out->steady = out->startup = -1;
     double t = bench_now();
     if (prefill(STORE_IN, n, info_only) != 0) {
         fprintf(stderr, "bench_router: prefill failed\n");
-        return 1;
+        return -1;
     }
-    printf("prefill: %ld XADD kt:in (fields as kt_ingest writes them), pipelined %d deep: %.2f s "
-           "(%.0f XADD/s)\n",
-           n, PREFILL_PIPELINE, bench_now() - t, (double)n / (bench_now() - t));
+    double tp = bench_now() - t;
+    printf("  prefill: %ld x XADD kt:in (fields as kt_ingest writes them), pipelined %d deep: "
+           "%.2f s\n",
+           n, PREFILL_PIPELINE, tp);
 
-    char modems[1024];
-    snprintf(modems, sizeof(modems),
-             "[modem:dummy]\nmodel = dummy\nconnection = none\ndevice = %s\n"
-             "poll_seconds = 60\nper_minute = 10\nper_day = 1\n",
-             env.modem_dir);
-    FILE *cf = fopen(env.config, "w");
-    if (cf == NULL)
-        return 1;
-    fprintf(cf, "[gateway]\nredis = unix:%s\nhttp =\nloglevel = info\nname = bench\n"
-                "sender_per_minute = 10\n\n%s",
-            env.sock, modems);
-    fclose(cf);
-
-    /* ---- the gateway ---- */
+    nsamples = 0;
     double t0 = bench_now();
     if (kt_gateway_start(&env) != 0)
-        return 1;
-    long long gw_cpu0 = -1, redis_cpu0 = bench_cpu_ticks(env.redis_pid);
-    double tc0 = bench_now();
-    gw_cpu0 = bench_cpu_ticks(env.gateway_pid);
+        return -1;
+    long long gw0 = 0, rd0 = bench_cpu_ticks(env.redis_pid);
     double t_first = -1, t_end = -1;
     long long done = 0;
-    int profiled = 0;
+    pid_t perf = -1;
+    char perf_data[400];
     while (bench_now() - t0 < WAIT_BOUND) {
         done = lane_len();
         double now = bench_now();
@@ -292,91 +301,91 @@ int main(void)
             t_end = now;
             break;
         }
-        if (profile > 0 && !profiled && done > n / 10) {
-            profiled = 1;
-            profile_gateway(profile);
-            continue;
-        }
+        if (profile > 0 && perf < 0 && done > n / 10)
+            perf = profile_start(profile, perf_data, sizeof(perf_data));
         if (waitpid(env.gateway_pid, NULL, WNOHANG) == env.gateway_pid) {
             fprintf(stderr, "bench_router: the gateway exited\n");
             env.gateway_pid = -1;
             kt_dump_log(&env);
-            return 1;
+            return -1;
         }
         bench_sleep(POLL_INTERVAL);
     }
-    long long gw_cpu1 = bench_cpu_ticks(env.gateway_pid);
-    long long redis_cpu1 = bench_cpu_ticks(env.redis_pid);
-    double tc1 = bench_now();
-    pid_t wpid = kt_worker_pid(&env, "dummy");
-    /* Let the last acks land, then check the group agrees. */
-    long long pending = -1, lag = -1, read = -1;
+    double t1 = bench_now();
+    long long gw1 = bench_cpu_ticks(env.gateway_pid), rd1 = bench_cpu_ticks(env.redis_pid);
+    out->gw_pct = 100.0 * (double)(gw1 - gw0) / (double)hz / (t1 - t0);
+    out->redis_pct = 100.0 * (double)(rd1 - rd0) / (double)hz / (t1 - t0);
+    /* Let the last acks land, then check that the group agrees. */
     for (int i = 0; i < 100; i++) {
-        group_state(&pending, &lag, &read);
-        if (pending == 0 && lag == 0)
+        group_state(&out->pending, &out->lag, &out->read);
+        if (out->pending == 0 && out->lag == 0)
             break;
         bench_sleep(0.02);
     }
-    long gw_rss = bench_rss_kb(env.gateway_pid), gw_hwm = bench_status_kb(env.gateway_pid, "VmHWM");
-    long w_rss = wpid > 0 ? bench_rss_kb(wpid) : -1;
-    long long logsize = -1;
+    pid_t wpid = kt_worker_pid(&env, "dummy");
+    out->gw_rss = bench_rss_kb(env.gateway_pid);
+    out->gw_hwm = bench_status_kb(env.gateway_pid, "VmHWM");
+    out->w_rss = wpid > 0 ? bench_rss_kb(wpid) : -1;
     FILE *lf = fopen(env.log, "r");
+    out->logsize = -1;
     if (lf) {
         fseek(lf, 0, SEEK_END);
-        logsize = ftell(lf);
+        out->logsize = ftell(lf);
         fclose(lf);
     }
-
-    double rate = -1, steady = -1, startup = -1;
-    printf("\ngateway: $ %s/kentongan -c %s   (loglevel = info, one dummy modem, per_day = 1)\n",
-           env.build, env.config);
-    printf("measured: poll XLEN kt:out:m:dummy every %.0f ms (one reply per message), then "
-           "XINFO GROUPS kt:in\n",
-           POLL_INTERVAL * 1000);
-    if (t_end < 0) {
-        printf("  NOT FINISHED within %.0f s: %lld of %ld committed\n", WAIT_BOUND, done, n);
-        rate = (double)done / (bench_now() - t0);
+    out->done = done;
+    out->finished = t_end >= 0;
+    if (out->finished) {
+        out->wall = t_end - t0;
+        out->rate = (double)n / out->wall;
+        out->startup = t_first - t0;
+        out->steady = rate_between(n, 0.1, 0.9);
     } else {
-        rate = (double)n / (t_end - t0);
-        startup = t_first - t0;
-        steady = rate_between(n, 0.1, 0.9);
+        out->wall = bench_now() - t0;
+        out->rate = (double)done / out->wall;
     }
-    printf("  committed           %lld of %ld   (group router: pending %lld, lag %lld, "
-           "entries-read %lld)\n",
-           done, n, pending, lag, read);
-    if (t_end >= 0) {
-        printf("  wall time           %.2f s from fork to the last ack\n", t_end - t0);
-        printf("  startup             %.3f s from fork to the first ack\n", startup);
-        printf("  end-to-end rate     %.0f msg/s  (N / wall time, startup included)\n", rate);
-        printf("  steady rate         %.0f msg/s  (between 10%% and 90%% committed)\n", steady);
-    }
-    double gw_pct = hz > 0 ? 100.0 * (double)(gw_cpu1 - gw_cpu0) / (double)hz / (tc1 - tc0) : -1;
-    double rd_pct =
-        hz > 0 ? 100.0 * (double)(redis_cpu1 - redis_cpu0) / (double)hz / (tc1 - tc0) : -1;
-    printf("  CPU during the run  gateway %.0f%% of a core, redis-server %.0f%% of a core "
-           "(utime+stime from /proc/PID/stat)\n",
-           gw_pct, rd_pct);
-    printf("  gateway RSS after   %s (VmRSS; peak VmHWM %s)\n", bench_mb(gw_rss, mb, sizeof(mb)),
-           bench_mb(gw_hwm, shown, sizeof(shown)));
-    printf("  worker RSS after    %s (dummy worker, pid %d)\n", bench_mb(w_rss, mb, sizeof(mb)),
-           (int)wpid);
-    printf("  gateway log         %.1f MB (one info line per inbound message)\n",
-           (double)logsize / 1048576.0);
-
-    if (profile > 0 && !profiled)
-        printf("profile: the run ended before 10%% were committed; nothing profiled\n");
-
+    if (perf > 0)
+        profile_report(perf, perf_data);
     int st = kt_gateway_stop(&env, SIGTERM);
-    printf("gateway stopped with SIGTERM: exit %d\n", st);
 
-    /* ---- the ceiling ---- */
-    printf("\nbaseline: the Redis ceiling for the router's per-message commands (same redis, "
-           "gateway stopped)\n");
+    char mb1[32], mb2[32], mb3[32];
+    if (!out->finished)
+        printf("  NOT FINISHED within %.0f s: %lld of %ld committed\n", WAIT_BOUND, done, n);
+    printf("  committed %lld of %ld (group router: pending %lld, lag %lld, entries-read %lld); "
+           "gateway stopped with SIGTERM, exit %d\n",
+           done, n, out->pending, out->lag, out->read, st);
+    if (out->finished)
+        printf("  wall %.2f s fork to last ack | startup %.3f s fork to first ack | end-to-end "
+               "%.0f msg/s | steady %.0f msg/s (10%%..90%% committed)\n",
+               out->wall, out->startup, out->rate, out->steady);
+    printf("  CPU over the run: gateway %.0f%%, redis-server %.0f%% of a core (utime+stime, "
+           "/proc/PID/stat) | RSS after: gateway %s (VmHWM %s), dummy worker %s | log %.1f MB\n",
+           out->gw_pct, out->redis_pct, bench_mb(out->gw_rss, mb1, sizeof(mb1)),
+           bench_mb(out->gw_hwm, mb2, sizeof(mb2)), bench_mb(out->w_rss, mb3, sizeof(mb3)),
+           (double)out->logsize / 1048576.0);
+    return 0;
+}
+
+struct ceiling_run {
+    double xrg, rate, commit, ceiling;
+};
+
+static double ceiling_of(double xrg, double rate, double commit)
+{
+    if (xrg <= 0 || rate <= 0 || commit <= 0)
+        return -1;
+    return 1.0 / (1.0 / (xrg * ROUTER_BATCH_SHARE) + 1.0 / rate + 1.0 / commit);
+}
+
+/* redis-benchmark for the router's per-message commands. 0/-1. */
+static int ceiling_pass(long n, int info_only, long rb_n, int rb_c, int rb_p,
+                        struct ceiling_run *out)
+{
     redisReply *r = kt_redis(&env, "FUNCTION LOAD REPLACE %s", store_library);
     if (r == NULL || r->type == REDIS_REPLY_ERROR) {
         fprintf(stderr, "bench_router: FUNCTION LOAD failed: %s\n", r ? r->str : "no reply");
         freeReplyObject(r);
-        return 1;
+        return -1;
     }
     freeReplyObject(r);
     long calls = n / ROUTER_BATCH_SHARE;
@@ -384,12 +393,10 @@ int main(void)
         calls = 50;
     /* A spare in case redis-benchmark overshoots -n by a pipeline or two. */
     long xn = (calls + 64) * ROUTER_BATCH_SHARE;
-    t = bench_now();
     if (prefill("bench:in", xn, info_only) != 0)
-        return 1;
+        return -1;
     freeReplyObject(kt_redis(&env, "XGROUP CREATE bench:in router 0"));
-    printf("  (bench:in: %ld entries like kt:in, filled in %.2f s, group router at 0)\n", xn,
-           bench_now() - t);
+    printf("  bench:in: %ld entries like kt:in, consumer group router at 0\n", xn);
 
     char info[INFO_SMS_MAX * 2 + 1];
     if (info_text(info, sizeof(info)) < 0)
@@ -400,48 +407,143 @@ int main(void)
     char now_s[24], exp_s[24];
     snprintf(now_s, sizeof(now_s), "%lld", ms);
     snprintf(exp_s, sizeof(exp_s), "%lld", ms + 3600000);
-
-    char *xrg[] = {"XREADGROUP", "GROUP", "router", "bench", "COUNT", "256", "STREAMS", "bench:in",
-                   ">", NULL};
+    char *xrg[] = {"XREADGROUP", "GROUP",    "router", "bench", "COUNT", "256", "STREAMS",
+                   "bench:in",   ">",        NULL};
     char *rate_args[] = {"FCALL", "kt_rate", "1", "kt:rate:628__rand_int__", "60", NULL};
-    char *commit_args[] = {"FCALL", "kt_commit", "2", "kt:in", "kt:done:__rand_int__-0", "router",
-                           "__rand_int__-0", "604800", "1", now_s, "kt:out:m:bench",
-                           "628__rand_int__", info, exp_s, "reply", NULL};
-    double x_rps = redis_benchmark("XREADGROUP", xrg, calls, 1, 1, 0);
-    double rate_rps = redis_benchmark("kt_rate", rate_args, rb_n, rb_c, rb_p, 1000000000L);
-    double commit_rps = redis_benchmark("kt_commit", commit_args, rb_n, rb_c, rb_p, 1000000000L);
-    double ceiling = -1;
-    if (x_rps > 0 && rate_rps > 0 && commit_rps > 0)
-        ceiling = 1.0 / (1.0 / (x_rps * ROUTER_BATCH_SHARE) + 1.0 / rate_rps + 1.0 / commit_rps);
-    printf("  notes: XREADGROUP is one call per 256 messages (%.0f msg/s), with 1 client as the "
-           "router's\n"
-           "         reading connection; the FCALLs with %d clients x %d pipelined; kt_commit "
-           "queues the real\n"
-           "         INFO reply (%zu bytes) and acks an id that is not pending (slightly cheaper "
-           "than a real ack)\n",
-           x_rps * ROUTER_BATCH_SHARE, rb_c, rb_p, strlen(info));
+    char *commit_args[] = {"FCALL",        "kt_commit",      "2",
+                           "kt:in",        "kt:done:__rand_int__-0", "router",
+                           "__rand_int__-0", "604800",       "1",
+                           now_s,          "kt:out:m:bench", "628__rand_int__",
+                           info,           exp_s,            "reply",
+                           NULL};
+    out->xrg = redis_benchmark("XREADGROUP", xrg, calls, 2, 1, 0);
+    out->rate = redis_benchmark("kt_rate", rate_args, 2 * rb_n, rb_c, rb_p, 1000000000L);
+    out->commit = redis_benchmark("kt_commit", commit_args, rb_n, rb_c, rb_p, 1000000000L);
+    out->ceiling = ceiling_of(out->xrg, out->rate, out->commit);
     printf("  ceiling = 1 / (1/(XREADGROUP x 256) + 1/kt_rate + 1/kt_commit) = %.0f msg/s\n",
-           ceiling);
+           out->ceiling);
+    return 0;
+}
 
-    double ratio = ceiling > 0 && t_end >= 0 ? steady / ceiling : -1;
-    double ratio_e2e = ceiling > 0 ? rate / ceiling : -1;
-    printf("\nresult: router %.0f msg/s steady (%.0f end-to-end), Redis ceiling %.0f msg/s -> "
-           "ratio %.2f (%.2f end-to-end)\n",
-           steady, rate, ceiling, ratio, ratio_e2e);
-    printf("targets: >= %.0f msg/s: %s; >= %.1f x ceiling: %s\n", TARGET_RATE,
-           steady >= TARGET_RATE ? "met" : "MISSED", TARGET_RATIO,
+static double maxd(double a, double b)
+{
+    return a > b ? a : b;
+}
+
+int main(void)
+{
+    long n = bench_env_long("BENCH_N", 100000);
+    const char *mix = getenv("BENCH_MIX");
+    int info_only = mix && strcmp(mix, "info") == 0;
+    int rounds = (int)bench_env_long("BENCH_ROUNDS", 3);
+    long rb_n = bench_env_long("BENCH_RB_N", 100000);
+    int rb_c = (int)bench_env_long("BENCH_RB_CLIENTS", 4);
+    int rb_p = (int)bench_env_long("BENCH_RB_PIPELINE", 64);
+    double profile = (double)bench_env_long("BENCH_PROFILE_SECONDS", 0);
+    char mb[32];
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    bench_guard(BENCH_TIME_BOUND);
+    if (rounds < 1)
+        rounds = 1;
+    if (kt_env_init(&env) != 0) {
+        fprintf(stderr, "bench_router: cannot create a temp dir\n");
+        return 1;
+    }
+    bench_track(&env);
+    printf("== router throughput: N=%ld messages (mix=%s), best of %d rounds, each round = router "
+           "pass then Redis ceiling\n",
+           n, info_only ? "info" : "mix", rounds);
+    printf("tmpdir: %s\n", env.dir);
+    if (kt_redis_start(&env) != 0 || write_config() != 0) {
+        fprintf(stderr, "bench_router: redis-server did not start\n");
+        return 1;
+    }
+    printf("redis:   $ redis-server --port 0 --unixsocket %s --dir %s/redis --appendonly yes "
+           "--appendfsync everysec --save ''\n"
+           "         (tests/lib/harness.c; appendfsync everysec, as a throughput run should use;"
+           " production runs `always`)\n",
+           env.sock, env.dir);
+    printf("gateway: $ %s/kentongan -c %s\n"
+           "         (loglevel = info, http off, one dummy modem with per_day = 1 so its worker "
+           "stays idle)\n",
+           env.build, env.config);
+    printf("measure: poll XLEN kt:out:m:dummy every %.0f ms (each message yields exactly one "
+           "reply), check XINFO GROUPS kt:in at the end\n",
+           POLL_INTERVAL * 1000);
+
+    struct router_run best = {0}, rr;
+    struct ceiling_run cbest = {0}, cr;
+    double best_ratio_round = -1;
+    long gw_rss_max = -1, w_rss_max = -1;
+    int ok_rounds = 0;
+    for (int round = 1; round <= rounds; round++) {
+        printf("\n-- round %d/%d: router\n", round, rounds);
+        freeReplyObject(kt_redis(&env, "FLUSHALL"));
+        if (router_pass(n, info_only, round == 1 ? profile : 0, &rr) != 0)
+            return 1;
+        if (rr.finished) {
+            ok_rounds++;
+            if (rr.steady > best.steady)
+                best = rr;
+        }
+        if (rr.gw_rss > gw_rss_max)
+            gw_rss_max = rr.gw_rss;
+        if (rr.w_rss > w_rss_max)
+            w_rss_max = rr.w_rss;
+        printf("-- round %d/%d: Redis ceiling (same redis, gateway stopped; %d clients x %d "
+               "pipelined for the FCALLs)\n",
+               round, rounds, rb_c, rb_p);
+        if (ceiling_pass(n, info_only, rb_n, rb_c, rb_p, &cr) != 0)
+            return 1;
+        cbest.xrg = maxd(cbest.xrg, cr.xrg);
+        cbest.rate = maxd(cbest.rate, cr.rate);
+        cbest.commit = maxd(cbest.commit, cr.commit);
+        if (rr.finished && cr.ceiling > 0)
+            best_ratio_round = maxd(best_ratio_round, rr.steady / cr.ceiling);
+        printf("   round ratio: router %.0f / ceiling %.0f = %.2f\n", rr.steady, cr.ceiling,
+               cr.ceiling > 0 ? rr.steady / cr.ceiling : -1);
+    }
+    cbest.ceiling = ceiling_of(cbest.xrg, cbest.rate, cbest.commit);
+    double ratio = cbest.ceiling > 0 && best.steady > 0 ? best.steady / cbest.ceiling : -1;
+    double ratio_e2e = cbest.ceiling > 0 && best.rate > 0 ? best.rate / cbest.ceiling : -1;
+
+    printf("\n== router result (best of %d; a shared 2-core machine is noisy, about +-30%% per "
+           "run)\n",
+           rounds);
+    printf("  router steady      %8.0f msg/s   end-to-end %.0f msg/s (startup %.3f s, wall %.2f s "
+           "for %ld)\n",
+           best.steady, best.rate, best.startup, best.wall, n);
+    printf("  redis ceiling      %8.0f msg/s   from XREADGROUP %.0f calls/s (x256), kt_rate %.0f "
+           "req/s, kt_commit %.0f req/s\n",
+           cbest.ceiling, cbest.xrg, cbest.rate, cbest.commit);
+    printf("  ratio              %8.2f         (%.2f end-to-end; best single round %.2f)\n", ratio,
+           ratio_e2e, best_ratio_round);
+    printf("  CPU in best round  gateway %.0f%%, redis-server %.0f%% of a core%s\n", best.gw_pct,
+           best.redis_pct,
+           best.redis_pct > 85 ? "  -> Redis is the bottleneck, not the router" : "");
+    printf("  notes: kt_commit queues the real INFO reply and acks an id that is not pending "
+           "(a real ack also\n"
+           "         deletes a PEL entry: slightly cheaper here, so the ceiling errs high); the "
+           "router pipelines\n"
+           "         up to 1024 requests on one connection, deeper than redis-benchmark, hence "
+           "ratios near or above 1\n");
+    printf("  targets: >= %.0f msg/s: %s; >= %.1f x ceiling: %s\n", TARGET_RATE,
+           best.steady >= TARGET_RATE ? "met" : "MISSED", TARGET_RATIO,
            ratio >= TARGET_RATIO ? "met" : "MISSED");
 
-    bench_row("| router throughput, steady (10–90 %%) | %.0f msg/s | Redis ceiling %.0f msg/s | "
-              "%.2f | ≥ 20 000 msg/s and ≥ 0.5 × | %s |",
-              steady, ceiling, ratio,
-              steady >= TARGET_RATE && ratio >= TARGET_RATIO ? "met" : "**missed**");
-    bench_row("| router end-to-end (%ld msgs, startup %.2f s incl.) | %.0f msg/s | Redis ceiling "
-              "%.0f msg/s | %.2f | — | — |",
-              n, startup, rate, ceiling, ratio_e2e);
-    bench_row("| CPU while routing | gateway %.0f %% of a core | redis-server %.0f %% | — | — | — |",
-              gw_pct, rd_pct);
-    bench_row("| gateway RSS after %ld msgs | %s | — | — | < 30 MB | %s |", n,
-              bench_mb(gw_rss, mb, sizeof(mb)), gw_rss >= 0 && gw_rss < 30 * 1024 ? "met" : "**missed**");
-    return 0;
+    bench_row("| router throughput, steady (best of %d × %ld msgs) | %.0f msg/s | Redis ceiling "
+              "%.0f msg/s | %.2f | ≥ 20 000 msg/s, ≥ 0.5 × ceiling | %s |",
+              rounds, n, best.steady, cbest.ceiling, ratio,
+              best.steady >= TARGET_RATE && ratio >= TARGET_RATIO ? "met" : "**missed**");
+    bench_row("| router end-to-end (startup %.2f s included) | %.0f msg/s | Redis ceiling %.0f "
+              "msg/s | %.2f | — | — |",
+              best.startup, best.rate, cbest.ceiling, ratio_e2e);
+    bench_row("| CPU while routing (best round) | gateway %.0f %% of a core | redis-server %.0f "
+              "%% | — | — | — |",
+              best.gw_pct, best.redis_pct);
+    bench_row("| gateway RSS after %ld msgs (max of rounds) | %s | — | — | < 30 MB | %s |", n,
+              bench_mb(gw_rss_max, mb, sizeof(mb)),
+              gw_rss_max >= 0 && gw_rss_max < 30 * 1024 ? "met" : "**missed**");
+    return ok_rounds > 0 ? 0 : 1;
 }

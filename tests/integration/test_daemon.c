@@ -151,3 +151,30 @@ Test(daemon, healthz_answers_json)
     cr_expect(strstr(out, "not found") != NULL, "%s", out);
     cr_expect_eq(kt_http(port, "POST", "/healthz", "x=1", out, sizeof(out)), 405, "%s", out);
 }
+
+static int worker_replaced(struct kt_env *e, void *arg)
+{
+    pid_t p = kt_worker_pid(e, "dummy");
+    redisReply *r = kt_redis(e, "HGET kt:modem:dummy state");
+    int up = r && r->type == REDIS_REPLY_STRING && strcmp(r->str, "up") == 0;
+    freeReplyObject(r);
+    return up && p > 0 && p != *(pid_t *)arg;
+}
+
+Test(daemon, a_restarted_worker_runs_the_validated_config_not_an_unreviewed_edit)
+{
+    cr_assert_eq(kt_write_config(&env, NULL, NULL), 0);
+    cr_assert_eq(kt_gateway_start(&env), 0);
+    cr_assert(kt_wait(&env, 20, log_has, "event=modem_state modem=dummy state=up"));
+    pid_t first = kt_worker_pid(&env, "dummy");
+    cr_assert_gt(first, 0);
+    /* Someone breaks the file on disk and no one sends SIGHUP; then the
+     * worker crashes. Its replacement must still start. */
+    FILE *f = fopen(env.config, "w");
+    fputs("[gateway]\nthis is not a config\n", f);
+    fclose(f);
+    cr_assert_eq(kill(first, SIGKILL), 0);
+    cr_expect(kt_wait(&env, 30, worker_replaced, &first), "worker back up");
+    cr_assert_eq(kt_dummy_deliver(&env, "081234560002", "INFO", NULL, 0), 0);
+    cr_expect(kt_wait(&env, 20, answered, "6281234560002"));
+}
