@@ -49,6 +49,9 @@ static const struct key_def gateway_keys[] = {
     I(multipart_timeout, 5, 86400, 600),
     I(dedupe_ttl, 3600, 90 * 86400, 7 * 86400),
     I(claim_idle, 1, 3600, 60),
+    S(data_dir, KEY_STRING, "data"),
+    S(holidays, KEY_STRING, ""),
+    I(test_clock, 0, 1, 0),
     {NULL, 0, 0, 0, 0, 0, NULL},
 };
 
@@ -224,6 +227,57 @@ static struct modem_config *modem_for(struct load_state *st, const char *section
     return m;
 }
 
+#define OS(field)                                                                                  \
+    {                                                                                              \
+#field, KEY_STRING, offsetof(struct official_config, field),                               \
+            sizeof(((struct official_config *)0)->field), 0, 0, ""                                 \
+    }
+
+static const struct key_def official_keys[] = {
+    OS(phone), OS(opd), OS(role), OS(pin), {NULL, 0, 0, 0, 0, 0, NULL},
+};
+
+static const char *const official_roles[] = {"liaison", "head", "coordinator", "sekda", NULL};
+
+static struct official_config *official_for(struct load_state *st, const char *section)
+{
+    const char *name = section + strlen("official:");
+    struct config *cfg = st->cfg;
+    for (int i = 0; i < cfg->nofficials; i++)
+        if (strcmp(cfg->officials[i].name, name) == 0)
+            return &cfg->officials[i];
+    if (cfg->nofficials == CONFIG_MAX_OFFICIALS) {
+        problem(st, "[%s]: too many officials (at most %d)", section, CONFIG_MAX_OFFICIALS);
+        return NULL;
+    }
+    if (*name == '\0' || strlen(name) >= CONFIG_NAME_MAX) {
+        problem(st, "[%s]: an official's name is 1-%d characters", section, CONFIG_NAME_MAX - 1);
+        return NULL;
+    }
+    struct official_config *o = &cfg->officials[cfg->nofficials++];
+    memset(o, 0, sizeof(*o));
+    snprintf(o->name, sizeof(o->name), "%s", name);
+    return o;
+}
+
+static void check_official(struct load_state *st, const struct official_config *o)
+{
+    int known = 0;
+    for (const char *const *r = official_roles; *r; r++)
+        known |= strcmp(*r, o->role) == 0;
+    if (o->phone[0] == '\0')
+        problem(st, "[official:%s] phone: missing", o->name);
+    if (o->role[0] == '\0' || !known)
+        problem(st, "[official:%s] role = '%s': expected liaison, head, coordinator or sekda",
+                o->name, o->role);
+    if (o->opd[0] == '\0' && strcmp(o->role, "sekda") != 0)
+        problem(st, "[official:%s] opd: missing (an OPD code from opd.csv)", o->name);
+    size_t n = strlen(o->pin);
+    int digits = n == 0 || (n >= 4 && n <= 8 && strspn(o->pin, "0123456789") == n);
+    if (!digits)
+        problem(st, "[official:%s] pin: expected 4 to 8 digits", o->name);
+}
+
 static int on_entry(void *user, const char *section, const char *name, const char *value)
 {
     struct load_state *st = user;
@@ -258,7 +312,14 @@ static int on_entry(void *user, const char *section, const char *name, const cha
         problem(st, "[%s] %s: unknown key", section, name);
         return 1;
     }
-    problem(st, "[%s]: unknown section (expected [gateway] or [modem:NAME])", section);
+    if (strncmp(section, "official:", 9) == 0) {
+        struct official_config *o = official_for(st, section);
+        if (o && set_key(st, official_keys, o, section, name, value) != 0)
+            problem(st, "[%s] %s: unknown key", section, name);
+        return 1;
+    }
+    problem(st, "[%s]: unknown section (expected [gateway], [modem:NAME] or [official:NAME])",
+            section);
     return 1;
 }
 
@@ -387,6 +448,8 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
         problem(&st, "%s: no [modem:NAME] section: kentongan needs at least one modem", path);
     for (int i = 0; i < cfg->nmodems; i++)
         check_modem(&st, &cfg->modems[i]);
+    for (int i = 0; i < cfg->nofficials; i++)
+        check_official(&st, &cfg->officials[i]);
     return st.problems ? -1 : 0;
 }
 

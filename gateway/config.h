@@ -39,6 +39,17 @@ struct modem_config {
     int send_timeout_seconds;   /* wait for the network's answer per part */
 };
 
+#define CONFIG_MAX_OFFICIALS 128
+
+/* [official:NAME]: a person who receives and acts on complaints by SMS. */
+struct official_config {
+    char name[CONFIG_NAME_MAX];
+    char phone[CONFIG_NAME_MAX]; /* as written; services normalise it */
+    char opd[CONFIG_NAME_MAX];   /* OPD code from data/opd.csv */
+    char role[16];               /* liaison, head, coordinator, sekda */
+    char pin[16];                /* "" = no PIN asked */
+};
+
 struct config {
     char path[CONFIG_VALUE_MAX];
     char *text;                   /* the file as read and checked; workers get exactly this */
@@ -51,8 +62,13 @@ struct config {
     int multipart_timeout; /* seconds to wait for missing parts */
     int dedupe_ttl;        /* seconds inbound/reply idempotency keys are kept */
     int claim_idle;        /* seconds before another gateway's pending message is taken over */
+    char data_dir[CONFIG_VALUE_MAX];     /* kecamatan/desa, OPD and category CSVs */
+    char holidays[CONFIG_VALUE_MAX * 4]; /* dates that are not working days */
+    int test_clock;                      /* 1: kt:clock:offset in Redis shifts "now" (tests only) */
     struct modem_config modems[CONFIG_MAX_MODEMS];
     int nmodems;
+    struct official_config officials[CONFIG_MAX_OFFICIALS];
+    int nofficials;
 };
 
 /* Returns a config holding every default; NULL on allocation failure. */

@@ -14,6 +14,7 @@
 #include "gateway/phone.h"
 #include "gateway/store.h"
 #include "handlers/handler.h"
+#include "handlers/events.h"
 #include "handlers/keyword.h"
 
 #include <event2/event.h>
@@ -43,10 +44,16 @@ struct reply {
     char *text;
 };
 
+#define ROUTER_EVENT_FIELDS 16 /* fields kept from an event entry */
+
 struct request {
     struct router *router;
-    unsigned epoch; /* connection generation the request was read on */
+    unsigned epoch;     /* connection generation the request was read on */
+    const char *stream; /* STORE_IN or STORE_EVENTS */
     char id[32];
+    char event[32]; /* event type, "" for an inbound message */
+    char *fields[2 * ROUTER_EVENT_FIELDS];
+    int nfields;
     char modem[CONFIG_NAME_MAX];
     char from[64];
     char sender[24];
@@ -71,6 +78,8 @@ struct router {
     int pending_phase; /* 1 while re-reading our own pending entries ("0") */
     int inflight;
     int backoff_ms;
+    long long clock_offset; /* seconds added to the clock (test_clock only) */
+    const struct services *services;
     struct event *reconnect_ev, *claim_ev, *stop_ev;
     void (*stop_done)(void *);
     void *stop_arg;
@@ -112,7 +121,81 @@ const char *request_modem(const struct request *req)
 
 long long request_now(const struct request *req)
 {
-    return (long long)time(NULL);
+    return (long long)time(NULL) + req->router->clock_offset;
+}
+
+const char *request_id(const struct request *req)
+{
+    return req->id;
+}
+
+const char *request_event(const struct request *req)
+{
+    return req->event;
+}
+
+const char *request_field(const struct request *req, const char *name)
+{
+    for (int i = 0; i + 1 < req->nfields; i += 2)
+        if (strcmp(req->fields[i], name) == 0)
+            return req->fields[i + 1];
+    return "";
+}
+
+const struct services *request_services(const struct request *req)
+{
+    return req->router->services;
+}
+
+struct command {
+    struct request *req;
+    request_cb cb;
+    void *arg;
+};
+
+static void request_finished(struct request *req);
+
+static void on_command(redisAsyncContext *c, void *reply, void *priv)
+{
+    struct command *cmd = priv;
+    struct request *req = cmd->req;
+    request_cb cb = cmd->cb;
+    void *arg = cmd->arg;
+    free(cmd);
+    if (reply == NULL || req->epoch != req->router->epoch) {
+        /* Connection lost: let go without acknowledging; read again later. */
+        log_warnx("event=handler_redis_lost id=%s", req->id);
+        request_finished(req);
+        return;
+    }
+    cb(req, reply, arg);
+}
+
+int request_redis_argv(struct request *req, request_cb cb, void *arg, int argc, const char **argv)
+{
+    struct router *r = req->router;
+    struct command *cmd = malloc(sizeof(*cmd));
+    if (cmd == NULL || r->cmd == NULL || req->epoch != r->epoch) {
+        free(cmd);
+        request_finished(req);
+        return -1;
+    }
+    cmd->req = req;
+    cmd->cb = cb;
+    cmd->arg = arg;
+    if (redisAsyncCommandArgv(r->cmd, on_command, cmd, argc, argv, NULL) != REDIS_OK) {
+        free(cmd);
+        request_finished(req);
+        return -1;
+    }
+    return 0;
+}
+
+void request_fail(struct request *req, const char *why)
+{
+    log_warnx("event=handler_failed id=%s reason=\"%s\" note=\"left pending, retried later\"",
+              req->id, why);
+    request_finished(req);
 }
 
 struct redisAsyncContext *request_redis(struct request *req)
@@ -170,6 +253,8 @@ static void request_free(struct request *req)
 {
     for (int i = 0; i < req->nreplies; i++)
         free(req->replies[i].text);
+    for (int i = 0; i < req->nfields; i++)
+        free(req->fields[i]);
     free(req->text);
     free(req);
 }
@@ -209,7 +294,7 @@ static void commit(struct request *req)
     int argc = 4 + 2 + 5 + 5 * req->nreplies;
     const char *argv[4 + 2 + 5 + 5 * ROUTER_MAX_REPLIES];
     char done_key[64], ttl[16], n[8], now[24], expires[24];
-    snprintf(done_key, sizeof(done_key), "kt:done:%s", req->id);
+    snprintf(done_key, sizeof(done_key), "kt:done:%s%s", req->event[0] ? "ev:" : "", req->id);
     snprintf(ttl, sizeof(ttl), "%d", r->cfg->dedupe_ttl);
     snprintf(n, sizeof(n), "%d", req->nreplies);
     long long t = now_ms();
@@ -219,7 +304,7 @@ static void commit(struct request *req)
     argv[i++] = "FCALL";
     argv[i++] = "kt_commit";
     argv[i++] = "2";
-    argv[i++] = STORE_IN;
+    argv[i++] = req->stream;
     argv[i++] = done_key;
     argv[i++] = STORE_IN_GROUP;
     argv[i++] = req->id;
@@ -236,6 +321,18 @@ static void commit(struct request *req)
     argc = i;
     if (redisAsyncCommandArgv(r->cmd, on_commit, req, argc, argv, NULL) != REDIS_OK)
         request_finished(req);
+}
+
+static void dispatch_event(struct request *req)
+{
+    for (const struct event_handler *e = event_table; e->type; e++) {
+        if (strcmp(e->type, req->event) == 0) {
+            e->fn(req);
+            return;
+        }
+    }
+    log_warnx("event=unknown_event id=%s type=%s action=acknowledged", req->id, req->event);
+    request_done(req);
 }
 
 static void dispatch(struct request *req)
@@ -285,8 +382,32 @@ static const char *field(redisReply *fields, const char *name)
     return "";
 }
 
+/* An event (kt:events: deadlines, imports) keeps its fields for its handler. */
+static void take_event(struct request *req, redisReply *fields)
+{
+    snprintf(req->event, sizeof(req->event), "%s", field(fields, "type"));
+    if (req->event[0] == '\0')
+        snprintf(req->event, sizeof(req->event), "?");
+    for (size_t i = 0; i + 1 < fields->elements && req->nfields < 2 * ROUTER_EVENT_FIELDS; i += 2) {
+        if (fields->element[i]->type != REDIS_REPLY_STRING ||
+            fields->element[i + 1]->type != REDIS_REPLY_STRING)
+            continue;
+        req->fields[req->nfields] = strdup(fields->element[i]->str);
+        req->fields[req->nfields + 1] = strdup(fields->element[i + 1]->str);
+        if (req->fields[req->nfields] == NULL || req->fields[req->nfields + 1] == NULL) {
+            free(req->fields[req->nfields]);
+            free(req->fields[req->nfields + 1]);
+            break;
+        }
+        req->nfields += 2;
+    }
+    req->text = strdup("");
+    log_debug("event=event_taken id=%s type=%s", req->id, req->event);
+    dispatch_event(req);
+}
+
 /* One stream entry [id, [field, value, ...]] becomes a request. */
-static void take_entry(struct router *r, redisReply *entry)
+static void take_entry(struct router *r, const char *stream, redisReply *entry)
 {
     if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 2 ||
         entry->element[0]->type != REDIS_REPLY_STRING)
@@ -296,6 +417,7 @@ static void take_entry(struct router *r, redisReply *entry)
         return; /* stays pending; read again later */
     req->router = r;
     req->epoch = r->epoch;
+    req->stream = stream;
     snprintf(req->id, sizeof(req->id), "%s", entry->element[0]->str);
     r->inflight++;
     r->stats.received++;
@@ -304,6 +426,10 @@ static void take_entry(struct router *r, redisReply *entry)
         /* Entry trimmed or deleted: nothing to answer, acknowledge it. */
         req->done = 1;
         commit(req);
+        return;
+    }
+    if (strcmp(stream, STORE_EVENTS) == 0) {
+        take_event(req, fields);
         return;
     }
     snprintf(req->modem, sizeof(req->modem), "%s", field(fields, "modem"));
@@ -348,12 +474,22 @@ static void take_entry(struct router *r, redisReply *entry)
         request_finished(req);
 }
 
-static void take_entries(struct router *r, redisReply *entries)
+static const char *const streams[] = {STORE_IN, STORE_EVENTS};
+#define NSTREAMS 2
+
+static void take_entries(struct router *r, const char *stream, redisReply *entries)
 {
     if (entries == NULL || entries->type != REDIS_REPLY_ARRAY)
         return;
     for (size_t i = 0; i < entries->elements; i++)
-        take_entry(r, entries->element[i]);
+        take_entry(r, stream, entries->element[i]);
+}
+
+static void create_groups(struct router *r)
+{
+    for (int i = 0; i < NSTREAMS; i++)
+        redisAsyncCommand(r->cmd, NULL, NULL, "XGROUP CREATE %s %s 0 MKSTREAM", streams[i],
+                          STORE_IN_GROUP);
 }
 
 static void on_read(redisAsyncContext *c, void *reply, void *priv)
@@ -366,18 +502,22 @@ static void on_read(redisAsyncContext *c, void *reply, void *priv)
     if (rep->type == REDIS_REPLY_ERROR) {
         log_warnx("event=read_failed error=\"%s\"", rep->str);
         if (strncmp(rep->str, "NOGROUP", 7) == 0 && r->cmd)
-            redisAsyncCommand(r->cmd, NULL, NULL, "XGROUP CREATE %s %s 0 MKSTREAM", STORE_IN,
-                              STORE_IN_GROUP);
+            create_groups(r);
         return; /* retried by the claim timer */
     }
     if (r->stopping)
         return; /* not taken: stays pending for the next start */
     size_t got = 0;
-    if (rep->type == REDIS_REPLY_ARRAY && rep->elements > 0) {
-        redisReply *stream = rep->element[0];
-        if (stream->type == REDIS_REPLY_ARRAY && stream->elements == 2) {
-            got = stream->element[1]->elements;
-            take_entries(r, stream->element[1]);
+    for (size_t k = 0; rep->type == REDIS_REPLY_ARRAY && k < rep->elements; k++) {
+        redisReply *st = rep->element[k];
+        if (st->type != REDIS_REPLY_ARRAY || st->elements != 2 ||
+            st->element[0]->type != REDIS_REPLY_STRING)
+            continue;
+        for (int i = 0; i < NSTREAMS; i++) {
+            if (strcmp(st->element[0]->str, streams[i]) == 0) {
+                got += st->element[1]->elements;
+                take_entries(r, streams[i], st->element[1]);
+            }
         }
     }
     if (r->pending_phase && got == 0)
@@ -397,30 +537,24 @@ static void maybe_read(struct router *r)
     char count[8], block[8];
     snprintf(count, sizeof(count), "%d", ROUTER_BATCH);
     snprintf(block, sizeof(block), "%d", ROUTER_BLOCK_MS);
-    const char *argv[] = {"XREADGROUP",
-                          "GROUP",
-                          STORE_IN_GROUP,
-                          r->cfg->name,
-                          "COUNT",
-                          count,
-                          "BLOCK",
-                          block,
-                          "STREAMS",
-                          STORE_IN,
-                          r->pending_phase ? "0" : ">"};
-    if (redisAsyncCommandArgv(r->blk, on_read, NULL, 11, argv, NULL) != REDIS_OK)
+    const char *from = r->pending_phase ? "0" : ">";
+    const char *argv[] = {"XREADGROUP", "GROUP", STORE_IN_GROUP, r->cfg->name, "COUNT",      count,
+                          "BLOCK",      block,   "STREAMS",      STORE_IN,     STORE_EVENTS, from,
+                          from};
+    if (redisAsyncCommandArgv(r->blk, on_read, NULL, 13, argv, NULL) != REDIS_OK)
         r->reading = 0;
 }
 
 static void on_claim(redisAsyncContext *c, void *reply, void *priv)
 {
     struct router *r = c->data;
+    const char *stream = priv;
     redisReply *rep = reply;
     if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 || r->stopping)
         return;
     if (rep->element[1]->elements)
-        log_info("event=claimed count=%zu", rep->element[1]->elements);
-    take_entries(r, rep->element[1]);
+        log_info("event=claimed stream=%s count=%zu", stream, rep->element[1]->elements);
+    take_entries(r, stream, rep->element[1]);
 }
 
 static void on_failover(redisAsyncContext *c, void *reply, void *priv)
@@ -465,9 +599,10 @@ static void claim_tick(evutil_socket_t fd, short what, void *arg)
     /* Pending this long belongs to a consumer that died (claim_idle). */
     snprintf(idle, sizeof(idle), "%lld", r->cfg->claim_idle * 1000LL);
     snprintf(count, sizeof(count), "%d", ROUTER_BATCH);
-    if (r->inflight < ROUTER_MAX_INFLIGHT - ROUTER_BATCH)
-        redisAsyncCommand(r->cmd, on_claim, NULL, "XAUTOCLAIM %s %s %s %s 0-0 COUNT %s", STORE_IN,
-                          STORE_IN_GROUP, r->cfg->name, idle, count);
+    for (int i = 0; i < NSTREAMS && r->inflight < ROUTER_MAX_INFLIGHT - ROUTER_BATCH; i++)
+        redisAsyncCommand(r->cmd, on_claim, (void *)streams[i],
+                          "XAUTOCLAIM %s %s %s %s 0-0 COUNT %s", streams[i], STORE_IN_GROUP,
+                          r->cfg->name, idle, count);
     maybe_read(r); /* in case a read failed */
 }
 
@@ -586,8 +721,7 @@ static void connect_all(struct router *r)
     }
     /* Queued now, sent once connected; Redis answers in order. */
     redisAsyncCommand(r->cmd, NULL, NULL, "FUNCTION LOAD REPLACE %s", store_library);
-    redisAsyncCommand(r->cmd, NULL, NULL, "XGROUP CREATE %s %s 0 MKSTREAM", STORE_IN,
-                      STORE_IN_GROUP);
+    create_groups(r);
     redisAsyncCommand(r->cmd, on_setup, NULL, "PING");
 }
 

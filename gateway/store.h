@@ -3,6 +3,7 @@
  *
  * Keys (every key starts with "kt:"):
  *   kt:in                      stream of whole inbound messages; group "router"
+ *   kt:events                  stream of internal events (deadlines); group "router"
  *   kt:seen:MODEM:HASH         inbound content key, SET NX + expiry (dedupe)
  *   kt:part:MODEM:HASH         hash of the parts of one concatenated message
  *   kt:parts:MODEM             zset of part hashes by first-seen time (ms)
@@ -26,6 +27,7 @@
 
 #define STORE_IN          "kt:in"
 #define STORE_IN_GROUP    "router"
+#define STORE_EVENTS      "kt:events"
 #define STORE_OUT_GROUP   "workers"
 #define STORE_OUT_ANY     "kt:out:any"
 #define STORE_OUT_EMERG   "kt:out:emergency"

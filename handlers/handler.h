@@ -21,8 +21,12 @@
 struct request;
 struct kw_match;
 struct redisAsyncContext;
+struct redisReply;
+struct services;
 
 typedef void (*handler_fn)(struct request *req, const struct kw_match *match);
+/* Runs with a reply (possibly an error reply) to request_redis_argv. */
+typedef void (*request_cb)(struct request *req, struct redisReply *reply, void *arg);
 
 /* Normalised sender number ("628..."). */
 const char *request_sender(const struct request *req);
@@ -32,8 +36,17 @@ const char *request_text(const struct request *req);
 const char *request_channel(const struct request *req);
 /* Name of the modem the message came in on ("" if none). */
 const char *request_modem(const struct request *req);
-/* Unix time in seconds the router sees as now (injectable in tests). */
+/* Unix time in seconds the router sees as now (shifted by kt:clock:offset
+ * when [gateway] test_clock is on, so tests can jump days ahead). */
 long long request_now(const struct request *req);
+/* The stream entry id of the message or event: the key for idempotency. */
+const char *request_id(const struct request *req);
+/* For events (kt:events): the type ("deadline", ...); "" for messages. */
+const char *request_event(const struct request *req);
+/* For events: a field of the entry, "" when absent. */
+const char *request_field(const struct request *req, const char *name);
+/* Loaded data and officials (handlers/services.h). */
+const struct services *request_services(const struct request *req);
 
 /* Queues text (UTF-8, copied) as a reply to the sender. Returns 0, or -1 when
  * the request already holds its maximum number of replies. */
@@ -42,6 +55,15 @@ int request_reply(struct request *req, const char *text);
 int request_send_to(struct request *req, const char *number, const char *text);
 /* Marks the handler finished; see the recipe above. */
 void request_done(struct request *req);
+
+/* Sends a command on the gateway's Redis connection for this request; cb
+ * gets the reply, which is freed after cb returns. If the connection is lost
+ * first, cb is not called and the request is released unacknowledged (it is
+ * read again later). Returns 0, or -1 when the request was released. */
+int request_redis_argv(struct request *req, request_cb cb, void *arg, int argc, const char **argv);
+/* Gives up on a request without acknowledging it (logged with why): it is
+ * read again later, by this gateway or another. Instead of request_done. */
+void request_fail(struct request *req, const char *why);
 
 /* The gateway's async Redis connection, for handlers that need state. */
 struct redisAsyncContext *request_redis(struct request *req);

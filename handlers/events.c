@@ -1,0 +1,7 @@
+/* events — see events.h. The table is the one place an event type is bound
+ * to its handler. */
+#include "handlers/events.h"
+
+const struct event_handler event_table[] = {
+    {NULL, NULL},
+};
