@@ -116,6 +116,78 @@ const char store_library[] =
 "    end\n"
 "  end\n"
 "  return moved\n"
+"end)\n"
+/* kt_due: KEYS deadlines zset, events stream; ARGV now_ms, limit. Moves every
+ * deadline that has fallen due onto kt:events, atomically: with several
+ * gateways ticking, each deadline fires exactly once. */
+"redis.register_function('kt_due', function(k, a)\n"
+"  local due = redis.call('ZRANGEBYSCORE', k[1], '-inf', a[1], 'WITHSCORES', 'LIMIT', 0, tonumber(a[2]))\n"
+"  for i = 1, #due, 2 do\n"
+"    redis.call('ZREM', k[1], due[i])\n"
+"    redis.call('XADD', k[2], '*', 'type', 'deadline', 'key', due[i], 'due', due[i + 1])\n"
+"  end\n"
+"  return #due / 2\n"
+"end)\n"
+/* kt_complaint_new: KEYS seq, byinbound, deadlines, byphone
+ * ARGV now_ms, phone, text, category, opd, kecamatan, desa, status, deadline_ms,
+ *      deadline_kind, channel, inbound, actor
+ * Creates the ticket once per inbound message; returns {seq, created(1|0)}. */
+"redis.register_function('kt_complaint_new', function(k, a)\n"
+"  local old = redis.call('GET', k[2])\n"
+"  if old then return {tonumber(old), 0} end\n"
+"  local seq = redis.call('INCR', k[1])\n"
+"  local key = 'kt:ticket:' .. seq\n"
+"  redis.call('HSET', key, 'seq', seq, 'phone', a[2], 'text', a[3], 'category', a[4],\n"
+"    'opd', a[5], 'kecamatan', a[6], 'desa', a[7], 'status', a[8], 'created', a[1],\n"
+"    'updated', a[1], 'deadline', a[9], 'deadline_kind', a[10], 'escalation', '0',\n"
+"    'channel', a[11], 'inbound', a[12], 'last_action', 'LAPOR', 'last_actor', a[13])\n"
+"  redis.call('XADD', key .. ':log', '*', 'at', a[1], 'actor', a[13], 'action', 'LAPOR',\n"
+"    'from', '', 'to', a[8], 'note', '')\n"
+"  redis.call('SET', k[2], seq, 'EX', 2592000)\n"
+"  redis.call('ZADD', k[4], a[1], seq)\n"
+"  if a[9] ~= '' then redis.call('ZADD', k[3], a[9], 'ticket:' .. seq) end\n"
+"  return {seq, 1}\n"
+"end)\n"
+/* kt_ticket_read: KEYS ticket, applied. Returns {applied(0|1), field, value, ...}. */
+"redis.register_function('kt_ticket_read', function(k, a)\n"
+"  local out = {redis.call('EXISTS', k[2])}\n"
+"  for _, v in ipairs(redis.call('HGETALL', k[1])) do out[#out + 1] = v end\n"
+"  return out\n"
+"end)\n"
+/* kt_ticket_update: KEYS ticket, deadlines, applied
+ * ARGV now_ms, expected_status, new_status, actor, action, note, deadline_ms
+ *      ('' = none, '-' = keep), deadline_kind, opd ('' = keep), escalation ('' = keep)
+ * Compare-and-set on the status, once per message or event (applied key).
+ * Returns 1 applied, 2 applied before, 0 status changed meanwhile, -1 no ticket. */
+"redis.register_function('kt_ticket_update', function(k, a)\n"
+"  if redis.call('EXISTS', k[3]) == 1 then return 2 end\n"
+"  local cur = redis.call('HGET', k[1], 'status')\n"
+"  if not cur then return -1 end\n"
+"  if cur ~= a[2] then return 0 end\n"
+"  local seq = redis.call('HGET', k[1], 'seq')\n"
+"  redis.call('HSET', k[1], 'status', a[3], 'updated', a[1], 'last_action', a[5],\n"
+"    'last_actor', a[4])\n"
+"  if a[9] ~= '' then redis.call('HSET', k[1], 'opd', a[9]) end\n"
+"  if a[10] ~= '' then redis.call('HSET', k[1], 'escalation', a[10]) end\n"
+"  if a[7] == '' then\n"
+"    redis.call('ZREM', k[2], 'ticket:' .. seq)\n"
+"    redis.call('HSET', k[1], 'deadline', '', 'deadline_kind', '')\n"
+"  elseif a[7] ~= '-' then\n"
+"    redis.call('ZADD', k[2], a[7], 'ticket:' .. seq)\n"
+"    redis.call('HSET', k[1], 'deadline', a[7], 'deadline_kind', a[8])\n"
+"  end\n"
+"  redis.call('XADD', k[1] .. ':log', '*', 'at', a[1], 'actor', a[4], 'action', a[5],\n"
+"    'from', cur, 'to', a[3], 'note', a[6])\n"
+"  redis.call('SET', k[3], '1', 'EX', 2592000)\n"
+"  return 1\n"
+"end)\n"
+/* kt_ticket_awaiting: KEYS byphone; ARGV status. The newest ticket of this
+ * resident in that status (for PUAS / TIDAK PUAS), or 0. */
+"redis.register_function('kt_ticket_awaiting', function(k, a)\n"
+"  for _, seq in ipairs(redis.call('ZREVRANGE', k[1], 0, 49)) do\n"
+"    if redis.call('HGET', 'kt:ticket:' .. seq, 'status') == a[1] then return tonumber(seq) end\n"
+"  end\n"
+"  return 0\n"
 "end)\n";
 /* clang-format on */
 

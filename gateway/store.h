@@ -4,6 +4,14 @@
  * Keys (every key starts with "kt:"):
  *   kt:in                      stream of whole inbound messages; group "router"
  *   kt:events                  stream of internal events (deadlines); group "router"
+ *   kt:deadlines               zset of timers (member names the subject) by due time (ms)
+ *   kt:clock:offset            seconds added to the clock when test_clock is on
+ *   kt:ticket:seq              counter behind ticket numbers
+ *   kt:ticket:SEQ              hash: one complaint (status, opd, deadline, ...)
+ *   kt:ticket:SEQ:log          stream: every change with time and actor
+ *   kt:ticket:by-inbound:ID    the ticket a message created (idempotency)
+ *   kt:tickets:by-phone:NUMBER zset of a resident's tickets
+ *   kt:applied:ID              an official's command or event already applied
  *   kt:seen:MODEM:HASH         inbound content key, SET NX + expiry (dedupe)
  *   kt:part:MODEM:HASH         hash of the parts of one concatenated message
  *   kt:parts:MODEM             zset of part hashes by first-seen time (ms)
@@ -28,6 +36,8 @@
 #define STORE_IN          "kt:in"
 #define STORE_IN_GROUP    "router"
 #define STORE_EVENTS      "kt:events"
+#define STORE_DEADLINES   "kt:deadlines"
+#define STORE_CLOCK       "kt:clock:offset"
 #define STORE_OUT_GROUP   "workers"
 #define STORE_OUT_ANY     "kt:out:any"
 #define STORE_OUT_EMERG   "kt:out:emergency"
@@ -44,7 +54,10 @@
  *   kt_commit   router: queue replies + mark done + XACK, once per inbound id
  *   kt_rate     router: per-sender counter for the current window
  *   kt_finish   worker: record an outcome on kt:sent + XACK + clear progress
- *   kt_failover router: move replies off a modem down for failover_seconds */
+ *   kt_failover router: move replies off a modem down for failover_seconds
+ *   kt_due      router: move deadlines that fell due from kt:deadlines to kt:events
+ *   kt_complaint_new, kt_ticket_read, kt_ticket_update, kt_ticket_awaiting
+ *               complaint handlers: create once per message, read, compare-and-set */
 extern const char store_library[];
 
 /* 64-bit FNV-1a of a buffer, chained from h (start with STORE_HASH_INIT). */

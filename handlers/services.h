@@ -1,0 +1,54 @@
+/* services — what handlers need besides Redis: Batang's regions, complaint
+ * categories, OPDs, the holiday list and the officials, loaded once from
+ * data_dir and the configuration and read-only afterwards.
+ *
+ *   struct services *svc = services_load(cfg, err, sizeof(err));
+ *   ... handlers read it through request_services(req) ...
+ *   services_free(svc);
+ *
+ * A reload builds a new one and swaps it in; a failed load changes nothing. */
+#ifndef KT_SERVICES_H
+#define KT_SERVICES_H
+
+#include <stddef.h>
+
+struct config;
+struct region_db;
+struct category_db;
+struct opd_db;
+struct holidays;
+
+enum official_role { ROLE_LIAISON, ROLE_HEAD, ROLE_COORDINATOR, ROLE_SEKDA };
+
+struct official {
+    char name[32];
+    char phone[24];           /* normalised 628... */
+    int opd;                  /* index in the OPD table; -1 for the sekda */
+    enum official_role role;
+    char pin[16];             /* "" = none asked */
+};
+
+#define SERVICES_MAX_OFFICIALS 128
+
+struct services {
+    struct region_db *regions;
+    struct category_db *categories;
+    struct opd_db *opds;
+    struct holidays *holidays;
+    struct official officials[SERVICES_MAX_OFFICIALS];
+    int nofficials;
+    int coordinator_opd; /* the OPD that triages uncategorised complaints (DISKOMINFO) */
+};
+
+/* Loads everything; NULL with one line per problem in err. */
+struct services *services_load(const struct config *cfg, char *err, size_t errlen);
+void services_free(struct services *svc);
+
+/* The official registered with this normalised number, or NULL. */
+const struct official *services_official(const struct services *svc, const char *phone);
+/* Officials of an OPD with a role (opd -1: any OPD); fills out, returns how many. */
+int services_officials(const struct services *svc, int opd, enum official_role role,
+                       const struct official **out, int max);
+const char *services_role_name(enum official_role role);
+
+#endif
