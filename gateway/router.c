@@ -36,6 +36,7 @@
 #define ROUTER_RECONNECT_MAX 5000 /* ms, ceiling of the reconnect backoff */
 #define ROUTER_STOP_BOUND_MS 5000 /* router_stop waits at most this long */
 #define RATE_WINDOW_SECONDS  60
+#define ROUTER_DUE_SECONDS   1 /* how often due deadlines are looked for */
 
 struct reply {
     char stream[64];
@@ -80,7 +81,7 @@ struct router {
     int backoff_ms;
     long long clock_offset; /* seconds added to the clock (test_clock only) */
     const struct services *services;
-    struct event *reconnect_ev, *claim_ev, *stop_ev;
+    struct event *reconnect_ev, *claim_ev, *stop_ev, *due_ev;
     void (*stop_done)(void *);
     void *stop_arg;
     struct router_stats stats;
@@ -606,6 +607,49 @@ static void claim_tick(evutil_socket_t fd, short what, void *arg)
     maybe_read(r); /* in case a read failed */
 }
 
+static void on_due(redisAsyncContext *c, void *reply, void *priv)
+{
+    redisReply *rep = reply;
+    if (rep && rep->type == REDIS_REPLY_INTEGER && rep->integer > 0)
+        log_info("event=deadlines_due count=%lld", rep->integer);
+    else if (rep && rep->type == REDIS_REPLY_ERROR)
+        log_warnx("event=due_failed error=\"%s\"", rep->str);
+}
+
+static void fire_due(struct router *r)
+{
+    char now[24];
+    snprintf(now, sizeof(now), "%lld", now_ms() + r->clock_offset * 1000);
+    const char *argv[] = {"FCALL", "kt_due", "2", STORE_DEADLINES, STORE_EVENTS, now, "100"};
+    redisAsyncCommandArgv(r->cmd, on_due, NULL, 7, argv, NULL);
+}
+
+static void on_clock(redisAsyncContext *c, void *reply, void *priv)
+{
+    struct router *r = c->data;
+    redisReply *rep = reply;
+    if (rep == NULL)
+        return;
+    long long offset = rep->type == REDIS_REPLY_STRING ? atoll(rep->str) : 0;
+    if (offset != r->clock_offset)
+        log_warnx("event=clock_shifted offset_seconds=%lld note=test_clock", offset);
+    r->clock_offset = offset;
+    fire_due(r);
+}
+
+/* Deadlines (complaint escalation and closing) live in Redis, not in
+ * memory: they survive restarts and any gateway can fire them. */
+static void due_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct router *r = arg;
+    if (!r->cmd_ready || r->stopping)
+        return;
+    if (r->cfg->test_clock)
+        redisAsyncCommand(r->cmd, on_clock, NULL, "GET %s", STORE_CLOCK);
+    else
+        fire_due(r);
+}
+
 /* ---- connections ---- */
 
 static void schedule_reconnect(struct router *r)
@@ -752,12 +796,15 @@ struct router *router_new(struct event_base *base, const struct config *cfg)
     r->reconnect_ev = evtimer_new(base, reconnect_tick, r);
     r->claim_ev = event_new(base, -1, EV_PERSIST, claim_tick, r);
     r->stop_ev = evtimer_new(base, stop_tick, r);
-    if (!r->reconnect_ev || !r->claim_ev || !r->stop_ev) {
+    r->due_ev = event_new(base, -1, EV_PERSIST, due_tick, r);
+    if (!r->reconnect_ev || !r->claim_ev || !r->stop_ev || !r->due_ev) {
         router_free(r);
         return NULL;
     }
     struct timeval tv = {ROUTER_CLAIM_SECONDS, 0};
     evtimer_add(r->claim_ev, &tv);
+    struct timeval due = {ROUTER_DUE_SECONDS, 0};
+    evtimer_add(r->due_ev, &due);
     connect_all(r);
     return r;
 }
@@ -807,6 +854,8 @@ void router_free(struct router *r)
         event_free(r->claim_ev);
     if (r->stop_ev)
         event_free(r->stop_ev);
+    if (r->due_ev)
+        event_free(r->due_ev);
     free(r);
 }
 
