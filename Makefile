@@ -76,9 +76,9 @@ test: setup
 # same run).
 BENCH_SRC := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
-$(BUILD)/bench/%: tests/bench/%.c $(TESTLIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libkentongan.a
+$(BUILD)/bench/%: tests/bench/%.c $(wildcard tests/bench/*.h) $(TESTLIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libkentongan.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS)
 
 bench: setup
 	@$(MAKE) --no-print-directory $(BUILD)/kentongan $(BUILD)/atsim $(BENCH_BINS)

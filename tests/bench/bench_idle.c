@@ -10,7 +10,7 @@
  *      is "up" for both, then a short settle.
  *   3. Over BENCH_IDLE_SECONDS (20) of no traffic: utime+stime from
  *      /proc/PID/stat of every process, and the Redis commands the idle
- *      gateway issued (INFO stats total_commands_processed); then VmRSS from
+ *      gateway issued (INFO commandstats); then VmRSS from
  *      /proc/PID/status.
  * The atsim process stands in for the modem hardware: it is reported but
  * not counted as gateway cost. */
@@ -19,7 +19,7 @@
 
 #include <dirent.h>
 
-#define BENCH_TIME_BOUND 150  /* seconds for the whole program */
+#define BENCH_TIME_BOUND 120  /* seconds for the whole program, plus the window */
 #define UP_BOUND         60.0 /* seconds for both modems to come up */
 #define SETTLE_SECONDS   3.0
 #define TARGET_CPU_PCT   2.0
@@ -58,17 +58,39 @@ static pid_t child_of(pid_t ppid)
     return found;
 }
 
-static long long commands_processed(struct kt_env *e)
+#define MAX_CMDSTATS 64
+
+struct cmdstat {
+    char name[48];
+    long long calls;
+};
+
+/* INFO commandstats into out; returns how many. */
+static int command_stats(struct kt_env *e, struct cmdstat *out, int max)
 {
-    redisReply *r = kt_redis(e, "INFO stats");
-    long long v = -1;
+    redisReply *r = kt_redis(e, "INFO commandstats");
+    int n = 0;
     if (r && r->type == REDIS_REPLY_STRING) {
-        const char *p = strstr(r->str, "total_commands_processed:");
-        if (p)
-            v = atoll(p + strlen("total_commands_processed:"));
+        for (const char *p = strstr(r->str, "cmdstat_"); p && n < max;
+             p = strstr(p + 1, "cmdstat_")) {
+            const char *colon = strchr(p, ':'), *calls = strstr(p, "calls=");
+            if (colon == NULL || calls == NULL || (size_t)(colon - p - 8) >= sizeof(out->name))
+                break;
+            snprintf(out[n].name, sizeof(out[n].name), "%.*s", (int)(colon - p - 8), p + 8);
+            out[n].calls = atoll(calls + 6);
+            n++;
+        }
     }
     freeReplyObject(r);
-    return v;
+    return n;
+}
+
+static long long calls_of(const struct cmdstat *s, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(s[i].name, name) == 0)
+            return s[i].calls;
+    return 0;
 }
 
 struct proc {
@@ -116,7 +138,8 @@ int main(void)
     FILE *cf = fopen(env.config, "w");
     if (cf == NULL)
         return 1;
-    fprintf(cf, "[gateway]\nredis = unix:%s\nhttp = 127.0.0.1:%d\nloglevel = info\nname = bench\n\n%s",
+    fprintf(cf,
+            "[gateway]\nredis = unix:%s\nhttp = 127.0.0.1:%d\nloglevel = info\nname = bench\n\n%s",
             env.sock, port, modems);
     fclose(cf);
     printf("redis:    $ redis-server --port 0 --unixsocket %s ... (gateway's; AOF everysec)\n"
@@ -154,7 +177,8 @@ int main(void)
         {"redis-server idle (baseline)", base_env.redis_pid},
     };
     int np = (int)(sizeof(procs) / sizeof(procs[0]));
-    long long cmds0 = commands_processed(&env);
+    static struct cmdstat cs0[MAX_CMDSTATS], cs1[MAX_CMDSTATS];
+    int ncs0 = command_stats(&env, cs0, MAX_CMDSTATS);
     double t0 = bench_now();
     for (int i = 0; i < np; i++)
         procs[i].t0 = procs[i].pid > 0 ? bench_cpu_ticks(procs[i].pid) : -1;
@@ -162,7 +186,12 @@ int main(void)
     for (int i = 0; i < np; i++)
         procs[i].t1 = procs[i].pid > 0 ? bench_cpu_ticks(procs[i].pid) : -1;
     double t1 = bench_now();
-    long long cmds1 = commands_processed(&env);
+    int ncs1 = command_stats(&env, cs1, MAX_CMDSTATS);
+    /* Our own INFO calls are left out. */
+    double cmd_rate = 0;
+    for (int i = 0; i < ncs1; i++)
+        if (strcmp(cs1[i].name, "info") != 0)
+            cmd_rate += (double)(cs1[i].calls - calls_of(cs0, ncs0, cs1[i].name)) / (t1 - t0);
     for (int i = 0; i < np; i++) {
         procs[i].pct = procs[i].t0 >= 0 && procs[i].t1 >= 0
                            ? 100.0 * (double)(procs[i].t1 - procs[i].t0) / (double)hz / (t1 - t0)
@@ -183,9 +212,16 @@ int main(void)
     printf("  gateway + workers: %.2f %% of a core (target < %.0f %%); baseline idle redis %.2f "
            "%%\n",
            total, TARGET_CPU_PCT, base->pct);
-    printf("  Redis commands issued while idle: %.1f /s (INFO stats total_commands_processed, "
-           "gateway's redis)\n",
-           cmds0 >= 0 && cmds1 >= 0 ? (double)(cmds1 - cmds0 - 2) / (t1 - t0) : -1);
+    printf("  Redis commands the idle gateway and workers issue: %.1f /s (INFO commandstats before "
+           "and after, gateway's redis)\n",
+           cmd_rate);
+    printf("    by command (INFO commandstats, calls/s):");
+    for (int i = 0; i < ncs1; i++) {
+        double per = (double)(cs1[i].calls - calls_of(cs0, ncs0, cs1[i].name)) / (t1 - t0);
+        if (per >= 0.05 && strcmp(cs1[i].name, "info") != 0)
+            printf(" %s %.1f", cs1[i].name, per);
+    }
+    printf("\n");
     if (restarted)
         printf("  WARNING: a worker was restarted during the window\n");
     printf("  targets: CPU %s; gateway RSS < %d MB %s; workers < %d MB each %s\n",
@@ -207,19 +243,18 @@ int main(void)
               "%.2f %% | %s | < 2 %% | %s |",
               seconds, total, base->pct, ratio, total < TARGET_CPU_PCT ? "met" : "**missed**");
     bench_row("| idle CPU: gateway / dummy / at1 worker | %.2f / %.2f / %.2f %% | (atsim %.2f %%, "
-              "gateway's redis %.2f %%) | — | — | — |",
-              procs[0].pct, procs[1].pct, procs[2].pct, procs[3].pct, procs[4].pct);
+              "gateway's redis %.2f %% at %.0f cmd/s) | — | — | — |",
+              procs[0].pct, procs[1].pct, procs[2].pct, procs[3].pct, procs[4].pct, cmd_rate);
     bench_row("| idle RSS, gateway | %s | idle redis-server %s | %.2f × | < 30 MB | %s |",
               bench_mb(procs[0].rss, mb, sizeof(mb)), bench_mb(base->rss, mb2, sizeof(mb2)),
               base->rss > 0 ? (double)procs[0].rss / (double)base->rss : -1,
               procs[0].rss >= 0 && procs[0].rss < TARGET_GW_MB * 1024 ? "met" : "**missed**");
     for (int i = 1; i <= 2; i++)
-        bench_row("| idle RSS, %s | %s | idle redis-server %s | %.2f × | < 15 MB | %s |",
-                  procs[i].label, bench_mb(procs[i].rss, mb, sizeof(mb)),
-                  bench_mb(base->rss, mb2, sizeof(mb2)),
-                  base->rss > 0 ? (double)procs[i].rss / (double)base->rss : -1,
-                  procs[i].rss >= 0 && procs[i].rss < TARGET_WORKER_MB * 1024 ? "met"
-                                                                               : "**missed**");
+        bench_row(
+            "| idle RSS, %s | %s | idle redis-server %s | %.2f × | < 15 MB | %s |", procs[i].label,
+            bench_mb(procs[i].rss, mb, sizeof(mb)), bench_mb(base->rss, mb2, sizeof(mb2)),
+            base->rss > 0 ? (double)procs[i].rss / (double)base->rss : -1,
+            procs[i].rss >= 0 && procs[i].rss < TARGET_WORKER_MB * 1024 ? "met" : "**missed**");
     int st = kt_gateway_stop(&env, SIGTERM);
     printf("gateway stopped with SIGTERM: exit %d\n", st);
     return restarted ? 1 : 0;

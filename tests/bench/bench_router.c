@@ -13,24 +13,28 @@
  *      lane is the number committed; at the end XINFO GROUPS kt:in must show
  *      pending 0 and lag 0.
  *   3. Baseline: redis-benchmark against the same Redis (gateway stopped) for
- *      each command the router issues per message — XREADGROUP COUNT 256 (a
- *      1/256 share), FCALL kt_rate, FCALL kt_commit with realistic arguments —
- *      combined as 1 / sum(1 / rate_i) messages per second.
+ *      each command the router issues per message — XREADGROUP COUNT 256 on
+ *      kt:in and kt:events (a 1/256 share), FCALL kt_rate, FCALL kt_commit
+ *      with realistic arguments — combined as 1 / sum(1 / rate_i) messages
+ *      per second.
+ * Both are measured BENCH_ROUNDS times, alternating, and the best of each is
+ * compared: this machine is shared and single runs vary by about 30 %.
  *
- * Environment: BENCH_N (100000), BENCH_MIX (mix | info), BENCH_RB_N
- * (requests per redis-benchmark run, 100000), BENCH_RB_CLIENTS (4),
- * BENCH_RB_PIPELINE (16), BENCH_PROFILE_SECONDS (0: when > 0, `perf record`
- * the gateway for that long mid-run and print the top symbols). */
+ * Environment: BENCH_N (100000), BENCH_ROUNDS (3), BENCH_MIX (mix | info),
+ * BENCH_RB_N (requests per redis-benchmark run, 100000; kt_rate gets twice
+ * that), BENCH_RB_CLIENTS (4), BENCH_RB_PIPELINE (64),
+ * BENCH_PROFILE_SECONDS (0: when > 0, `perf record` the gateway that long
+ * during the first round and print the top symbols). */
 #include "gateway/store.h"
 #include "handlers/keyword.h"
 #include "tests/bench/bench.h"
 
-#define BENCH_TIME_BOUND   280   /* seconds for the whole program */
-#define PREFILL_PIPELINE   1000  /* XADDs in flight while filling */
-#define WAIT_BOUND         180.0 /* seconds the router gets for N messages */
-#define POLL_INTERVAL      0.01  /* seconds between progress polls */
+#define BENCH_TIME_BOUND   240  /* seconds for the whole program */
+#define PREFILL_PIPELINE   1000 /* XADDs in flight while filling */
+#define WAIT_BOUND         60.0 /* seconds the router gets for N messages */
+#define POLL_INTERVAL      0.01 /* seconds between progress polls */
 #define MAX_SAMPLES        40000
-#define ROUTER_BATCH_SHARE 256   /* messages per XREADGROUP in gateway/router.c */
+#define ROUTER_BATCH_SHARE 256 /* messages per XREADGROUP in gateway/router.c */
 #define TARGET_RATE        20000.0
 #define TARGET_RATIO       0.5
 
@@ -47,24 +51,36 @@ static const char *mix_text(long i, int info_only)
 {
     /* A realistic inbox: mostly INFO in its spellings, greetings before the
      * keyword, and free text no keyword matches (answered with the hint). */
-    static const char *mix[10] = {
-        "INFO", "info", "INFO", "Info", "Assalamualaikum pak, info", "Selamat pagi. INFO",
-        "INFOOO", "halo pak, jalan di desa kami rusak parah", "Permisi, mau tanya bantuan",
-        "apa kabar"};
+    static const char *mix[10] = {"INFO",
+                                  "info",
+                                  "INFO",
+                                  "Info",
+                                  "Assalamualaikum pak, info",
+                                  "Selamat pagi. INFO",
+                                  "INFOOO",
+                                  "halo pak, jalan di desa kami rusak parah",
+                                  "Permisi, mau tanya bantuan",
+                                  "apa kabar"};
     return info_only ? "INFO" : mix[i % 10];
 }
 
-static int xadd_inbound(redisContext *c, const char *stream, long i, int info_only,
-                        long long now)
+static int xadd_inbound(redisContext *c, const char *stream, long i, int info_only, long long now)
 {
     char from[32], received[24];
     snprintf(from, sizeof(from), "+628123%06ld", i % 1000000);
     snprintf(received, sizeof(received), "%lld", now + i / 1000);
-    const char *argv[] = {"XADD",      stream,           "MAXLEN",  "~",    STORE_IN_MAXLEN,
-                          "*",         "modem",          "dummy",   "from", from,
-                          "coding",    "gsm7",           "smsc_time", "20250101120000+07",
-                          "text",      mix_text(i, info_only), "data", "",   "parts",
-                          "1",         "incomplete",     "0",       "received", received};
+    const char *argv[] = {"XADD",          stream,
+                          "MAXLEN",        "~",
+                          STORE_IN_MAXLEN, "*",
+                          "modem",         "dummy",
+                          "from",          from,
+                          "coding",        "gsm7",
+                          "smsc_time",     "20250101120000+07",
+                          "text",          mix_text(i, info_only),
+                          "data",          "",
+                          "parts",         "1",
+                          "incomplete",    "0",
+                          "received",      received};
     return redisAppendCommandArgv(c, (int)(sizeof(argv) / sizeof(argv[0])), argv, NULL);
 }
 
@@ -181,7 +197,7 @@ static double redis_benchmark(const char *label, char *const args[], long n, int
         argv[a++] = args[i];
     argv[a] = NULL;
     char out[8192], shown[BENCH_CMD_MAX];
-    int rc = bench_capture(argv, 60, out, sizeof(out));
+    int rc = bench_capture(argv, 30, out, sizeof(out));
     /* second CSV line: "command","rps",... */
     double rps = -1;
     char *line = strchr(out, '\n');
@@ -190,7 +206,8 @@ static double redis_benchmark(const char *label, char *const args[], long n, int
         if (p)
             rps = atof(p + 3);
     }
-    printf("  %-13s %12.0f req/s    $ %s\n", label, rps, bench_argv_str(argv, shown, sizeof(shown)));
+    printf("  %-13s %12.0f req/s    $ %s\n", label, rps,
+           bench_argv_str(argv, shown, sizeof(shown)));
     return rps;
 }
 
@@ -201,8 +218,8 @@ static pid_t profile_start(double seconds, char *data, size_t len)
     snprintf(pid, sizeof(pid), "%d", (int)env.gateway_pid);
     snprintf(dur, sizeof(dur), "%.0f", seconds);
     snprintf(data, len, "%s/perf.data", env.dir);
-    char *rec[] = {"perf", "record", "-F", "999", "-g", "-p", pid, "-o", data, "--", "sleep", dur,
-                   NULL};
+    char *rec[] = {"perf", "record", "-F", "999",   "-g", "-p", pid,
+                   "-o",   data,     "--", "sleep", dur,  NULL};
     printf("profile: $ %s\n", bench_argv_str(rec, shown, sizeof(shown)));
     pid_t p = fork();
     if (p == 0) {
@@ -231,8 +248,9 @@ static void profile_report(pid_t perf, const char *data)
                st);
         return;
     }
-    char *rep[] = {"perf", "report", "-i", (char *)data, "--stdio", "--no-children", "--sort",
-                   "dso,symbol", "-g", "none", "--percent-limit", "1.5", NULL};
+    char *rep[] = {"perf",   "report",     "-i", (char *)data, "--stdio",         "--no-children",
+                   "--sort", "dso,symbol", "-g", "none",       "--percent-limit", "1.5",
+                   NULL};
     static char text[65536];
     char shown[BENCH_CMD_MAX];
     bench_capture(rep, 60, text, sizeof(text));
@@ -282,6 +300,8 @@ static int router_pass(long n, int info_only, double profile, struct router_run 
            n, PREFILL_PIPELINE, tp);
 
     nsamples = 0;
+    if (truncate(env.log, 0) != 0 && errno != ENOENT)
+        fprintf(stderr, "bench_router: cannot truncate %s\n", env.log);
     double t0 = bench_now();
     if (kt_gateway_start(&env) != 0)
         return -1;
@@ -396,7 +416,10 @@ static int ceiling_pass(long n, int info_only, long rb_n, int rb_c, int rb_p,
     if (prefill("bench:in", xn, info_only) != 0)
         return -1;
     freeReplyObject(kt_redis(&env, "XGROUP CREATE bench:in router 0"));
-    printf("  bench:in: %ld entries like kt:in, consumer group router at 0\n", xn);
+    freeReplyObject(kt_redis(&env, "XGROUP CREATE bench:events router 0 MKSTREAM"));
+    printf("  bench:in: %ld entries like kt:in, bench:events empty like kt:events; consumer group "
+           "router at 0 on both\n",
+           xn);
 
     char info[INFO_SMS_MAX * 2 + 1];
     if (info_text(info, sizeof(info)) < 0)
@@ -407,14 +430,25 @@ static int ceiling_pass(long n, int info_only, long rb_n, int rb_c, int rb_p,
     char now_s[24], exp_s[24];
     snprintf(now_s, sizeof(now_s), "%lld", ms);
     snprintf(exp_s, sizeof(exp_s), "%lld", ms + 3600000);
-    char *xrg[] = {"XREADGROUP", "GROUP",    "router", "bench", "COUNT", "256", "STREAMS",
-                   "bench:in",   ">",        NULL};
+    /* As gateway/router.c reads: kt:in and kt:events in one call. */
+    char *xrg[] = {"XREADGROUP", "GROUP",    "router",       "bench", "COUNT", "256",
+                   "STREAMS",    "bench:in", "bench:events", ">",     ">",     NULL};
     char *rate_args[] = {"FCALL", "kt_rate", "1", "kt:rate:628__rand_int__", "60", NULL};
-    char *commit_args[] = {"FCALL",        "kt_commit",      "2",
-                           "kt:in",        "kt:done:__rand_int__-0", "router",
-                           "__rand_int__-0", "604800",       "1",
-                           now_s,          "kt:out:m:bench", "628__rand_int__",
-                           info,           exp_s,            "reply",
+    char *commit_args[] = {"FCALL",
+                           "kt_commit",
+                           "2",
+                           "kt:in",
+                           "kt:done:__rand_int__-0",
+                           "router",
+                           "__rand_int__-0",
+                           "604800",
+                           "1",
+                           now_s,
+                           "kt:out:m:bench",
+                           "628__rand_int__",
+                           info,
+                           exp_s,
+                           "reply",
                            NULL};
     out->xrg = redis_benchmark("XREADGROUP", xrg, calls, 2, 1, 0);
     out->rate = redis_benchmark("kt_rate", rate_args, 2 * rb_n, rb_c, rb_p, 1000000000L);
@@ -423,6 +457,24 @@ static int ceiling_pass(long n, int info_only, long rb_n, int rb_c, int rb_p,
     printf("  ceiling = 1 / (1/(XREADGROUP x 256) + 1/kt_rate + 1/kt_commit) = %.0f msg/s\n",
            out->ceiling);
     return 0;
+}
+
+/* FLUSHALL, then an AOF rewrite that we wait for, so that every round starts
+ * from a small AOF and no rewrite child competes for CPU while measuring. */
+static void fresh_redis(void)
+{
+    freeReplyObject(kt_redis(&env, "FLUSHALL"));
+    freeReplyObject(kt_redis(&env, "BGREWRITEAOF"));
+    for (int i = 0; i < 600; i++) {
+        redisReply *r = kt_redis(&env, "INFO persistence");
+        int busy = r == NULL || r->type != REDIS_REPLY_STRING ||
+                   strstr(r->str, "aof_rewrite_in_progress:1") ||
+                   strstr(r->str, "aof_rewrite_scheduled:1");
+        freeReplyObject(r);
+        if (!busy)
+            return;
+        bench_sleep(0.05);
+    }
 }
 
 static double maxd(double a, double b)
@@ -459,10 +511,13 @@ int main(void)
         fprintf(stderr, "bench_router: redis-server did not start\n");
         return 1;
     }
+    freeReplyObject(kt_redis(&env, "CONFIG SET auto-aof-rewrite-percentage 0"));
     printf("redis:   $ redis-server --port 0 --unixsocket %s --dir %s/redis --appendonly yes "
            "--appendfsync everysec --save ''\n"
            "         (tests/lib/harness.c; appendfsync everysec, as a throughput run should use;"
-           " production runs `always`)\n",
+           " production runs `always`)\n"
+           "         then CONFIG SET auto-aof-rewrite-percentage 0; each round starts with "
+           "FLUSHALL + BGREWRITEAOF (waited for)\n",
            env.sock, env.dir);
     printf("gateway: $ %s/kentongan -c %s\n"
            "         (loglevel = info, http off, one dummy modem with per_day = 1 so its worker "
@@ -479,13 +534,16 @@ int main(void)
     int ok_rounds = 0;
     for (int round = 1; round <= rounds; round++) {
         printf("\n-- round %d/%d: router\n", round, rounds);
-        freeReplyObject(kt_redis(&env, "FLUSHALL"));
+        fresh_redis();
         if (router_pass(n, info_only, round == 1 ? profile : 0, &rr) != 0)
             return 1;
         if (rr.finished) {
             ok_rounds++;
             if (rr.steady > best.steady)
                 best = rr;
+        } else if (ok_rounds == 0 && rr.rate > best.rate) {
+            best = rr; /* partial: rate = committed / time allowed */
+            best.steady = rr.rate;
         }
         if (rr.gw_rss > gw_rss_max)
             gw_rss_max = rr.gw_rss;
@@ -503,6 +561,11 @@ int main(void)
             best_ratio_round = maxd(best_ratio_round, rr.steady / cr.ceiling);
         printf("   round ratio: router %.0f / ceiling %.0f = %.2f\n", rr.steady, cr.ceiling,
                cr.ceiling > 0 ? rr.steady / cr.ceiling : -1);
+        if (!rr.finished) {
+            printf("   (the router did not finish in %.0f s: no further rounds)\n", WAIT_BOUND);
+            rounds = round;
+            break;
+        }
     }
     cbest.ceiling = ceiling_of(cbest.xrg, cbest.rate, cbest.commit);
     double ratio = cbest.ceiling > 0 && best.steady > 0 ? best.steady / cbest.ceiling : -1;
@@ -532,9 +595,9 @@ int main(void)
            best.steady >= TARGET_RATE ? "met" : "MISSED", TARGET_RATIO,
            ratio >= TARGET_RATIO ? "met" : "MISSED");
 
-    bench_row("| router throughput, steady (best of %d × %ld msgs) | %.0f msg/s | Redis ceiling "
+    bench_row("| router throughput, steady (best of %d × %ld msgs%s) | %.0f msg/s | Redis ceiling "
               "%.0f msg/s | %.2f | ≥ 20 000 msg/s, ≥ 0.5 × ceiling | %s |",
-              rounds, n, best.steady, cbest.ceiling, ratio,
+              rounds, n, ok_rounds ? "" : "; DID NOT FINISH", best.steady, cbest.ceiling, ratio,
               best.steady >= TARGET_RATE && ratio >= TARGET_RATIO ? "met" : "**missed**");
     bench_row("| router end-to-end (startup %.2f s included) | %.0f msg/s | Redis ceiling %.0f "
               "msg/s | %.2f | — | — |",

@@ -114,7 +114,7 @@ Test(crash, redis_restart_is_survived_and_caught_up)
 {
     cr_assert_eq(kt_dummy_deliver(&env, "081277700001", "INFO", NULL, 0), 0);
     cr_assert(kt_wait(&env, 20, answered, "6281277700001"));
-    kt_redis_stop(&env); /* gone, as in a crash */
+    kt_redis_kill(&env); /* gone, as in a crash */
     cr_assert_eq(kt_dummy_deliver(&env, "081277700002", "INFO", NULL, 0), 0);
     sleep(2);
     cr_expect_eq(kt_dummy_inbox_count(&env), 1, "kept on the SIM while Redis is away");

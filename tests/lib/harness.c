@@ -180,6 +180,27 @@ int kt_redis_start(struct kt_env *e)
 
 void kt_redis_stop(struct kt_env *e)
 {
+    /* SHUTDOWN NOSAVE first: a SIGKILL alone would orphan an AOF rewrite
+     * child that redis may have started. */
+    if (e->redis_pid > 0) {
+        redisReply *r = kt_redis(e, "SHUTDOWN NOSAVE");
+        freeReplyObject(r);
+    }
+    if (e->rc) {
+        redisFree(e->rc);
+        e->rc = NULL;
+    }
+    if (e->redis_pid > 0) {
+        if (wait_exit(e->redis_pid, 2) < 0) {
+            kill(e->redis_pid, SIGKILL);
+            wait_exit(e->redis_pid, 5);
+        }
+        e->redis_pid = -1;
+    }
+}
+
+void kt_redis_kill(struct kt_env *e)
+{
     if (e->rc) {
         redisFree(e->rc);
         e->rc = NULL;
@@ -577,4 +598,28 @@ pid_t kt_pty_modem(struct kt_env *e, const char *simdir, char *path, size_t len)
     close(m);
     e->pty_pid = pid;
     return pid;
+}
+
+int kt_wait_sent_to(struct kt_env *e, const char *to, int n, double seconds, char *out,
+                    size_t outlen)
+{
+    static struct kt_sent s[64];
+    for (int i = 0; i <= (int)(seconds * 20); i++) {
+        int got = read_sent(e, to, s, 64);
+        if (got >= n && n <= 64) {
+            snprintf(out, outlen, "%s", s[n - 1].text);
+            return 0;
+        }
+        msleep(50);
+    }
+    return -1;
+}
+
+int kt_exchange(struct kt_env *e, const char *from, const char *text, const char *to,
+                double seconds, char *out, size_t outlen)
+{
+    int before = kt_sent_to(e, to, NULL, 0);
+    if (kt_dummy_deliver(e, from, text, NULL, 0) != 0)
+        return -1;
+    return kt_wait_sent_to(e, to, before + 1, seconds, out, outlen);
 }

@@ -42,7 +42,10 @@ void kt_env_cleanup(struct kt_env *e);
 int kt_redis_start(struct kt_env *e);
 /* Kills redis with SIGKILL (AOF keeps what was fsynced) and starts it again. */
 int kt_redis_restart(struct kt_env *e);
+/* Stops redis cleanly (SHUTDOWN NOSAVE; the AOF keeps what it had). */
 void kt_redis_stop(struct kt_env *e);
+/* Kills redis with SIGKILL, as a crash would. */
+void kt_redis_kill(struct kt_env *e);
 
 /* Writes e->config: [gateway] with redis = e->sock plus `gateway_extra`
  * lines, then `modems` verbatim; if modems is NULL one dummy modem "dummy"
@@ -64,6 +67,15 @@ int kt_dummy_deliver(struct kt_env *e, const char *from, const char *text, const
                      int ucs2);
 /* Number of files left in the dummy SIM inbox. */
 int kt_dummy_inbox_count(struct kt_env *e);
+
+/* Delivers text from `from` and waits (up to seconds) for one more message
+ * to `to` (normalised) than there was before; copies its text into out.
+ * Returns 0, or -1 when nothing came. */
+int kt_exchange(struct kt_env *e, const char *from, const char *text, const char *to,
+                double seconds, char *out, size_t outlen);
+/* Waits for the n-th message (1-based) to `to`; copies its text. 0 or -1. */
+int kt_wait_sent_to(struct kt_env *e, const char *to, int n, double seconds, char *out,
+                    size_t outlen);
 
 /* A command on the test's own Redis connection (reconnects when needed). */
 redisReply *kt_redis(struct kt_env *e, const char *fmt, ...);
