@@ -9,6 +9,7 @@
  * Signals arrive through the event loop: SIGTERM/SIGINT stop taking work,
  * let the router finish what is in flight, stop the workers and exit 0;
  * SIGHUP reloads the configuration all-or-nothing. */
+#include "gateway/adminduk.h"
 #include "gateway/config.h"
 #include "gateway/http.h"
 #include "gateway/log.h"
@@ -39,8 +40,11 @@ struct gateway {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: kentongan [-t] -c FILE\n"
+               "       kentongan --import-status STATUS.csv -c FILE\n"
                "  -c FILE   configuration file (INI)\n"
                "  -t        check the configuration and exit (0 when valid)\n"
+               "  --import-status STATUS.csv\n"
+               "            import civil-registration application status (all or nothing)\n"
                "  -h        this help\n");
 }
 
@@ -132,7 +136,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 
 int main(int argc, char **argv)
 {
-    const char *path = NULL, *worker = NULL;
+    const char *path = NULL, *worker = NULL, *import = NULL;
     int check = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
@@ -141,6 +145,8 @@ int main(int argc, char **argv)
             check = 1;
         else if (strcmp(argv[i], "--worker") == 0 && i + 1 < argc)
             worker = argv[++i];
+        else if (strcmp(argv[i], "--import-status") == 0 && i + 1 < argc)
+            import = argv[++i];
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);
             return 0;
@@ -161,6 +167,11 @@ int main(int argc, char **argv)
         fputs(errs, stderr);
         config_free(cfg);
         return 1;
+    }
+    if (import) {
+        int rc = adminduk_import(cfg, import, stdout);
+        config_free(cfg);
+        return rc;
     }
     if (check) {
         printf("%s: configuration ok (%d modem%s)\n", path, cfg->nmodems,

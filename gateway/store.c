@@ -188,6 +188,57 @@ const char store_library[] =
 "    if redis.call('HGET', 'kt:ticket:' .. seq, 'status') == a[1] then return tonumber(seq) end\n"
 "  end\n"
 "  return 0\n"
+"end)\n"
+/* kt_subscribe: KEYS sub (areas of a number), subs (numbers of an area), consent
+ * ARGV number, area, now_ms, channel, inbound. Returns 1 new, 0 already. */
+"redis.register_function('kt_subscribe', function(k, a)\n"
+"  local new = redis.call('SADD', k[1], a[2])\n"
+"  redis.call('SADD', k[2], a[1])\n"
+"  redis.call('DEL', 'kt:optout:' .. a[1])\n"
+"  if new == 1 then\n"
+"    redis.call('XADD', k[3], '*', 'at', a[3], 'consent', 'yes', 'area', a[2],\n"
+"      'channel', a[4], 'message', a[5])\n"
+"  end\n"
+"  return new\n"
+"end)\n"
+/* kt_unsubscribe: KEYS sub, consent, optout; ARGV number, now_ms, channel, inbound.
+ * Removes every subscription of the number; returns how many there were. */
+"redis.register_function('kt_unsubscribe', function(k, a)\n"
+"  local areas = redis.call('SMEMBERS', k[1])\n"
+"  for _, area in ipairs(areas) do redis.call('SREM', 'kt:subs:' .. area, a[1]) end\n"
+"  redis.call('DEL', k[1])\n"
+"  redis.call('SET', k[3], a[2])\n"
+"  redis.call('XADD', k[2], '*', 'at', a[2], 'consent', 'no', 'area', '*', 'channel', a[3],\n"
+"    'message', a[4])\n"
+"  return #areas\n"
+"end)\n"
+/* kt_adminduk_import: KEYS lane; ARGV now_ms, expires_ms, then rows of
+ * (number, doc, phone, status, note, sms_note). All rows in one step;
+ * an applicant gets an SMS when the status becomes SIAP DIAMBIL. Returns
+ * {rows, changed, notified}. */
+"redis.register_function('kt_adminduk_import', function(k, a)\n"
+"  local rows, changed, notified = 0, 0, 0\n"
+"  for i = 3, #a, 6 do\n"
+"    local key = 'kt:adminduk:' .. string.upper(a[i])\n"
+"    local old = redis.call('HMGET', key, 'status', 'note', 'phone', 'doc')\n"
+"    rows = rows + 1\n"
+"    if old[1] ~= a[i + 3] or old[2] ~= a[i + 4] or old[3] ~= a[i + 2] or old[4] ~= a[i + 1] then\n"
+"      changed = changed + 1\n"
+"      redis.call('HSET', key, 'number', a[i], 'doc', a[i + 1], 'phone', a[i + 2],\n"
+"        'status', a[i + 3], 'note', a[i + 4], 'updated', a[1])\n"
+"      redis.call('XADD', key .. ':log', '*', 'at', a[1], 'from', old[1] or '',\n"
+"        'to', a[i + 3], 'note', a[i + 4])\n"
+"      if a[i + 3] == 'SIAP DIAMBIL' and old[1] ~= 'SIAP DIAMBIL' then\n"
+"        local text = 'Dokumen ' .. a[i + 1] .. ' Anda (no. ' .. a[i] ..\n"
+"          ') SIAP DIAMBIL di Disdukcapil Batang. Bawa bukti permohonan.'\n"
+"        if a[i + 5] ~= '' then text = text .. ' ' .. a[i + 5] end\n"
+"        redis.call('XADD', k[1], '*', 'to', a[i + 2], 'text', text, 'expires', a[2],\n"
+"          'kind', 'notice', 'origin', 'adminduk:' .. a[i], 'seq', '1', 'created', a[1])\n"
+"        notified = notified + 1\n"
+"      end\n"
+"    end\n"
+"  end\n"
+"  return {rows, changed, notified}\n"
 "end)\n";
 /* clang-format on */
 

@@ -12,6 +12,11 @@
  *   kt:ticket:by-inbound:ID    the ticket a message created (idempotency)
  *   kt:tickets:by-phone:NUMBER zset of a resident's tickets
  *   kt:applied:ID              an official's command or event already applied
+ *   kt:sub:NUMBER              set of areas (desa:CODE, kec:CODE) a number follows
+ *   kt:subs:AREA               set of numbers following an area
+ *   kt:consent:NUMBER          stream: consent given and withdrawn, with time and channel
+ *   kt:optout:NUMBER           time of the last BERHENTI (broadcasts skip the number)
+ *   kt:adminduk:APPNO          hash: a civil-registration application's status
  *   kt:seen:MODEM:HASH         inbound content key, SET NX + expiry (dedupe)
  *   kt:part:MODEM:HASH         hash of the parts of one concatenated message
  *   kt:parts:MODEM             zset of part hashes by first-seen time (ms)
@@ -57,7 +62,9 @@
  *   kt_failover router: move replies off a modem down for failover_seconds
  *   kt_due      router: move deadlines that fell due from kt:deadlines to kt:events
  *   kt_complaint_new, kt_ticket_read, kt_ticket_update, kt_ticket_awaiting
- *               complaint handlers: create once per message, read, compare-and-set */
+ *               complaint handlers: create once per message, read, compare-and-set
+ *   kt_subscribe, kt_unsubscribe
+ *               DAFTAR / BERHENTI: all sets and the consent record in one step */
 extern const char store_library[];
 
 /* 64-bit FNV-1a of a buffer, chained from h (start with STORE_HASH_INIT). */
