@@ -1,0 +1,228 @@
+/*
+ * Unit tests for handlers/privacy: NIK and KK numbers written the ways residents write them
+ * (whole, in groups with spaces, dots or dashes, glued to words, several in one message,
+ * with a digit missing or doubled), what must stay untouched (phone numbers however written,
+ * tickets, dates, amounts), UTF-8 around them, and the output buffer contract.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "handlers/privacy.h"
+
+#define NIK "3325010101010001"
+
+static char out[512];
+
+static void masks(const char *in, const char *want)
+{
+    memset(out, 'X', sizeof out);
+    size_t n = privacy_mask(in, out, sizeof out);
+    cr_assert_str_eq(out, want, "\"%s\" -> \"%s\", want \"%s\"", in, out, want);
+    cr_assert_eq(n, strlen(want), "\"%s\": returned %zu, want %zu", in, n, strlen(want));
+    cr_assert_leq(n, strlen(in), "output longer than input");
+    cr_assert_eq(privacy_has_nik(in), strcmp(in, want) != 0, "privacy_has_nik(\"%s\")", in);
+}
+
+static void untouched(const char *in)
+{
+    masks(in, in);
+}
+
+/* The longest run of ASCII digits in s. */
+static size_t longest_digits(const char *s)
+{
+    size_t best = 0, run = 0;
+    for (; *s; s++) {
+        run = (*s >= '0' && *s <= '9') ? run + 1 : 0;
+        if (run > best)
+            best = run;
+    }
+    return best;
+}
+
+Test(privacy, nik_formats)
+{
+    masks(NIK, "************0001");
+    masks("3325 0101 0101 0001", "************0001");
+    masks("3325.0101.0101.0001", "************0001");
+    masks("3325-0101-0101-0001", "************0001");
+    masks("33.25.01.010101.0001", "************0001");
+    masks("332501 010101 0001", "************0001");
+    masks("33250101 01010001", "************0001");
+    masks("3325 - 0101 - 0101 - 0001", "************0001");
+    masks("3325\t0101\t0101\t0001", "************0001");
+    masks("3 3 2 5 0 1 0 1 0 1 0 1 0 0 0 1", "************0001");
+    /* a region code of another regency, a KK number: any 16 digits */
+    masks("6271010101010009", "************0009");
+    masks("KK 3325012345678901", "KK ************8901");
+}
+
+Test(privacy, nik_in_sentences)
+{
+    masks("NIK:" NIK, "NIK:************0001");
+    masks("NIK" NIK "ok", "NIK************0001ok");
+    masks("nik saya " NIK ", ktp belum jadi", "nik saya ************0001, ktp belum jadi");
+    masks("(" NIK ")", "(************0001)");
+    masks("NIK: 3325 0101 0101 0001. Terima kasih", "NIK: ************0001. Terima kasih");
+    masks("No KK 3325.0101.0101.0002 a.n. Budi", "No KK ************0002 a.n. Budi");
+    masks(NIK "\n", "************0001\n");
+}
+
+Test(privacy, several_numbers)
+{
+    masks("NIK " NIK " KK 3325010101010777", "NIK ************0001 KK ************0777");
+    masks(NIK " 3325010101010002", "************0001 ************0002");
+    masks(NIK "," NIK, "************0001,************0001");
+    masks("suami 3325 0101 0101 0001, istri 3325 4101 0101 0002",
+          "suami ************0001, istri ************0002");
+    /* a NIK right after a year, one space apart: both 16-digit readings are
+     * masked, so only the last 4 digits of the span remain */
+    masks("2024 3325 0101 0101 0001", "****************0001");
+    /* groups that cannot be told apart: all hidden but the last 4 */
+    masks("3325 0101 0101 0001 3325 0101 0101 0002", "****************************0002");
+}
+
+Test(privacy, typos_15_and_17_digits)
+{
+    masks("332501010101001", "***********1001");
+    masks("33250101010100011", "*************0011");
+    masks("3325 0101 0101 001", "***********1001");
+    masks("3325 0101 0101 00011", "*************0011");
+    /* longer runs are masked too: no 15+ digits survive */
+    masks("123456789012345678901234", "********************1234");
+    /* 14 digits are not a NIK */
+    untouched("33250101010100");
+    untouched("3325 0101 0101 00");
+}
+
+Test(privacy, phone_numbers_untouched)
+{
+    untouched("081234567890");
+    untouched("0812-3456-7890");
+    untouched("0812 3456 7890");
+    untouched("0812.3456.7890");
+    untouched("+62 812-3456-7890");
+    untouched("+6281234567890");
+    untouched("6281234567890");
+    untouched("62812345678901"); /* 14 digits, longest mobile form */
+    untouched("(0812) 345.678.90");
+    untouched("hubungi 081234567890 atau 0285-391234");
+    untouched("HP 081234567890 NIK belum ada");
+    /* a phone number next to a short number: 15 digits, kept as a phone */
+    untouched("RT 003 081234567890");
+    untouched("RT 03 6281234567890");
+    /* phone and NIK in one message */
+    masks("HP 081234567890 NIK " NIK, "HP 081234567890 NIK ************0001");
+    masks("081234567890 " NIK, "081234567890 ************0001");
+    /* exactly 16 digits are always masked, even when a group looks like a
+     * phone number: a NIK split 4 + 12 whose kecamatan code is 08 */
+    masks("NIK 3325 081201950001", "NIK ************0001");
+    masks("no 1234 081234567890", "no ************7890");
+}
+
+Test(privacy, tickets_dates_amounts_untouched)
+{
+    untouched("CEK 100014");
+    untouched("100014");
+    untouched("tiket 1000002 dan 100023");
+    untouched("9999999990");
+    untouched("12/05/2026");
+    untouched("12-05-2026 10.30");
+    untouched("Rp 1.500.000.000");
+    untouched("RT 003 RW 005 Desa Kandeman");
+    untouched("jam 10.30 - 12.00");
+    /* digits apart by words, commas or slashes never join */
+    untouched("3325 0101 dan 0101 0001");
+    untouched("3325,0101,0101,0001");
+    untouched("3325/0101/0101/0001");
+    untouched("3325    0101    0101    0001"); /* 4 spaces */
+    untouched("");
+}
+
+Test(privacy, utf8_around)
+{
+    masks("NIK\xC2\xA0" NIK "\xE2\x80\xA6", "NIK\xC2\xA0************0001\xE2\x80\xA6");
+    masks("\xF0\x9F\x99\x8F" NIK "\xF0\x9F\x99\x8F",
+          "\xF0\x9F\x99\x8F************0001\xF0\x9F\x99\x8F");
+    masks("caf\xC3\xA9 " NIK, "caf\xC3\xA9 ************0001");
+    /* invalid UTF-8 is copied as it is */
+    masks("\xFF\xC3 " NIK " \x80", "\xFF\xC3 ************0001 \x80");
+    /* fullwidth digits are not ASCII digits: left alone */
+    untouched("\xEF\xBC\x93\xEF\xBC\x93\xEF\xBC\x92\xEF\xBC\x95");
+}
+
+Test(privacy, never_leaves_a_nik)
+{
+    /* a NIK at every offset inside digits, letters and separators */
+    static const char *const around[] = {"", "a", "1", "12 ", "1234 ", " ", "-", "x9", "0812"};
+    char in[128];
+    for (size_t b = 0; b < sizeof around / sizeof around[0]; b++) {
+        for (size_t a = 0; a < sizeof around / sizeof around[0]; a++) {
+            snprintf(in, sizeof in, "%s" NIK "%s", around[b], around[a]);
+            privacy_mask(in, out, sizeof out);
+            cr_assert_lt(longest_digits(out), 15, "\"%s\" -> \"%s\"", in, out);
+            cr_assert_null(strstr(out, "33250101"), "\"%s\" -> \"%s\"", in, out);
+            cr_assert(privacy_has_nik(in));
+        }
+    }
+}
+
+Test(privacy, small_buffer)
+{
+    char small[8];
+    const char *in = "NIK " NIK;
+
+    memset(small, 'X', sizeof small);
+    cr_assert_eq(privacy_mask(in, small, sizeof small), 7);
+    cr_assert_str_eq(small, "NIK ***");
+
+    cr_assert_eq(privacy_mask(in, small, 1), 0);
+    cr_assert_str_eq(small, "");
+    cr_assert_eq(privacy_mask(in, small, 0), 0);
+    cr_assert_eq(privacy_mask(in, NULL, 10), 0);
+
+    /* the output is always a prefix of the full output */
+    char full[64], part[64];
+    size_t n = privacy_mask(in, full, sizeof full);
+    cr_assert_eq(n, 20);
+    for (size_t len = 1; len <= n + 1; len++) {
+        memset(part, 'X', sizeof part);
+        size_t m = privacy_mask(in, part, len);
+        cr_assert_eq(m, len - 1);
+        cr_assert_eq(part[m], '\0');
+        cr_assert_eq(memcmp(part, full, m), 0);
+        cr_assert_lt(longest_digits(part), 15);
+    }
+
+    /* a cut never splits a UTF-8 character */
+    const char *u = "ab\xE2\x80\xA6" NIK;
+    cr_assert_eq(privacy_mask(u, small, 5), 2);
+    cr_assert_str_eq(small, "ab");
+    cr_assert_eq(privacy_mask(u, small, 6), 5);
+    cr_assert_str_eq(small, "ab\xE2\x80\xA6");
+
+    /* exactly enough */
+    char exact[21];
+    cr_assert_eq(privacy_mask(in, exact, sizeof exact), 20);
+    cr_assert_str_eq(exact, "NIK ************0001");
+}
+
+Test(privacy, null_and_long_text)
+{
+    cr_assert_eq(privacy_mask(NULL, out, sizeof out), 0);
+    cr_assert_str_eq(out, "");
+    cr_assert_eq(privacy_has_nik(NULL), 0);
+    cr_assert_eq(privacy_has_nik("tidak ada"), 0);
+
+    /* 100 KB of digits and spaces: linear, masked, within the buffer */
+    static char big[100001], res[100001];
+    for (size_t i = 0; i < sizeof big - 1; i++)
+        big[i] = (i % 5 == 4) ? ' ' : (char)('0' + i % 7);
+    big[sizeof big - 1] = '\0';
+    size_t n = privacy_mask(big, res, sizeof res);
+    cr_assert_leq(n, strlen(big));
+    cr_assert_eq(strlen(res), n);
+    cr_assert_lt(longest_digits(res), 15);
+    cr_assert(privacy_has_nik(big));
+}
