@@ -15,6 +15,7 @@
 #include "gateway/log.h"
 #include "gateway/router.h"
 #include "gateway/supervisor.h"
+#include "handlers/services.h"
 #include "modems/worker.h"
 
 #include <event2/event.h>
@@ -30,6 +31,10 @@
 struct gateway {
     struct event_base *base;
     struct config *cfg;
+    struct services *svc;
+    /* The services replaced by the last reload: requests read before it may
+     * still point into them, so they are freed one reload later (or at exit). */
+    struct services *retired;
     struct router *router;
     struct supervisor *sv;
     struct http *http;
@@ -112,12 +117,20 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
         config_free(next);
         return;
     }
+    struct services *svc = services_load(next, errs, sizeof(errs));
+    if (svc == NULL) {
+        print_problems(errs);
+        log_error("event=reload_refused note=\"old configuration stays in force\"");
+        config_free(next);
+        return;
+    }
     struct http *h = g->http;
     if (strcmp(next->http, g->cfg->http) != 0) {
         h = NULL;
         if (next->http[0] &&
             (h = http_new(g->base, next->http, status, g, errs, sizeof(errs))) == NULL) {
             log_error("event=reload_refused reason=\"%s\"", errs);
+            services_free(svc);
             config_free(next);
             return;
         }
@@ -128,6 +141,10 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     if (log_level_parse(next->loglevel, &lvl) == 0)
         log_set_level(lvl);
     router_set_config(g->router, next);
+    router_set_services(g->router, svc);
+    services_free(g->retired);
+    g->retired = g->svc;
+    g->svc = svc;
     supervisor_set_config(g->sv, next);
     config_free(g->cfg);
     g->cfg = next;
@@ -173,9 +190,16 @@ int main(int argc, char **argv)
         config_free(cfg);
         return rc;
     }
+    struct services *svc = NULL;
+    if (!worker && !import && (svc = services_load(cfg, errs, sizeof(errs))) == NULL) {
+        fputs(errs, stderr);
+        config_free(cfg);
+        return 1;
+    }
     if (check) {
-        printf("%s: configuration ok (%d modem%s)\n", path, cfg->nmodems,
-               cfg->nmodems == 1 ? "" : "s");
+        printf("%s: configuration ok (%d modem%s, %d official%s)\n", path, cfg->nmodems,
+               cfg->nmodems == 1 ? "" : "s", svc->nofficials, svc->nofficials == 1 ? "" : "s");
+        services_free(svc);
         config_free(cfg);
         return 0;
     }
@@ -200,6 +224,7 @@ int main(int argc, char **argv)
 
     struct gateway g = {0};
     g.cfg = cfg;
+    g.svc = svc;
     g.base = event_base_new();
     if (g.base == NULL)
         return 1;
@@ -209,6 +234,8 @@ int main(int argc, char **argv)
         return 1;
     }
     g.router = router_new(g.base, cfg);
+    if (g.router)
+        router_set_services(g.router, svc);
     g.sv = supervisor_new(g.base, cfg, exe);
     if (g.router == NULL || g.sv == NULL) {
         log_error("event=start_failed reason=\"out of memory\"");
@@ -232,6 +259,8 @@ int main(int argc, char **argv)
     event_free(g.sigint_ev);
     event_free(g.sighup_ev);
     event_base_free(g.base);
+    services_free(g.svc);
+    services_free(g.retired);
     config_free(g.cfg);
     return 0;
 }

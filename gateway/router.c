@@ -821,6 +821,11 @@ void router_set_config(struct router *r, const struct config *cfg)
     }
 }
 
+void router_set_services(struct router *r, const struct services *svc)
+{
+    r->services = svc;
+}
+
 void router_stop(struct router *r, void (*done)(void *), void *arg)
 {
     r->stopping = 1;

@@ -19,6 +19,7 @@
 struct event_base;
 struct config;
 struct router;
+struct services;
 
 struct router_stats {
     unsigned long long received;  /* inbound messages taken from the stream */
@@ -32,6 +33,9 @@ struct router_stats {
 
 struct router *router_new(struct event_base *base, const struct config *cfg);
 void router_set_config(struct router *r, const struct config *cfg);
+/* Data and officials handed to handlers (must outlive every request read
+ * before the next call). */
+void router_set_services(struct router *r, const struct services *svc);
 /* Stops reading; calls done(arg) once nothing is in flight (or after a bound). */
 void router_stop(struct router *r, void (*done)(void *), void *arg);
 void router_free(struct router *r);

@@ -109,7 +109,7 @@ const char store_library[] =
 "  end\n"
 "  for _, e in ipairs(redis.call('XRANGE', k[2], '(' .. last, '+', 'COUNT', 200)) do move(e) end\n"
 "  for _, p in ipairs(redis.call('XPENDING', k[2], a[3], '-', '+', 200)) do\n"
-"    if redis.call('EXISTS', 'kt:sending:' .. p[1]) == 0 then\n"
+"    if redis.call('EXISTS', 'kt:sending:' .. k[2] .. ':' .. p[1]) == 0 then\n"
 "      local e = redis.call('XRANGE', k[2], p[1], p[1])\n"
 "      redis.call('XACK', k[2], a[3], p[1])\n"
 "      if #e > 0 then move(e[1]) end\n"

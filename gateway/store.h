@@ -27,7 +27,7 @@
  *   kt:out:emergency           emergency broadcasts (ahead of bulk)
  *   kt:out:bulk                broadcasts
  *   kt:sent                    stream: every send outcome (sent/failed/expired)
- *   kt:sending:OUT-ID          hash: progress of a multipart send in flight
+ *   kt:sending:LANE:OUT-ID     hash: progress of a multipart send in flight
  *   kt:ref:MODEM               counter for concatenation references
  *   kt:cap:MODEM:YYYYMMDD      SMS parts sent by MODEM that day (WIB)
  *   kt:modem:MODEM             hash: worker/modem status (state, state_since, alive, ...)

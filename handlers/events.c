@@ -2,6 +2,9 @@
  * to its handler. */
 #include "handlers/events.h"
 
+#include "handlers/complaint.h"
+
 const struct event_handler event_table[] = {
+    {"deadline", complaint_deadline},
     {NULL, NULL},
 };

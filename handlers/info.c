@@ -124,3 +124,8 @@ void kw_unknown(struct request *req, const struct kw_match *m)
 
     reply_and_finish(req, "unknown", info_unknown_text(m, text, sizeof text), text);
 }
+
+void kw_silence(struct request *req, const struct kw_match *m)
+{
+    request_done(req);
+}

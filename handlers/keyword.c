@@ -41,7 +41,12 @@
  * 13-word greeting, 2-7 us for an unknown message (suggestion search). */
 #include "handlers/keyword.h"
 
+#include "handlers/complaint.h"
+#include "handlers/subscribe.h"
+
 #include <string.h>
+
+#include "handlers/textmatch.h"
 
 #define PHRASE_MAX     4 /* words in a multi-word spelling */
 #define FUZZY_MIN      4 /* letters a spelling needs before typos are corrected */
@@ -56,10 +61,49 @@ static const char *const info_aliases[] = {
     "PITULUNG",  "PANDUAN", "PETUNJUK", "KETERANGAN", "?",      NULL,
 };
 
+static const char *const lapor_aliases[] = {
+    "LPR",   "ADUAN",   "ADU",       "NGADU",  "KELUHAN", "KOMPLAIN", "COMPLAIN",
+    "WADUL", "LAPORAN", "PENGADUAN", "REPORT", "MELAPOR", "SAMBAT",   NULL,
+};
+static const char *const cek_aliases[] = {
+    "CEX", "CEEK", "CHECK", "STATUS", "LACAK", "TRACK", "CEKTIKET", "PRIKSA", NULL,
+};
+static const char *const daftar_aliases[] = {
+    "REG", "LANGGANAN", "SUBSCRIBE", "IKUT", "DAFTARKAN", NULL,
+};
+static const char *const berhenti_aliases[] = {
+    "STOP", "UNREG", "KELUAR", "UNSUB", "UNSUBSCRIBE", "MANDEG", "OFF", NULL,
+};
+static const char *const puas_aliases[] = {"MAREM", "SENENG", "SATISFIED", NULL};
+static const char *const tidak_puas_aliases[] = {
+    "TDK PUAS", "GAK PUAS",  "NGGAK PUAS",   "ENGGAK PUAS",   "BELUM PUAS", "KURANG PUAS",
+    "ORA PUAS", "ORA MAREM", "DURUNG MAREM", "NOT SATISFIED", NULL,
+};
+static const char *const terima_kasih_aliases[] = {
+    "TRIMA KASIH", "MAKASIH", "TERIMAKASIH", "MATUR NUWUN", "MATURNUWUN",
+    "SUWUN",       "THANKS",  "THX",         NULL,
+};
+static const char *const none[] = {NULL};
+
 /* Help lines share one SMS (INFO_SMS_MAX); keep each short, GSM-7 only,
  * starting with the keyword. tests/unit/test_keyword.c checks all of it. */
 const struct keyword kw_table[] = {
-    {"INFO", info_aliases, info_handler, "INFO: daftar layanan", 0},
+    {"LAPOR", lapor_aliases, complaint_lapor, "LAPOR <isi>: pengaduan", 0},
+    {"CEK", cek_aliases, complaint_cek, "CEK <no tiket>: status", KW_BARE_NUMBER},
+    {"DAFTAR", daftar_aliases, subscribe_daftar, "DAFTAR <desa>: info desa", 0},
+    {"BERHENTI", berhenti_aliases, subscribe_berhenti, "BERHENTI: stop info", 0},
+    {"INFO", info_aliases, info_handler, "INFO: bantuan", 0},
+    {"TIDAK PUAS", tidak_puas_aliases, complaint_tidak_puas, "TIDAK PUAS <alasan>: buka lagi",
+     KW_HIDDEN},
+    {"PUAS", puas_aliases, complaint_puas, "PUAS: tutup tiket", KW_HIDDEN},
+    /* "terima kasih" must never be read as the officials' TERIMA: the
+     * longer match wins, and thanks get a deliberate silence. */
+    {"TERIMA KASIH", terima_kasih_aliases, kw_silence, "TERIMA KASIH: tidak dibalas", KW_HIDDEN},
+    {"TERIMA", none, complaint_terima, "TERIMA <tiket>", KW_OFFICIAL},
+    {"BALAS", none, complaint_balas, "BALAS <tiket> <jawaban>", KW_OFFICIAL},
+    {"SELESAI", none, complaint_selesai, "SELESAI <tiket> <jawaban>", KW_OFFICIAL},
+    {"ALIHKAN", none, complaint_alihkan, "ALIHKAN <tiket> <OPD>", KW_OFFICIAL},
+    {"TOLAK", none, complaint_tolak, "TOLAK <tiket> <alasan>", KW_OFFICIAL},
     {NULL, NULL, NULL, NULL, 0},
 };
 
@@ -184,28 +228,8 @@ static int is_letter(unsigned char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/* Length of a separator at s[0..n), 0 if s starts a word or a '?' run.
- * Non-ASCII bytes belong to words except for punctuation phones insert on
- * their own: NBSP, zero-width space, en/em dash, ellipsis, curly double quotes. */
-static size_t sep_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-
-    if (c < 0x80) {
-        if (is_letter(c) || is_digit(c))
-            return 0;
-        if (c == '\'' || c == '`' || c == '?')
-            return 0;
-        return 1;
-    }
-    if (c == 0xC2 && n >= 2 && s[1] == 0xA0)
-        return 2;
-    if (c == 0xE2 && n >= 3 && s[1] == 0x80 &&
-        (s[2] == 0x8B || s[2] == 0x93 || s[2] == 0x94 || s[2] == 0xA6 || s[2] == 0x9C ||
-         s[2] == 0x9D))
-        return 3;
-    return 0;
-}
+/* Word separators and apostrophes are textmatch's (tm_sep_len,
+ * tm_apostrophe_len), shared with the region and category finders. */
 
 /* Bytes trimmed around args: whitespace, control and the separators people
  * put between keyword and text. Brackets, quotes, '?' and '!' stay. */
@@ -219,7 +243,7 @@ static size_t trim_len_fwd(const unsigned char *s, size_t n)
 {
     if (s[0] < 0x80)
         return (s[0] != '\0' && is_trim_ascii(s[0])) ? 1 : 0;
-    size_t l = sep_len(s, n);
+    size_t l = tm_sep_len(s, n);
     /* curly double quotes are separators but not trimmed */
     if (l == 3 && (s[2] == 0x9C || s[2] == 0x9D))
         return 0;
@@ -234,18 +258,6 @@ static size_t trim_len_back(const unsigned char *s, size_t n)
     if (n >= 2 && trim_len_fwd(s + n - 2, 2) == 2)
         return 2;
     if (n >= 3 && trim_len_fwd(s + n - 3, 3) == 3)
-        return 3;
-    return 0;
-}
-
-/* Apostrophe-like bytes dropped from keys: ' ` and U+2018, U+2019, U+00B4. */
-static size_t apostrophe_len(const unsigned char *s, size_t n)
-{
-    if (s[0] == '\'' || s[0] == '`')
-        return 1;
-    if (s[0] == 0xC2 && n >= 2 && s[1] == 0xB4)
-        return 2;
-    if (s[0] == 0xE2 && n >= 3 && s[1] == 0x80 && (s[2] == 0x98 || s[2] == 0x99))
         return 3;
     return 0;
 }
@@ -272,7 +284,7 @@ static int make_key(const char *str, size_t n, struct key *k)
     if (n > KW_WORD_MAX)
         return -1;
     while (i < n) {
-        size_t a = apostrophe_len(s + i, n - i);
+        size_t a = tm_apostrophe_len(s + i, n - i);
         if (a) {
             i += a;
             continue;
@@ -297,28 +309,10 @@ static int key_eq(const struct key *a, const struct key *b)
     return a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
 }
 
-/* 1 when a and b are at Damerau distance exactly 1 (one substitution,
- * insertion, deletion or adjacent transposition), else 0. O(length). */
+/* 1 when a and b are at Damerau distance exactly 1 (tm_dist1). */
 static int dist_one(const struct key *a, const struct key *b)
 {
-    const struct key *l = a, *s = b;
-    size_t i = 0;
-
-    if (a->len < b->len)
-        l = b, s = a;
-    if (l->len - s->len > 1)
-        return 0;
-    while (i < s->len && l->s[i] == s->s[i])
-        i++;
-    if (l->len == s->len) {
-        if (i == l->len)
-            return 0; /* equal */
-        if (memcmp(l->s + i + 1, s->s + i + 1, l->len - i - 1) == 0)
-            return 1;
-        return i + 1 < l->len && l->s[i] == s->s[i + 1] && l->s[i + 1] == s->s[i] &&
-               memcmp(l->s + i + 2, s->s + i + 2, l->len - i - 2) == 0;
-    }
-    return memcmp(l->s + i + 1, s->s + i, s->len - i) == 0;
+    return tm_dist1(a->s, a->len, b->s, b->len);
 }
 
 /* Damerau (optimal string alignment) distance, capped at 3. Only used on the
@@ -380,7 +374,7 @@ static const struct word *word_at(struct words *ws, int i)
 
     while (ws->n <= i && ws->n < WORDS_MAX) {
         size_t sl;
-        while (ws->pos < ws->len && (sl = sep_len(s + ws->pos, ws->len - ws->pos)) > 0)
+        while (ws->pos < ws->len && (sl = tm_sep_len(s + ws->pos, ws->len - ws->pos)) > 0)
             ws->pos += sl;
         if (ws->pos >= ws->len)
             return NULL;
@@ -390,7 +384,7 @@ static const struct word *word_at(struct words *ws, int i)
                 j++;
         } else {
             /* a letter followed by a digit also ends a word: "CEK12345" */
-            while (j < ws->len && s[j] != '?' && sep_len(s + j, ws->len - j) == 0 &&
+            while (j < ws->len && s[j] != '?' && tm_sep_len(s + j, ws->len - j) == 0 &&
                    !(j > start && is_digit(s[j]) && is_letter(s[j - 1])))
                 j++;
         }

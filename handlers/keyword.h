@@ -90,6 +90,8 @@ extern const struct keyword kw_table[];
 void info_handler(struct request *req, const struct kw_match *m);
 /* Handler for messages no keyword matched. */
 void kw_unknown(struct request *req, const struct kw_match *m);
+/* Handler that answers nothing, deliberately (thanks, acknowledgements). */
+void kw_silence(struct request *req, const struct kw_match *m);
 
 /* Reply builders behind those handlers, for tests: they write one SMS of at
  * most INFO_SMS_MAX GSM-7 characters into buf and return its length in bytes,

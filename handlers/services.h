@@ -22,10 +22,10 @@ enum official_role { ROLE_LIAISON, ROLE_HEAD, ROLE_COORDINATOR, ROLE_SEKDA };
 
 struct official {
     char name[32];
-    char phone[24];           /* normalised 628... */
-    int opd;                  /* index in the OPD table; -1 for the sekda */
+    char phone[24]; /* normalised 628... */
+    int opd;        /* index in the OPD table; -1 for the sekda */
     enum official_role role;
-    char pin[16];             /* "" = none asked */
+    char pin[16]; /* "" = none asked */
 };
 
 #define SERVICES_MAX_OFFICIALS 128

@@ -693,8 +693,8 @@ static void outmsg_free(struct outmsg *m)
 static void finish(struct worker *w, struct outmsg *m, const char *outcome, int parts,
                    const char *mrs, int cms, const char *reason)
 {
-    char sending[64], nparts[16], ncms[16], attempts[16], at[24];
-    snprintf(sending, sizeof(sending), "kt:sending:%s", m->id);
+    char sending[128], nparts[16], ncms[16], attempts[16], at[24];
+    snprintf(sending, sizeof(sending), "kt:sending:%s:%s", m->lane, m->id);
     snprintf(nparts, sizeof(nparts), "%d", parts);
     snprintf(ncms, sizeof(ncms), "%d", cms);
     snprintf(attempts, sizeof(attempts), "%d", m->attempt);
@@ -820,8 +820,9 @@ static void send_message(struct worker *w, struct outmsg *m)
         return;
     }
     /* Progress survives a crash: parts already sent are not sent again. */
-    char key[64];
-    snprintf(key, sizeof(key), "kt:sending:%s", m->id);
+    /* Stream ids are unique per lane only: the key names both. */
+    char key[128];
+    snprintf(key, sizeof(key), "kt:sending:%s:%s", m->lane, m->id);
     int done = 0, ref = -1;
     char mrs[128] = "";
     redisReply *r = cmd(w, "HMGET %s done ref mrs inflight", key);

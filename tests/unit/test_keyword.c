@@ -370,9 +370,10 @@ Test(keyword, bare_number)
     expect("#12345#", T_CEK, 0, "12345");
     expect("pak, 12345 kapan selesai?", T_CEK, 0, "12345 kapan selesai?");
     expect_none("12345x", -1);
-    /* the real table has no bare-number row yet */
-    cr_assert_eq(kw_parse("12345", &m), -1);
-    cr_assert_null(m.suggestion);
+    /* in the real table a bare number is a status check */
+    cr_assert_eq(kw_parse("100014", &m), 0);
+    cr_assert_str_eq(m.keyword->name, "CEK");
+    cr_assert_str_eq(m.args, "100014");
 }
 
 Test(keyword, reserved_rows_ignored)
@@ -578,4 +579,17 @@ Test(keyword, unknown_text_bounded)
     cr_assert_gt(info_unknown_text(NULL, buf, sizeof buf), 0);
     char tiny[10];
     cr_assert_eq(info_unknown_text(&mm, tiny, sizeof tiny), -1);
+}
+
+Test(keyword, thanks_are_not_the_officials_terima)
+{
+    cr_assert_eq(kw_parse("terima kasih pak", &m), 0);
+    cr_assert_str_eq(m.keyword->name, "TERIMA KASIH");
+    cr_assert_eq(kw_parse("Matur nuwun", &m), 0);
+    cr_assert_str_eq(m.keyword->name, "TERIMA KASIH");
+    cr_assert_eq(kw_parse("TERIMA 100014", &m), 0);
+    cr_assert_str_eq(m.keyword->name, "TERIMA");
+    cr_assert_eq(kw_parse("tidak puas 100014 masih rusak", &m), 0);
+    cr_assert_str_eq(m.keyword->name, "TIDAK PUAS");
+    cr_assert_str_eq(m.args, "100014 masih rusak");
 }

@@ -1,0 +1,285 @@
+/* adminduk — see adminduk.h. Runs as a short command (kentongan
+ * --import-status FILE), so it talks to Redis synchronously. */
+#include "gateway/adminduk.h"
+
+#include "gateway/config.h"
+#include "gateway/csv.h"
+#include "gateway/phone.h"
+#include "gateway/store.h"
+#include "handlers/privacy.h"
+
+#include <hiredis/hiredis.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+
+#define NUMBER_MAX   40
+#define NOTE_SMS     70          /* characters of the note put in the SMS */
+#define NOTICE_TTL   (3 * 86400) /* seconds the SIAP DIAMBIL SMS may wait for a modem */
+#define PROBLEMS_MAX 200         /* bad rows listed before "and more" */
+
+static const char *const statuses[] = {"DITERIMA",     "VERIFIKASI", "DIVALIDASI", "PROSES CETAK",
+                                       "SIAP DIAMBIL", "DIAMBIL",    "DIBATALKAN", NULL};
+static const char *const header[] = {"nomor", "jenis", "telepon", "status", "catatan"};
+
+struct row {
+    char number[NUMBER_MAX + 1];
+    char doc[64];
+    char phone[24];
+    char status[16];
+    char note[CSV_FIELD_MAX + 1];
+    char sms_note[NOTE_SMS * 4];
+    int line;
+};
+
+/* Upper-cases and squeezes spaces: "siap  diambil" -> "SIAP DIAMBIL". */
+static void status_norm(const char *in, char *out, size_t len)
+{
+    size_t o = 0;
+    int space = 1;
+    for (; *in && o + 1 < len; in++) {
+        if (*in == ' ' || *in == '_' || *in == '\t') {
+            if (!space)
+                out[o++] = ' ';
+            space = 1;
+        } else {
+            out[o++] = (char)(*in >= 'a' && *in <= 'z' ? *in - 32 : *in);
+            space = 0;
+        }
+    }
+    while (o > 0 && out[o - 1] == ' ')
+        o--;
+    out[o] = '\0';
+}
+
+static void trim(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        s[--n] = '\0';
+    size_t lead = strspn(s, " \t");
+    memmove(s, s + lead, n - lead + 1);
+}
+
+static int valid_number(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > NUMBER_MAX)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+              *s == '-' || *s == '/' || *s == '.'))
+            return 0;
+    return 1;
+}
+
+static char *read_file(const char *path, size_t *len, FILE *out)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(out, "%s: cannot open\n", path);
+        return NULL;
+    }
+    char *buf = malloc(ADMINDUK_FILE_MAX + 1);
+    size_t n = buf ? fread(buf, 1, ADMINDUK_FILE_MAX + 1, f) : 0;
+    fclose(f);
+    if (buf == NULL || n > ADMINDUK_FILE_MAX) {
+        fprintf(out, "%s: larger than %d bytes; split it\n", path, ADMINDUK_FILE_MAX);
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* Parses and checks every row; returns the row count, or -1 after printing
+ * every problem. */
+static int check(const char *path, const char *text, size_t len, struct row *rows, FILE *out)
+{
+    struct csv c;
+    const char *f[CSV_FIELDS_MAX];
+    char err[200];
+    int n, nrows = 0, problems = 0;
+    csv_init(&c, text, len);
+#define BAD(...)                                                                                   \
+    do {                                                                                           \
+        if (++problems <= PROBLEMS_MAX) {                                                          \
+            fprintf(out, "%s:%d: ", path, c.line);                                                 \
+            fprintf(out, __VA_ARGS__);                                                             \
+            fputc('\n', out);                                                                      \
+        }                                                                                          \
+    } while (0)
+    n = csv_row(&c, f, CSV_FIELDS_MAX, err, sizeof(err));
+    if (n <= 0) {
+        fprintf(out, "%s: %s\n", path, n < 0 ? err : "empty file");
+        return -1;
+    }
+    int ok = n == 5;
+    for (int i = 0; ok && i < 5; i++)
+        ok = strcasecmp(f[i], header[i]) == 0;
+    if (!ok) {
+        fprintf(out, "%s:1: the first line must be: nomor,jenis,telepon,status,catatan\n", path);
+        return -1;
+    }
+    while ((n = csv_row(&c, f, CSV_FIELDS_MAX, err, sizeof(err))) != 0) {
+        if (n < 0) {
+            fprintf(out, "%s: %s\n", path, err);
+            return -1; /* the file's structure is broken: line numbers after it are unsure */
+        }
+        if (n != 5) {
+            BAD("expected 5 fields (nomor,jenis,telepon,status,catatan), found %d", n);
+            continue;
+        }
+        if (nrows == ADMINDUK_ROWS_MAX) {
+            BAD("more than %d rows; split the file", ADMINDUK_ROWS_MAX);
+            break;
+        }
+        struct row *r = &rows[nrows];
+        memset(r, 0, sizeof(*r));
+        r->line = c.line;
+        char buf[CSV_FIELD_MAX + 1];
+        int bad = 0;
+        snprintf(buf, sizeof(buf), "%s", f[0]);
+        trim(buf);
+        if (!valid_number(buf)) {
+            BAD("nomor '%.40s': 1-%d letters, digits, '-', '/' or '.'", buf, NUMBER_MAX);
+            bad = 1;
+        }
+        snprintf(r->number, sizeof(r->number), "%.40s", buf);
+        snprintf(buf, sizeof(buf), "%s", f[1]);
+        trim(buf);
+        if (buf[0] == '\0' || strlen(buf) >= sizeof(r->doc)) {
+            BAD("jenis: the document type is missing or too long");
+            bad = 1;
+        }
+        snprintf(r->doc, sizeof(r->doc), "%.63s", buf);
+        if (phone_normalise(f[2], r->phone, sizeof(r->phone)) != PHONE_MOBILE) {
+            BAD("telepon '%.24s': not an Indonesian mobile number", f[2]);
+            bad = 1;
+        }
+        status_norm(f[3], r->status, sizeof(r->status));
+        int known = 0;
+        for (const char *const *s = statuses; *s; s++)
+            known |= strcmp(*s, r->status) == 0;
+        if (!known) {
+            BAD("status '%.20s': expected DITERIMA, VERIFIKASI, DIVALIDASI, PROSES CETAK, SIAP "
+                "DIAMBIL, DIAMBIL or DIBATALKAN",
+                f[3]);
+            bad = 1;
+        }
+        snprintf(r->note, sizeof(r->note), "%s", f[4]);
+        trim(r->note);
+        if (strcmp(r->status, "DIBATALKAN") == 0 && r->note[0] == '\0') {
+            BAD("DIBATALKAN needs the reason in catatan");
+            bad = 1;
+        }
+        for (int k = 0; k < nrows && !bad; k++) {
+            if (strcasecmp(rows[k].number, r->number) == 0) {
+                BAD("nomor %s already on line %d", r->number, rows[k].line);
+                bad = 1;
+            }
+        }
+        char masked[CSV_FIELD_MAX * 2];
+        privacy_mask(r->note, masked, sizeof(masked));
+        size_t cutoff = strlen(masked) > NOTE_SMS ? NOTE_SMS : strlen(masked);
+        while (cutoff > 0 && ((unsigned char)masked[cutoff] & 0xC0) == 0x80)
+            cutoff--;
+        snprintf(r->sms_note, sizeof(r->sms_note), "%.*s", (int)cutoff, masked);
+        if (!bad)
+            nrows++;
+    }
+#undef BAD
+    if (problems > PROBLEMS_MAX)
+        fprintf(out, "%s: ... and %d more problems\n", path, problems - PROBLEMS_MAX);
+    if (problems) {
+        fprintf(out, "%s: %d problem%s; nothing imported\n", path, problems,
+                problems == 1 ? "" : "s");
+        return -1;
+    }
+    return nrows;
+}
+
+static redisContext *connect_redis(const struct config *cfg, FILE *out)
+{
+    char host[CONFIG_VALUE_MAX];
+    int port;
+    struct timeval tv = {5, 0};
+    config_redis_endpoint(cfg->redis, host, sizeof(host), &port);
+    redisContext *rc =
+        port ? redisConnectWithTimeout(host, port, tv) : redisConnectUnixWithTimeout(host, tv);
+    if (rc == NULL || rc->err) {
+        fprintf(out, "redis %s: %s\n", cfg->redis, rc ? rc->errstr : "out of memory");
+        if (rc)
+            redisFree(rc);
+        return NULL;
+    }
+    redisSetTimeout(rc, tv);
+    return rc;
+}
+
+int adminduk_import(const struct config *cfg, const char *path, FILE *out)
+{
+    size_t len;
+    int rc = 1;
+    char *text = read_file(path, &len, out);
+    struct row *rows = calloc(ADMINDUK_ROWS_MAX, sizeof(*rows));
+    const char **argv = NULL;
+    redisContext *redis = NULL;
+    redisReply *r = NULL;
+    if (text == NULL || rows == NULL)
+        goto out;
+    int n = check(path, text, len, rows, out);
+    if (n < 0)
+        goto out;
+    rc = 2;
+    if ((redis = connect_redis(cfg, out)) == NULL)
+        goto out;
+    r = redisCommand(redis, "FUNCTION LOAD REPLACE %s", store_library);
+    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+        fprintf(out, "redis: %s\n", r ? r->str : redis->errstr);
+        goto out;
+    }
+    freeReplyObject(r);
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    char now[24], expires[24];
+    snprintf(now, sizeof(now), "%lld", (long long)tv.tv_sec * 1000);
+    snprintf(expires, sizeof(expires), "%lld", ((long long)tv.tv_sec + NOTICE_TTL) * 1000);
+    int argc = 0;
+    argv = calloc(8 + (size_t)n * 6, sizeof(*argv));
+    if (argv == NULL)
+        goto out;
+    argv[argc++] = "FCALL";
+    argv[argc++] = "kt_adminduk_import";
+    argv[argc++] = "1";
+    argv[argc++] = STORE_OUT_ANY;
+    argv[argc++] = now;
+    argv[argc++] = expires;
+    for (int i = 0; i < n; i++) {
+        argv[argc++] = rows[i].number;
+        argv[argc++] = rows[i].doc;
+        argv[argc++] = rows[i].phone;
+        argv[argc++] = rows[i].status;
+        argv[argc++] = rows[i].note;
+        argv[argc++] = rows[i].sms_note;
+    }
+    r = redisCommandArgv(redis, argc, argv, NULL);
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
+        fprintf(out, "redis: %s\n", r && r->str ? r->str : redis->errstr);
+        goto out;
+    }
+    fprintf(out, "%s: %d rows, %lld changed, %lld applicants notified (SIAP DIAMBIL)\n", path, n,
+            r->element[1]->integer, r->element[2]->integer);
+    rc = 0;
+out:
+    if (r)
+        freeReplyObject(r);
+    if (redis)
+        redisFree(redis);
+    free(argv);
+    free(rows);
+    free(text);
+    return rc;
+}

@@ -1,0 +1,26 @@
+/* complaint — complaints by SMS (see complaint.c for the life of a ticket).
+ *
+ * Keyword handlers, bound in the keyword table (handlers/keyword.c):
+ *   LAPOR <text>                 resident files a complaint
+ *   CEK <ticket|application>     resident or official asks the status
+ *   TERIMA/BALAS/SELESAI/ALIHKAN/TOLAK <ticket> ...   officials act
+ *   PUAS / TIDAK PUAS [ticket] [reason]               resident rates a resolution
+ * Event handler, bound in handlers/events.c:
+ *   deadline                     escalate a missed deadline or close a ticket */
+#ifndef KT_COMPLAINT_H
+#define KT_COMPLAINT_H
+
+#include "handlers/handler.h"
+
+void complaint_lapor(struct request *req, const struct kw_match *m);
+void complaint_cek(struct request *req, const struct kw_match *m);
+void complaint_terima(struct request *req, const struct kw_match *m);
+void complaint_balas(struct request *req, const struct kw_match *m);
+void complaint_selesai(struct request *req, const struct kw_match *m);
+void complaint_alihkan(struct request *req, const struct kw_match *m);
+void complaint_tolak(struct request *req, const struct kw_match *m);
+void complaint_puas(struct request *req, const struct kw_match *m);
+void complaint_tidak_puas(struct request *req, const struct kw_match *m);
+void complaint_deadline(struct request *req);
+
+#endif

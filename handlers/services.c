@@ -1,0 +1,135 @@
+/* services — see services.h. */
+#include "handlers/services.h"
+
+#include "gateway/config.h"
+#include "gateway/phone.h"
+#include "handlers/category.h"
+#include "handlers/opd.h"
+#include "handlers/region.h"
+#include "handlers/workday.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const role_names[] = {"liaison", "head", "coordinator", "sekda"};
+
+const char *services_role_name(enum official_role role)
+{
+    return role_names[role];
+}
+
+static void add_problem(char *err, size_t errlen, int *problems, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void add_problem(char *err, size_t errlen, int *problems, const char *fmt, ...)
+{
+    (*problems)++;
+    size_t used = strlen(err);
+    if (used + 2 >= errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err + used, errlen - used - 1, fmt, ap);
+    va_end(ap);
+    used = strlen(err);
+    err[used] = '\n';
+    err[used + 1] = '\0';
+}
+
+struct services *services_load(const struct config *cfg, char *err, size_t errlen)
+{
+    char path[CONFIG_VALUE_MAX + 32], why[256];
+    int problems = 0;
+    err[0] = '\0';
+    struct services *svc = calloc(1, sizeof(*svc));
+    if (svc == NULL) {
+        snprintf(err, errlen, "out of memory\n");
+        return NULL;
+    }
+    snprintf(path, sizeof(path), "%s/batang-wilayah.csv", cfg->data_dir);
+    if ((svc->regions = region_load(path, why, sizeof(why))) == NULL)
+        add_problem(err, errlen, &problems, "data: %s", why);
+    snprintf(path, sizeof(path), "%s/kategori.csv", cfg->data_dir);
+    if ((svc->categories = category_load(path, why, sizeof(why))) == NULL)
+        add_problem(err, errlen, &problems, "data: %s", why);
+    snprintf(path, sizeof(path), "%s/opd.csv", cfg->data_dir);
+    if ((svc->opds = opd_load(path, why, sizeof(why))) == NULL)
+        add_problem(err, errlen, &problems, "data: %s", why);
+    if ((svc->holidays = holidays_parse(cfg->holidays, why, sizeof(why))) == NULL)
+        add_problem(err, errlen, &problems, "[gateway] holidays: %s", why);
+    svc->coordinator_opd = svc->opds ? opd_by_code(svc->opds, "DISKOMINFO") : -1;
+
+    for (int i = 0; i < cfg->nofficials && i < SERVICES_MAX_OFFICIALS; i++) {
+        const struct official_config *oc = &cfg->officials[i];
+        struct official *o = &svc->officials[svc->nofficials];
+        snprintf(o->name, sizeof(o->name), "%s", oc->name);
+        snprintf(o->pin, sizeof(o->pin), "%s", oc->pin);
+        if (phone_normalise(oc->phone, o->phone, sizeof(o->phone)) != PHONE_MOBILE) {
+            add_problem(err, errlen, &problems,
+                        "[official:%s] phone = '%s': not an Indonesian mobile number", oc->name,
+                        oc->phone);
+            continue;
+        }
+        for (int r = 0; r < 4; r++)
+            if (strcmp(oc->role, role_names[r]) == 0)
+                o->role = (enum official_role)r;
+        o->opd = -1;
+        if (oc->opd[0] && svc->opds) {
+            o->opd = opd_find(svc->opds, oc->opd);
+            if (o->opd < 0) {
+                add_problem(err, errlen, &problems,
+                            "[official:%s] opd = '%s': no such OPD in %s/opd.csv", oc->name,
+                            oc->opd, cfg->data_dir);
+                continue;
+            }
+        }
+        for (int k = 0; k < svc->nofficials; k++) {
+            if (strcmp(svc->officials[k].phone, o->phone) == 0) {
+                add_problem(err, errlen, &problems,
+                            "[official:%s] phone: already used by [official:%s]", oc->name,
+                            svc->officials[k].name);
+                goto next;
+            }
+        }
+        svc->nofficials++;
+    next:;
+    }
+    if (problems) {
+        services_free(svc);
+        return NULL;
+    }
+    return svc;
+}
+
+void services_free(struct services *svc)
+{
+    if (svc == NULL)
+        return;
+    region_free(svc->regions);
+    category_free(svc->categories);
+    opd_free(svc->opds);
+    holidays_free(svc->holidays);
+    free(svc);
+}
+
+const struct official *services_official(const struct services *svc, const char *phone)
+{
+    for (int i = 0; svc && i < svc->nofficials; i++)
+        if (strcmp(svc->officials[i].phone, phone) == 0)
+            return &svc->officials[i];
+    return NULL;
+}
+
+int services_officials(const struct services *svc, int opd, enum official_role role,
+                       const struct official **out, int max)
+{
+    int n = 0;
+    for (int i = 0; svc && i < svc->nofficials && n < max; i++) {
+        const struct official *o = &svc->officials[i];
+        if (o->role == role && (opd < 0 || o->opd == opd))
+            out[n++] = o;
+    }
+    return n;
+}

@@ -1,0 +1,309 @@
+/* Integration: a complaint's whole life by SMS, officials' commands and who
+ * may use them, escalation when the clock jumps past deadlines (exactly
+ * once with two gateways), status import, subscriptions. */
+#include "tests/lib/harness.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RESIDENT   "081234567890"
+#define RESIDENT_N "6281234567890"
+#define LIAISON    "081311110001"
+#define LIAISON_N  "6281311110001"
+#define HEAD_N     "6281311110002"
+#define COORD      "081311110003"
+#define COORD_N    "6281311110003"
+#define SEKDA_N    "6281311110004"
+#define DINKES     "081311110005"
+#define STRANGER   "081399990000"
+
+static struct kt_env env;
+
+static const char *officials =
+    "[official:budi]\nphone = " LIAISON "\nopd = DPUPR\nrole = liaison\n"
+    "[official:sri]\nphone = 081311110002\nopd = DPUPR\nrole = head\n"
+    "[official:kominfo]\nphone = " COORD "\nopd = DISKOMINFO\nrole = coordinator\n"
+    "[official:sekda]\nphone = 081311110004\nrole = sekda\n"
+    "[official:dinkes]\nphone = " DINKES "\nopd = DINKES\nrole = liaison\n";
+
+static void setup(void)
+{
+    cr_assert_eq(kt_env_init(&env), 0);
+    cr_assert_eq(kt_redis_start(&env), 0);
+    char modems[4096];
+    snprintf(modems, sizeof(modems),
+             "[modem:dummy]\nmodel = dummy\nconnection = none\ndevice = %s\npoll_seconds = 1\n"
+             "per_minute = 600\nper_day = 100000\n%s",
+             env.modem_dir, officials);
+    cr_assert_eq(kt_write_config(&env, "test_clock = 1\nsender_per_minute = 100", modems), 0);
+    cr_assert_eq(kt_gateway_start(&env), 0);
+}
+
+static void teardown(void)
+{
+    kt_env_cleanup(&env);
+}
+
+TestSuite(complaint, .init = setup, .fini = teardown, .timeout = 180);
+
+/* The ticket number in a text ("tiket 1000017"). */
+static void ticket_in(const char *text, char *out, size_t len)
+{
+    const char *p = strstr(text, "tiket ");
+    cr_assert_not_null(p, "no ticket in: %s", text);
+    p += 6;
+    size_t n = strspn(p, "0123456789");
+    cr_assert_gt(n, 5, "ticket too short in: %s", text);
+    snprintf(out, len, "%.*s", (int)n, p);
+}
+
+static void say(const char *from, const char *text, const char *to, char *out, size_t len)
+{
+    int rc = kt_exchange(&env, from, text, to, 20, out, len);
+    if (rc != 0)
+        kt_dump_log(&env);
+    cr_assert_eq(rc, 0, "no answer to \"%s\" for %s", text, to);
+}
+
+static void jump_days(int days)
+{
+    long long now = kt_redis_int(&env, "GET kt:clock:offset");
+    if (now < 0)
+        now = 0;
+    redisReply *r = kt_redis(&env, "SET kt:clock:offset %lld", now + days * 86400LL);
+    freeReplyObject(r);
+}
+
+static void file_complaint(const char *text, char *ticket, size_t len)
+{
+    char out[512];
+    say(RESIDENT, text, RESIDENT_N, out, sizeof(out));
+    ticket_in(out, ticket, len);
+}
+
+Test(complaint, full_life_from_lapor_to_puas)
+{
+    char out[512], ticket[32], cmd[128];
+    say(RESIDENT, "Assalamualaikum, LAPOR jalan berlubang besar di desa Kalisalak kec Batang",
+        RESIDENT_N, out, sizeof(out));
+    ticket_in(out, ticket, sizeof(ticket));
+    cr_expect(strstr(out, "DPUPR") != NULL, "routed to DPUPR: %s", out);
+    cr_expect(strstr(out, "CEK") != NULL, "tells how to check: %s", out);
+    cr_expect_leq(strlen(out), 160, "one SMS: %s", out);
+
+    cr_assert_eq(kt_wait_sent_to(&env, LIAISON_N, 1, 20, out, sizeof(out)), 0, "liaison told");
+    cr_expect(strstr(out, ticket) && strstr(out, "Kalisalak") && strstr(out, "berlubang"),
+              "liaison gets ticket, place and text: %s", out);
+
+    snprintf(cmd, sizeof(cmd), "TERIMA %s", ticket);
+    say(LIAISON, cmd, LIAISON_N, out, sizeof(out));
+    cr_expect(strstr(out, "DITINDAKLANJUTI") != NULL, "%s", out);
+    cr_assert_eq(kt_wait_sent_to(&env, RESIDENT_N, 2, 20, out, sizeof(out)), 0);
+    cr_expect(strstr(out, "diterima") != NULL, "resident told of TERIMA: %s", out);
+
+    snprintf(cmd, sizeof(cmd), "BALAS %s Tim kami survei besok pagi", ticket);
+    say(LIAISON, cmd, LIAISON_N, out, sizeof(out));
+    cr_assert_eq(kt_wait_sent_to(&env, RESIDENT_N, 3, 20, out, sizeof(out)), 0);
+    cr_expect(strstr(out, "survei besok") != NULL, "resident gets the answer: %s", out);
+
+    snprintf(cmd, sizeof(cmd), "SELESAI %s Lubang sudah ditambal", ticket);
+    say(LIAISON, cmd, LIAISON_N, out, sizeof(out));
+    cr_expect(strstr(out, "SELESAI") != NULL, "%s", out);
+    cr_assert_eq(kt_wait_sent_to(&env, RESIDENT_N, 4, 20, out, sizeof(out)), 0);
+    cr_expect(strstr(out, "ditambal") && strstr(out, "PUAS"), "%s", out);
+
+    say(RESIDENT, "puas", RESIDENT_N, out, sizeof(out));
+    cr_expect(strstr(out, "ditutup") != NULL, "%s", out);
+
+    snprintf(cmd, sizeof(cmd), "cek %s", ticket);
+    say(RESIDENT, cmd, RESIDENT_N, out, sizeof(out));
+    cr_expect(strstr(out, "DITUTUP") != NULL, "%s", out);
+    /* every change recorded with time and actor */
+    char key[64];
+    unsigned long long seq = strtoull(ticket, NULL, 10) / 10 - 10000;
+    snprintf(key, sizeof(key), "kt:ticket:%llu:log", seq);
+    cr_expect_eq(kt_redis_int(&env, "XLEN %s", key), 5, "LAPOR, TERIMA, BALAS, SELESAI, PUAS");
+}
+
+Test(complaint, official_commands_refused_from_strangers_and_other_opds)
+{
+    char out[512], ticket[32], cmd[128];
+    file_complaint("LAPOR jalan rusak parah di desa Kalisalak kec Batang", ticket, sizeof(ticket));
+    snprintf(cmd, sizeof(cmd), "SELESAI %s sudah beres", ticket);
+    say(STRANGER, cmd, "6281399990000", out, sizeof(out));
+    cr_expect(strstr(out, "petugas terdaftar") != NULL, "stranger refused: %s", out);
+    say(DINKES, cmd, "6281311110005", out, sizeof(out));
+    cr_expect(strstr(out, "bukan") != NULL, "other OPD refused: %s", out);
+    snprintf(cmd, sizeof(cmd), "cek %s", ticket);
+    say(STRANGER, cmd, "6281399990000", out, sizeof(out));
+    cr_expect(strstr(out, "tidak ditemukan") != NULL, "details only to the filer: %s", out);
+    say(RESIDENT, cmd, RESIDENT_N, out, sizeof(out));
+    cr_expect(strstr(out, "DITERUSKAN") != NULL, "still untouched: %s", out);
+    /* a mistyped ticket number is invalid, never someone else's */
+    char bad[32];
+    snprintf(bad, sizeof(bad), "%s", ticket);
+    bad[strlen(bad) - 1] = bad[strlen(bad) - 1] == '9' ? '0' : bad[strlen(bad) - 1] + 1;
+    snprintf(cmd, sizeof(cmd), "cek %s", bad);
+    say(RESIDENT, cmd, RESIDENT_N, out, sizeof(out));
+    cr_expect(strstr(out, "tidak ditemukan") != NULL, "%s", out);
+}
+
+static int count_to(const char *to)
+{
+    return kt_sent_to(&env, to, NULL, 0);
+}
+
+Test(complaint, missed_deadlines_escalate_once_each_even_with_two_gateways)
+{
+    char out[512], ticket[32];
+    file_complaint("LAPOR jembatan ambrol di desa Kalisalak kec Batang", ticket, sizeof(ticket));
+    /* a second gateway on the same Redis */
+    char other[400], log2[400], cmd[1024];
+    snprintf(other, sizeof(other), "%s/second.ini", env.dir);
+    snprintf(log2, sizeof(log2), "%s/second.log", env.dir);
+    snprintf(cmd, sizeof(cmd), "sed 's/^name = test$/name = second/' %s > %s", env.config, other);
+    cr_assert_eq(system(cmd), 0);
+    pid_t second = kt_spawn_gateway(&env, other, log2);
+    cr_assert_gt(second, 0);
+    cr_expect_eq(count_to(HEAD_N), 0);
+    jump_days(9); /* past 5 working days */
+    cr_assert_eq(kt_wait_sent_to(&env, HEAD_N, 1, 30, out, sizeof(out)), 0, "head told");
+    cr_expect(strstr(out, "ESKALASI 1") && strstr(out, ticket), "%s", out);
+    cr_assert_eq(kt_wait_sent_to(&env, COORD_N, 1, 10, out, sizeof(out)), 0, "coordinator told");
+    sleep(3);
+    cr_expect_eq(count_to(HEAD_N), 1, "once, not once per gateway");
+    cr_expect_eq(count_to(SEKDA_N), 0, "sekda not yet");
+    jump_days(4); /* past 2 more working days */
+    cr_assert_eq(kt_wait_sent_to(&env, SEKDA_N, 1, 30, out, sizeof(out)), 0, "sekda told");
+    cr_expect(strstr(out, "ESKALASI 2") != NULL, "%s", out);
+    sleep(3);
+    cr_expect_eq(count_to(SEKDA_N), 1);
+    cr_expect_eq(count_to(HEAD_N), 1);
+    kt_stop_pid(second, SIGTERM);
+}
+
+Test(complaint, resolved_ticket_closes_itself_and_tidak_puas_reopens)
+{
+    char out[512], a[32], b[32], cmd[128];
+    file_complaint("LAPOR lampu jalan mati di desa Kalisalak kec Batang", a, sizeof(a));
+    file_complaint("LAPOR jalan bolong di kec Bandar", b, sizeof(b));
+    snprintf(cmd, sizeof(cmd), "SELESAI %s lampu sudah diganti", a);
+    say(LIAISON, cmd, LIAISON_N, out, sizeof(out));
+    snprintf(cmd, sizeof(cmd), "SELESAI %s sudah ditambal", b);
+    say(LIAISON, cmd, LIAISON_N, out, sizeof(out));
+    snprintf(cmd, sizeof(cmd), "TIDAK PUAS %s masih bolong", b);
+    say(RESIDENT, cmd, RESIDENT_N, out, sizeof(out));
+    cr_expect(strstr(out, "dibuka kembali") != NULL, "%s", out);
+    int before = count_to(LIAISON_N);
+    cr_assert_eq(kt_wait_sent_to(&env, LIAISON_N, before, 10, out, sizeof(out)), 0);
+    cr_expect(strstr(out, "TIDAK PUAS") && strstr(out, b), "liaison told: %s", out);
+    int n = count_to(RESIDENT_N);
+    jump_days(16); /* past 10 working days */
+    cr_assert_eq(kt_wait_sent_to(&env, RESIDENT_N, n + 1, 30, out, sizeof(out)), 0);
+    cr_expect(strstr(out, "ditutup") && strstr(out, a), "auto-closed: %s", out);
+    snprintf(cmd, sizeof(cmd), "CEK %s", a);
+    say(RESIDENT, cmd, RESIDENT_N, out, sizeof(out));
+    cr_expect(strstr(out, "DITUTUP") != NULL, "%s", out);
+}
+
+Test(complaint, nik_is_masked_in_every_sms_and_log_line)
+{
+    char out[512], ticket[32];
+    file_complaint("LAPOR KTP belum jadi padahal sudah 3 bulan, NIK 3325012345670001 desa "
+                   "Kalisalak kec Batang",
+                   ticket, sizeof(ticket));
+    /* ADM goes to DUKCAPIL, which has no liaison here: the coordinator gets it */
+    cr_assert_eq(kt_wait_sent_to(&env, COORD_N, 1, 20, out, sizeof(out)), 0);
+    cr_expect(strstr(out, "3325012345670001") == NULL, "masked: %s", out);
+    cr_expect(strstr(out, "0001") != NULL, "last digits kept: %s", out);
+    static struct kt_sent s[64];
+    int n = kt_sent(&env, s, 64);
+    for (int i = 0; i < n && i < 64; i++)
+        cr_expect(strstr(s[i].text, "3325012345670001") == NULL, "sms %d: %s", i, s[i].text);
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "grep -c 3325012345670001 %s", env.log);
+    FILE *p = popen(cmd, "r");
+    int hits = -1;
+    cr_assert(p && fscanf(p, "%d", &hits) == 1);
+    pclose(p);
+    cr_expect_eq(hits, 0, "NIK never in a log line");
+}
+
+Test(complaint, uncategorised_goes_to_coordinator_who_forwards_it)
+{
+    char out[512], ticket[32], cmd[128];
+    file_complaint("LAPOR ada yang aneh di balai desa Kalisalak kec Batang", ticket,
+                   sizeof(ticket));
+    cr_assert_eq(kt_wait_sent_to(&env, COORD_N, 1, 20, out, sizeof(out)), 0);
+    cr_expect(strstr(out, "ALIHKAN") != NULL, "coordinator asked to triage: %s", out);
+    snprintf(cmd, sizeof(cmd), "ALIHKAN %s DPUPR", ticket);
+    say(COORD, cmd, COORD_N, out, sizeof(out));
+    cr_expect(strstr(out, "DITERUSKAN") != NULL, "%s", out);
+    cr_assert_eq(kt_wait_sent_to(&env, LIAISON_N, 1, 20, out, sizeof(out)), 0);
+    cr_expect(strstr(out, ticket) != NULL, "liaison of the new OPD told: %s", out);
+}
+
+Test(complaint, daftar_then_berhenti)
+{
+    char out[512];
+    say(RESIDENT, "DAFTAR Kalisalak Batang", RESIDENT_N, out, sizeof(out));
+    cr_expect(strstr(out, "Kalisalak") && strstr(out, "BERHENTI"), "%s", out);
+    cr_expect_eq(kt_redis_int(&env, "SCARD kt:sub:" RESIDENT_N), 1);
+    say(RESIDENT, "daftar kec bandar", RESIDENT_N, out, sizeof(out));
+    cr_expect_eq(kt_redis_int(&env, "SCARD kt:sub:" RESIDENT_N), 2);
+    say(RESIDENT, "DAFTAR", RESIDENT_N, out, sizeof(out));
+    cr_expect(strstr(out, "DAFTAR <") != NULL, "format explained: %s", out);
+    say(RESIDENT, "DAFTAR Kalisalak", RESIDENT_N, out, sizeof(out));
+    cr_expect(strstr(out, "Maksud") != NULL, "ambiguous desa asks: %s", out);
+    say(RESIDENT, "BERHENTI", RESIDENT_N, out, sizeof(out));
+    cr_expect(strstr(out, "berhenti") != NULL, "%s", out);
+    cr_expect_eq(kt_redis_int(&env, "SCARD kt:sub:" RESIDENT_N), 0);
+    cr_expect_eq(kt_redis_int(&env, "EXISTS kt:optout:" RESIDENT_N), 1, "opt-out recorded");
+    cr_expect_eq(kt_redis_int(&env, "XLEN kt:consent:" RESIDENT_N), 3, "consent history");
+}
+
+Test(complaint, status_import_all_or_nothing_and_siap_diambil_once)
+{
+    char path[400], out[4096], args[900];
+    snprintf(path, sizeof(path), "%s/bad.csv", env.dir);
+    FILE *f = fopen(path, "w");
+    fputs("nomor,jenis,telepon,status,catatan\n"
+          "LU-001,Akta Kelahiran,081234567890,PROSES CETAK,\n"
+          "LU-002,KTP-el,12345,SIAP DIAMBIL,\n"
+          "LU-003,KK,081234567891,DIMAKAN,\n"
+          "LU-001,KIA,081234567892,DIAMBIL,\n",
+          f);
+    fclose(f);
+    snprintf(args, sizeof(args), "--import-status %s -c %s", path, env.config);
+    cr_expect_eq(kt_run(&env, args, out, sizeof(out)), 1, "%s", out);
+    cr_expect(strstr(out, "bad.csv:3:") && strstr(out, "bad.csv:4:") && strstr(out, "bad.csv:5:"),
+              "every bad row with its line: %s", out);
+    cr_expect_eq(kt_redis_int(&env, "EXISTS kt:adminduk:LU-001"), 0, "nothing applied");
+
+    snprintf(path, sizeof(path), "%s/good.csv", env.dir);
+    f = fopen(path, "w");
+    fputs("nomor,jenis,telepon,status,catatan\n"
+          "LU-001,Akta Kelahiran,081234567890,siap diambil,\"Bawa KK asli, fotokopi\"\n"
+          "LU-002,KTP-el,081234567891,PROSES CETAK,\n",
+          f);
+    fclose(f);
+    snprintf(args, sizeof(args), "--import-status %s -c %s", path, env.config);
+    cr_expect_eq(kt_run(&env, args, out, sizeof(out)), 0, "%s", out);
+    cr_expect(strstr(out, "1 applicants notified") != NULL, "%s", out);
+    cr_expect_eq(kt_run(&env, args, out, sizeof(out)), 0, "%s", out);
+    cr_expect(strstr(out, "0 changed") != NULL, "idempotent: %s", out);
+    cr_assert_eq(kt_wait_sent_to(&env, RESIDENT_N, 1, 20, out, sizeof(out)), 0);
+    cr_expect(strstr(out, "SIAP DIAMBIL") && strstr(out, "LU-001"), "%s", out);
+    sleep(2);
+    cr_expect_eq(count_to(RESIDENT_N), 1, "told once");
+    say(RESIDENT, "CEK lu-001", RESIDENT_N, out, sizeof(out));
+    cr_expect(strstr(out, "SIAP DIAMBIL") != NULL, "%s", out);
+    say("081234567891", "CEK LU-002", "6281234567891", out, sizeof(out));
+    cr_expect(strstr(out, "PROSES CETAK") != NULL, "%s", out);
+    say("081234567891", "CEK LU-001", "6281234567891", out, sizeof(out));
+    cr_expect(strstr(out, "tidak ditemukan") != NULL, "not someone else's: %s", out);
+}
