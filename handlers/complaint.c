@@ -131,7 +131,7 @@ static const char *opd_short_of(const struct services *svc, const char *code)
 
 static void date_of(long long msec, char *out, size_t len)
 {
-    if (workday_format(msec / 1000, out, len) != 0)
+    if (workday_format(msec / 1000, out, len) < 0)
         snprintf(out, len, "-");
 }
 
@@ -325,8 +325,8 @@ static void cek_answer(struct request *req, redisReply *r, void *arg)
     if (get(&f, "deadline")[0])
         date_of(atoll(get(&f, "deadline")), due, sizeof(due));
     const char *opd = get(&f, "opd");
-    int n = snprintf(text, sizeof(text), "Tiket %s: %s (%s). %s %s.", asked, cstate_name(st),
-                     opd_short_of(svc, opd), cstate_resident_text(st), updated);
+    int n = snprintf(text, sizeof(text), "Tiket %s: %s, %s. Terakhir: %s %s.", asked,
+                     cstate_name(st), opd_short_of(svc, opd), get(&f, "last_action"), updated);
     if (due[0] && cstate_is_open(st) && n > 0 && (size_t)n < sizeof(text))
         snprintf(text + n, sizeof(text) - (size_t)n, " Batas: %s.", due);
     request_reply(req, text);
