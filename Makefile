@@ -66,6 +66,10 @@ run: setup-quiet $(BUILD)/kentongan
 # binaries through KT_BUILD.
 test: setup
 	@$(MAKE) --no-print-directory $(BINS)
+ifeq ($(SAN),)
+	@echo "== fuzz targets (a short run over their seeds; make fuzz runs longer)"
+	@KT_ROOT=$(CURDIR) $(MAKE) --no-print-directory fuzz-short
+endif
 	@echo "== unit tests"
 	@export LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp; \
 	$(BUILD)/test-unit --jobs 2 && echo "== integration tests" && \
@@ -92,7 +96,8 @@ FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -I. $(shell pkg-config --cflags $
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard */*.h)
 	@mkdir -p build-fuzz
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+	@echo "clang (fuzzer) $@"
+	@clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
 
 fuzz: setup $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do n=$${f#build-fuzz/}; n=$${n#fuzz_}; mkdir -p build-fuzz/corpus-$$n; \
