@@ -114,6 +114,8 @@ PREFIX ?= /usr/local
 install: $(BUILD)/kentongan
 	install -D -m 0755 $(BUILD)/kentongan $(DESTDIR)$(PREFIX)/bin/kentongan
 	install -D -m 0644 scripts/kentongan.service $(DESTDIR)/etc/systemd/system/kentongan.service
+	install -d $(DESTDIR)$(PREFIX)/share/kentongan/data
+	install -m 0644 data/*.csv $(DESTDIR)$(PREFIX)/share/kentongan/data/
 	id kentongan >/dev/null 2>&1 || useradd --system --home /var/lib/kentongan --shell /usr/sbin/nologin kentongan
 
 format:
