@@ -307,3 +307,51 @@ Test(complaint, status_import_all_or_nothing_and_siap_diambil_once)
     say("081234567891", "CEK LU-001", "6281234567891", out, sizeof(out));
     cr_expect(strstr(out, "tidak ditemukan") != NULL, "not someone else's: %s", out);
 }
+
+Test(complaint, tolak_pin_and_structured_lapor)
+{
+    char out[512], ticket[32], cmd[160];
+    say(RESIDENT, "LAPOR", RESIDENT_N, out, sizeof(out));
+    cr_expect(strstr(out, "LAPOR <isi") != NULL, "format explained: %s", out);
+    say(RESIDENT, "LAPOR#Kandeman#sampah menumpuk di pinggir jalan", RESIDENT_N, out, sizeof(out));
+    ticket_in(out, ticket, sizeof(ticket));
+    cr_expect(strstr(out, "DLH") != NULL, "sampah goes to DLH: %s", out);
+    /* DLH has no liaison here: the coordinator hears of it instead */
+    cr_assert_eq(kt_wait_sent_to(&env, COORD_N, 1, 20, out, sizeof(out)), 0);
+    cr_expect(strstr(out, "Kandeman") != NULL, "place recognised: %s", out);
+    snprintf(cmd, sizeof(cmd), "TOLAK %s bukan wewenang pemkab, jalan nasional", ticket);
+    say(COORD, cmd, COORD_N, out, sizeof(out));
+    cr_expect(strstr(out, "BUKAN_WEWENANG") != NULL, "%s", out);
+    int n = kt_sent_to(&env, RESIDENT_N, NULL, 0);
+    cr_assert_eq(kt_wait_sent_to(&env, RESIDENT_N, n, 20, out, sizeof(out)), 0);
+    cr_expect(strstr(out, "bukan wewenang") && strstr(out, "jalan nasional"), "%s", out);
+}
+
+static void pin_setup(void)
+{
+    cr_assert_eq(kt_env_init(&env), 0);
+    cr_assert_eq(kt_redis_start(&env), 0);
+    char modems[2048];
+    snprintf(modems, sizeof(modems),
+             "[modem:dummy]\nmodel = dummy\nconnection = none\ndevice = %s\npoll_seconds = 1\n"
+             "per_minute = 600\n[official:budi]\nphone = " LIAISON "\nopd = DPUPR\n"
+             "role = liaison\npin = 4321\n",
+             env.modem_dir);
+    cr_assert_eq(kt_write_config(&env, "sender_per_minute = 100", modems), 0);
+    cr_assert_eq(kt_gateway_start(&env), 0);
+}
+
+Test(complaint, official_with_pin_must_give_it, .init = pin_setup)
+{
+    char out[512], ticket[32], cmd[160];
+    file_complaint("LAPOR jalan rusak di desa Kalisalak kec Batang", ticket, sizeof(ticket));
+    snprintf(cmd, sizeof(cmd), "TERIMA %s", ticket);
+    say(LIAISON, cmd, LIAISON_N, out, sizeof(out));
+    cr_expect(strstr(out, "PIN") != NULL, "refused without PIN: %s", out);
+    snprintf(cmd, sizeof(cmd), "TERIMA %s PIN 1111", ticket);
+    say(LIAISON, cmd, LIAISON_N, out, sizeof(out));
+    cr_expect(strstr(out, "PIN") != NULL, "refused with a wrong PIN: %s", out);
+    snprintf(cmd, sizeof(cmd), "TERIMA %s PIN 4321", ticket);
+    say(LIAISON, cmd, LIAISON_N, out, sizeof(out));
+    cr_expect(strstr(out, "OK: tiket") != NULL, "accepted: %s", out);
+}
