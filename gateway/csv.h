@@ -8,7 +8,11 @@
  *
  * Fields point into a buffer inside struct csv and stay valid until the next
  * csv_row call. Limits: CSV_FIELD_MAX bytes per field, CSV_FIELDS_MAX
- * fields per row; over either is an error, never a silent cut. */
+ * fields per row; over either is an error, never a silent cut.
+ *
+ * The seed files of data/ do not come through here: they are read by the
+ * stricter line reader tm_csv_load (handlers/textmatch.h), which refuses
+ * quotes outright and checks every byte of a line. */
 #ifndef KT_CSV_H
 #define KT_CSV_H
 

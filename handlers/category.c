@@ -132,16 +132,6 @@ static int intern(struct category_db *db, const char *key, int len)
 
 static const char *const header[] = {"kode", "kategori", "opd", "kata_kunci", NULL};
 
-static int valid_code(const char *s)
-{
-    if (!*s || strlen(s) > CATEGORY_CODE_MAX)
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_'))
-            return 0;
-    return 1;
-}
-
 static int same_words(const struct phrase *a, const struct phrase *b)
 {
     return a->nwords == b->nwords && memcmp(a->word, b->word, sizeof a->word) == 0;
@@ -216,13 +206,7 @@ static int add_phrases(struct tm_csv *csv, struct category_db *db, int c, char *
         char *semi = strchr(p, ';');
         if (semi)
             *semi = '\0';
-        char *s = p;
-        while (*s == ' ' || *s == '\t')
-            s++;
-        size_t n = strlen(s);
-        while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-            s[--n] = '\0';
-        if (add_phrase(csv, db, c, s, err, errlen) < 0)
+        if (add_phrase(csv, db, c, tm_csv_trim(p), err, errlen) < 0)
             return -1;
         if (!semi)
             return 0;
@@ -246,55 +230,38 @@ static int build_typo(struct category_db *db)
     return 0;
 }
 
+/* One row of kategori.csv (tm_csv_row_fn). */
+static int load_row(struct tm_csv *c, void *arg, char *err, size_t errlen)
+{
+    struct category_db *db = arg;
+    const char *code = c->field[0], *name = c->field[1], *opd = c->field[2];
+
+    if (tm_csv_code(c, "kode", code, CATEGORY_CODE_MAX, err, errlen) < 0)
+        return -1;
+    if (category_by_code(db, code) >= 0)
+        return tm_csv_error(c, err, errlen, "kode %s twice", code);
+    if (tm_csv_text(c, "kategori", name, CATEGORY_NAME_MAX, err, errlen) < 0 ||
+        tm_csv_code(c, "opd", opd, CATEGORY_CODE_MAX, err, errlen) < 0)
+        return -1;
+    int i = db->ncat++;
+    snprintf(db->cat[i].code, sizeof db->cat[i].code, "%s", code);
+    snprintf(db->cat[i].name, sizeof db->cat[i].name, "%s", name);
+    snprintf(db->cat[i].opd, sizeof db->cat[i].opd, "%s", opd);
+    if (strcmp(code, CATEGORY_FALLBACK) == 0)
+        db->fallback = i;
+    return add_phrases(c, db, i, c->field[3], err, errlen);
+}
+
 struct category_db *category_load(const char *path, char *err, size_t errlen)
 {
-    struct tm_csv c;
-    struct category_db *db;
-    int rc;
+    struct category_db *db = calloc(1, sizeof *db);
 
-    if (tm_csv_open(&c, path, header, err, errlen) < 0)
-        return NULL;
-    db = calloc(1, sizeof *db);
     if (!db) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        goto fail;
+        snprintf(err, errlen, "%s: out of memory", path ? path : "(null)");
+        return NULL;
     }
     db->fallback = -1;
-    while ((rc = tm_csv_next(&c, err, errlen)) == 1) {
-        const char *code = c.field[0], *name = c.field[1], *opd = c.field[2];
-        if (db->ncat >= CATEGORY_MAX) {
-            tm_csv_error(&c, err, errlen, "more than %d rows", CATEGORY_MAX);
-            goto fail;
-        }
-        if (!valid_code(code)) {
-            tm_csv_error(&c, err, errlen, "bad kode \"%s\" (A-Z 0-9 _, at most %d)", code,
-                         CATEGORY_CODE_MAX);
-            goto fail;
-        }
-        if (category_by_code(db, code) >= 0) {
-            tm_csv_error(&c, err, errlen, "kode %s twice", code);
-            goto fail;
-        }
-        if (!*name || strlen(name) > CATEGORY_NAME_MAX) {
-            tm_csv_error(&c, err, errlen, "kategori empty or longer than %d bytes",
-                         CATEGORY_NAME_MAX);
-            goto fail;
-        }
-        if (!valid_code(opd)) {
-            tm_csv_error(&c, err, errlen, "bad opd \"%s\" (A-Z 0-9 _, at most %d)", opd,
-                         CATEGORY_CODE_MAX);
-            goto fail;
-        }
-        int i = db->ncat++;
-        snprintf(db->cat[i].code, sizeof db->cat[i].code, "%s", code);
-        snprintf(db->cat[i].name, sizeof db->cat[i].name, "%s", name);
-        snprintf(db->cat[i].opd, sizeof db->cat[i].opd, "%s", opd);
-        if (strcmp(code, CATEGORY_FALLBACK) == 0)
-            db->fallback = i;
-        if (add_phrases(&c, db, i, c.field[3], err, errlen) < 0)
-            goto fail;
-    }
-    if (rc < 0)
+    if (tm_csv_load(path, header, CATEGORY_MAX, load_row, db, err, errlen) < 0)
         goto fail;
     if (db->fallback < 0) {
         snprintf(err, errlen, "%s: no %s row (the category of uncategorised complaints)", path,
@@ -305,10 +272,8 @@ struct category_db *category_load(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: out of memory", path);
         goto fail;
     }
-    tm_csv_close(&c);
     return db;
 fail:
-    tm_csv_close(&c);
     category_free(db);
     return NULL;
 }

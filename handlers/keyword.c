@@ -269,39 +269,21 @@ struct key {
     char s[KW_WORD_MAX + 1];
 };
 
-/* Reduces s[0..n) to its key; spaces are skipped so a multi-word spelling
- * yields its glued key. Returns the number of letters seen (for the length
+/* Reduces s[0..n) to its key (tm_key_letters: tm_key without its
+ * two-character floor); spaces are skipped so a multi-word spelling yields
+ * its glued key. Returns the number of letters seen (for the length
  * thresholds), or -1 when the word is longer than KW_WORD_MAX. */
-static int make_key(const char *str, size_t n, struct key *k)
+static int make_key(const char *s, size_t n, struct key *k)
 {
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0, out = 0;
-    int letters = 0;
-    char last = 0;
+    size_t letters;
 
     k->len = 0;
     k->s[0] = '\0';
     if (n > KW_WORD_MAX)
         return -1;
-    while (i < n) {
-        size_t a = tm_apostrophe_len(s + i, n - i);
-        if (a) {
-            i += a;
-            continue;
-        }
-        char c = (char)s[i++];
-        if (c == ' ')
-            continue;
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        letters++;
-        if (c != last)
-            k->s[out++] = c;
-        last = c;
-    }
-    k->s[out] = '\0';
-    k->len = (unsigned char)out;
-    return letters;
+    /* n <= KW_WORD_MAX bounds the key, so this cannot fail */
+    k->len = (unsigned char)tm_key_letters(s, n, k->s, KW_WORD_MAX, &letters);
+    return (int)letters;
 }
 
 static int key_eq(const struct key *a, const struct key *b)

@@ -40,36 +40,6 @@ struct opd_db {
 
 static const char *const header[] = {"kode", "singkatan", "nama", "menangani", NULL};
 
-/* Glued key of the words of s[0..len), at most max_words; its length, 0 if
- * no words, -1 if too long. *used gets the words used. */
-static int glued_key(const char *s, size_t len, int max_words, char *key, int *used)
-{
-    char k[TM_KEY_MAX + 1];
-    size_t pos = 0, b, e;
-    int klen = 0, n = 0;
-
-    key[0] = '\0';
-    while (n < max_words && tm_next_word(s, len, &pos, &b, &e) == 0) {
-        int l = tm_key(s + b, e - b, k);
-        if (l < 0 || (klen = tm_key_append(key, klen, k, l)) < 0)
-            return -1;
-        n++;
-    }
-    if (used)
-        *used = n;
-    return klen;
-}
-
-static int words_in(const char *s)
-{
-    int n = 0;
-    size_t pos = 0, b, e, len = strlen(s);
-
-    while (tm_next_word(s, len, &pos, &b, &e) == 0)
-        n++;
-    return n;
-}
-
 /* Adds name's key for office i unless it is already there; error if another
  * office has it. Names longer than a key are skipped (full names only). */
 static int add_key(struct tm_csv *c, struct opd_db *db, int i, const char *name, char *err,
@@ -77,8 +47,8 @@ static int add_key(struct tm_csv *c, struct opd_db *db, int i, const char *name,
 {
     struct opd_key *k = &db->keys[db->nkeys];
 
-    k->len = glued_key(name, strlen(name), OPD_WORDS_MAX + 1, k->key, NULL);
-    if (k->len < 0 || words_in(name) > OPD_WORDS_MAX)
+    k->len = tm_glued_key(name, strlen(name), OPD_WORDS_MAX + 1, k->key, NULL);
+    if (k->len < 0 || tm_word_count(name) > OPD_WORDS_MAX)
         return 0; /* too long to be typed: not matched */
     if (k->len == 0)
         return tm_csv_error(c, err, errlen, "\"%s\" has no letters", name);
@@ -95,76 +65,50 @@ static int add_key(struct tm_csv *c, struct opd_db *db, int i, const char *name,
     return 0;
 }
 
-static int valid_code(const char *s)
+/* One row of opd.csv (tm_csv_row_fn). */
+static int load_row(struct tm_csv *c, void *arg, char *err, size_t errlen)
 {
-    if (!*s || strlen(s) > OPD_CODE_MAX)
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_'))
-            return 0;
-    return 1;
+    struct opd_db *db = arg;
+    const char *code = c->field[0], *sh = c->field[1], *name = c->field[2], *hd = c->field[3];
+
+    if (tm_csv_code(c, "kode", code, OPD_CODE_MAX, err, errlen) < 0)
+        return -1;
+    if (opd_by_code(db, code) >= 0)
+        return tm_csv_error(c, err, errlen, "kode %s twice", code);
+    if (tm_csv_text(c, "singkatan", sh, OPD_SHORT_MAX, err, errlen) < 0 ||
+        tm_csv_text(c, "nama", name, OPD_NAME_MAX, err, errlen) < 0)
+        return -1;
+    if (strlen(hd) > HANDLES_MAX)
+        return tm_csv_error(c, err, errlen, "menangani longer than %d bytes", HANDLES_MAX);
+    int i = db->n++;
+    struct opd *o = &db->opd[i];
+    snprintf(o->code, sizeof o->code, "%s", code);
+    snprintf(o->short_name, sizeof o->short_name, "%s", sh);
+    snprintf(o->name, sizeof o->name, "%s", name);
+    snprintf(o->handles, sizeof o->handles, "%s", hd);
+    if (add_key(c, db, i, code, err, errlen) < 0 || add_key(c, db, i, sh, err, errlen) < 0 ||
+        add_key(c, db, i, name, err, errlen) < 0)
+        return -1;
+    return 0;
 }
 
 struct opd_db *opd_load(const char *path, char *err, size_t errlen)
 {
-    struct tm_csv c;
-    struct opd_db *db;
-    int rc;
+    struct opd_db *db = calloc(1, sizeof *db);
 
-    if (tm_csv_open(&c, path, header, err, errlen) < 0)
-        return NULL;
-    db = calloc(1, sizeof *db);
     if (!db) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        goto fail;
+        snprintf(err, errlen, "%s: out of memory", path ? path : "(null)");
+        return NULL;
     }
-    while ((rc = tm_csv_next(&c, err, errlen)) == 1) {
-        const char *code = c.field[0], *sh = c.field[1], *name = c.field[2], *hd = c.field[3];
-        if (db->n >= OPD_MAX) {
-            tm_csv_error(&c, err, errlen, "more than %d rows", OPD_MAX);
-            goto fail;
-        }
-        if (!valid_code(code)) {
-            tm_csv_error(&c, err, errlen, "bad kode \"%s\" (A-Z 0-9 _, at most %d)", code,
-                         OPD_CODE_MAX);
-            goto fail;
-        }
-        if (opd_by_code(db, code) >= 0) {
-            tm_csv_error(&c, err, errlen, "kode %s twice", code);
-            goto fail;
-        }
-        if (!*sh || strlen(sh) > OPD_SHORT_MAX) {
-            tm_csv_error(&c, err, errlen, "singkatan empty or longer than %d bytes", OPD_SHORT_MAX);
-            goto fail;
-        }
-        if (!*name || strlen(name) > OPD_NAME_MAX) {
-            tm_csv_error(&c, err, errlen, "nama empty or longer than %d bytes", OPD_NAME_MAX);
-            goto fail;
-        }
-        if (strlen(hd) > HANDLES_MAX) {
-            tm_csv_error(&c, err, errlen, "menangani longer than %d bytes", HANDLES_MAX);
-            goto fail;
-        }
-        int i = db->n++;
-        struct opd *o = &db->opd[i];
-        snprintf(o->code, sizeof o->code, "%s", code);
-        snprintf(o->short_name, sizeof o->short_name, "%s", sh);
-        snprintf(o->name, sizeof o->name, "%s", name);
-        snprintf(o->handles, sizeof o->handles, "%s", hd);
-        if (add_key(&c, db, i, code, err, errlen) < 0 || add_key(&c, db, i, sh, err, errlen) < 0 ||
-            add_key(&c, db, i, name, err, errlen) < 0)
-            goto fail;
-    }
-    if (rc < 0)
+    int rows = tm_csv_load(path, header, OPD_MAX, load_row, db, err, errlen);
+    if (rows < 0)
         goto fail;
-    if (db->n == 0) {
+    if (rows == 0) {
         snprintf(err, errlen, "%s: no rows", path);
         goto fail;
     }
-    tm_csv_close(&c);
     return db;
 fail:
-    tm_csv_close(&c);
     free(db);
     return NULL;
 }
@@ -231,7 +175,7 @@ int opd_find(const struct opd_db *db, const char *text)
     /* key[k - 1]: the first k words glued */
     for (int k = 1; k <= OPD_WORDS_MAX; k++) {
         int used;
-        klen[k - 1] = glued_key(text, len, k, key[k - 1], &used);
+        klen[k - 1] = tm_glued_key(text, len, k, key[k - 1], &used);
         if (klen[k - 1] <= 0 || used < k)
             break;
         nk = k;

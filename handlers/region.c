@@ -52,6 +52,7 @@
  * argument; loading takes under 1 ms. */
 #include "handlers/region.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,16 +289,6 @@ static int intern(struct region_db *db, const char *key, int len)
     return i;
 }
 
-static int count_words(const char *s)
-{
-    int n = 0;
-    size_t pos = 0, b, e, len = strlen(s);
-
-    while (tm_next_word(s, len, &pos, &b, &e) == 0)
-        n++;
-    return n;
-}
-
 static int count_letters(const char *s)
 {
     int n = 0;
@@ -308,20 +299,10 @@ static int count_letters(const char *s)
     return n;
 }
 
-/* Key of a name: its words' keys glued (so "Kali-Salak" = "Kali Salak"). */
+/* Key of a name: all its words' keys glued (so "Kali-Salak" = "Kali Salak"). */
 static int name_key(const char *name, char *key)
 {
-    char k[TM_KEY_MAX + 1];
-    size_t pos = 0, b, e, len = strlen(name);
-    int klen = 0;
-
-    key[0] = '\0';
-    while (tm_next_word(name, len, &pos, &b, &e) == 0) {
-        int l = tm_key(name + b, e - b, k);
-        if (l < 0 || (klen = tm_key_append(key, klen, k, l)) < 0)
-            return -1;
-    }
-    return klen;
+    return tm_glued_key(name, strlen(name), INT_MAX, key, NULL);
 }
 
 /* Adds desa d (or kecamatan k if d < 0) under key. */
@@ -335,7 +316,7 @@ static int add_name(struct region_db *db, const char *key, int klen, const char 
         return -1;
     }
     struct place *p = &db->place[i];
-    p->words = (unsigned char)count_words(name);
+    p->words = (unsigned char)tm_word_count(name);
     p->letters = (unsigned char)count_letters(name);
     if (d < 0) {
         p->kec = (short)k;
@@ -508,71 +489,59 @@ static int find_kec(struct region_db *db, const char *name)
     return -1;
 }
 
+/* One row of the wilayah file (tm_csv_row_fn): a desa, and its kecamatan
+ * the first time that is named. */
+static int load_row(struct tm_csv *c, void *arg, char *err, size_t errlen)
+{
+    struct region_db *db = arg;
+    const char *code = c->field[0], *kec = c->field[1], *name = c->field[2], *jenis = c->field[3];
+    char key[TM_KEY_MAX + 1], msg[200];
+
+    if (!valid_code(code) || strlen(code) > REGION_CODE_MAX)
+        return tm_csv_error(c, err, errlen, "bad kode \"%s\"", code);
+    if (region_desa_by_code(db, code) >= 0)
+        return tm_csv_error(c, err, errlen, "kode %s twice", code);
+    if (check_name(c, "kecamatan", kec, err, errlen) < 0 ||
+        check_name(c, "nama", name, err, errlen) < 0)
+        return -1;
+    if (strcmp(jenis, "desa") != 0 && strcmp(jenis, "kelurahan") != 0)
+        return tm_csv_error(c, err, errlen, "jenis \"%s\", expected desa or kelurahan", jenis);
+    int k = find_kec(db, kec);
+    if (k < 0) {
+        if (db->nkec >= REGION_KECAMATAN_MAX)
+            return tm_csv_error(c, err, errlen, "more than %d kecamatan", REGION_KECAMATAN_MAX);
+        k = db->nkec++;
+        snprintf(db->kec[k], sizeof db->kec[k], "%s", kec);
+        int kl = name_key(kec, key);
+        if (add_name(db, key, kl, kec, -1, k, msg, sizeof msg) < 0)
+            return tm_csv_error(c, err, errlen, "%s", msg);
+    }
+    int d = db->ndesa++;
+    struct desa *ds = &db->desa[d];
+    snprintf(ds->name, sizeof ds->name, "%s", name);
+    snprintf(ds->code, sizeof ds->code, "%s", code);
+    ds->kec = k;
+    ds->kelurahan = strcmp(jenis, "kelurahan") == 0;
+    int kl = name_key(name, key);
+    if (add_name(db, key, kl, name, d, -1, msg, sizeof msg) < 0 ||
+        add_aliases(db, d, msg, sizeof msg) < 0)
+        return tm_csv_error(c, err, errlen, "%s", msg);
+    return 0;
+}
+
 struct region_db *region_load(const char *path, char *err, size_t errlen)
 {
-    struct tm_csv c;
-    struct region_db *db = NULL;
-    char key[TM_KEY_MAX + 1], msg[200];
-    int rc;
+    struct region_db *db = calloc(1, sizeof *db);
+    char msg[200];
 
-    if (tm_csv_open(&c, path, header, err, errlen) < 0)
-        return NULL;
-    db = calloc(1, sizeof *db);
     if (!db) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        goto fail;
+        snprintf(err, errlen, "%s: out of memory", path ? path : "(null)");
+        return NULL;
     }
-    while ((rc = tm_csv_next(&c, err, errlen)) == 1) {
-        const char *code = c.field[0], *kec = c.field[1], *name = c.field[2], *jenis = c.field[3];
-        if (db->ndesa >= REGION_DESA_MAX) {
-            tm_csv_error(&c, err, errlen, "more than %d rows", REGION_DESA_MAX);
-            goto fail;
-        }
-        if (!valid_code(code) || strlen(code) > REGION_CODE_MAX) {
-            tm_csv_error(&c, err, errlen, "bad kode \"%s\"", code);
-            goto fail;
-        }
-        if (region_desa_by_code(db, code) >= 0) {
-            tm_csv_error(&c, err, errlen, "kode %s twice", code);
-            goto fail;
-        }
-        if (check_name(&c, "kecamatan", kec, err, errlen) < 0 ||
-            check_name(&c, "nama", name, err, errlen) < 0)
-            goto fail;
-        if (strcmp(jenis, "desa") != 0 && strcmp(jenis, "kelurahan") != 0) {
-            tm_csv_error(&c, err, errlen, "jenis \"%s\", expected desa or kelurahan", jenis);
-            goto fail;
-        }
-        int k = find_kec(db, kec);
-        if (k < 0) {
-            if (db->nkec >= REGION_KECAMATAN_MAX) {
-                tm_csv_error(&c, err, errlen, "more than %d kecamatan", REGION_KECAMATAN_MAX);
-                goto fail;
-            }
-            k = db->nkec++;
-            snprintf(db->kec[k], sizeof db->kec[k], "%s", kec);
-            int kl = name_key(kec, key);
-            if (add_name(db, key, kl, kec, -1, k, msg, sizeof msg) < 0) {
-                tm_csv_error(&c, err, errlen, "%s", msg);
-                goto fail;
-            }
-        }
-        int d = db->ndesa++;
-        struct desa *ds = &db->desa[d];
-        snprintf(ds->name, sizeof ds->name, "%s", name);
-        snprintf(ds->code, sizeof ds->code, "%s", code);
-        ds->kec = k;
-        ds->kelurahan = strcmp(jenis, "kelurahan") == 0;
-        int kl = name_key(name, key);
-        if (add_name(db, key, kl, name, d, -1, msg, sizeof msg) < 0 ||
-            add_aliases(db, d, msg, sizeof msg) < 0) {
-            tm_csv_error(&c, err, errlen, "%s", msg);
-            goto fail;
-        }
-    }
-    if (rc < 0)
+    int rows = tm_csv_load(path, header, REGION_DESA_MAX, load_row, db, err, errlen);
+    if (rows < 0)
         goto fail;
-    if (db->ndesa == 0) {
+    if (rows == 0) {
         snprintf(err, errlen, "%s: no rows", path);
         goto fail;
     }
@@ -585,10 +554,8 @@ struct region_db *region_load(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", path, msg);
         goto fail;
     }
-    tm_csv_close(&c);
     return db;
 fail:
-    tm_csv_close(&c);
     region_free(db);
     return NULL;
 }

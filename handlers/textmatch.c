@@ -97,13 +97,14 @@ int tm_next_word(const char *str, size_t len, size_t *pos, size_t *start, size_t
 
 /* ---- keys --------------------------------------------------------------- */
 
-int tm_key(const char *str, size_t n, char *key)
+int tm_key_letters(const char *str, size_t n, char *key, size_t max, size_t *letters)
 {
     const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0, out = 0, letters = 0;
+    size_t i = 0, out = 0;
     char last = 0;
 
     key[0] = '\0';
+    *letters = 0;
     while (i < n) {
         size_t a = tm_apostrophe_len(s + i, n - i);
         if (a) {
@@ -115,19 +116,30 @@ int tm_key(const char *str, size_t n, char *key)
             continue;
         if (c >= 'A' && c <= 'Z')
             c = (char)(c - 'A' + 'a');
-        letters++;
+        (*letters)++;
         if (c == last)
             continue;
-        if (out >= TM_KEY_MAX) {
+        if (out >= max) {
             key[0] = '\0';
             return -1;
         }
         key[out++] = last = c;
     }
-    if (out == 1 && letters >= 2)
-        key[out++] = last;
     key[out] = '\0';
     return (int)out;
+}
+
+int tm_key(const char *s, size_t n, char *key)
+{
+    size_t letters;
+    int len = tm_key_letters(s, n, key, TM_KEY_MAX, &letters);
+
+    if (len == 1 && letters >= 2) {
+        key[1] = key[0];
+        key[2] = '\0';
+        len = 2;
+    }
+    return len;
 }
 
 int tm_key_append(char *a, int alen, const char *b, int blen)
@@ -141,6 +153,34 @@ int tm_key_append(char *a, int alen, const char *b, int blen)
     memcpy(a + alen, b, (size_t)blen);
     a[alen + blen] = '\0';
     return alen + blen;
+}
+
+int tm_glued_key(const char *s, size_t len, int max_words, char *key, int *used)
+{
+    char k[TM_KEY_MAX + 1];
+    size_t pos = 0, b, e;
+    int klen = 0, n = 0;
+
+    key[0] = '\0';
+    while (n < max_words && tm_next_word(s, len, &pos, &b, &e) == 0) {
+        int l = tm_key(s + b, e - b, k);
+        if (l < 0 || (klen = tm_key_append(key, klen, k, l)) < 0)
+            return -1;
+        n++;
+    }
+    if (used)
+        *used = n;
+    return klen;
+}
+
+int tm_word_count(const char *s)
+{
+    int n = 0;
+    size_t pos = 0, b, e, len = strlen(s);
+
+    while (tm_next_word(s, len, &pos, &b, &e) == 0)
+        n++;
+    return n;
 }
 
 int tm_dist1(const char *a, size_t la, const char *b, size_t lb)
@@ -440,7 +480,7 @@ static int read_line(struct tm_csv *c, char *err, size_t errlen)
     return 1;
 }
 
-static char *trim(char *s)
+char *tm_csv_trim(char *s)
 {
     while (*s == ' ' || *s == '\t')
         s++;
@@ -464,7 +504,7 @@ static int split(struct tm_csv *c)
         if (comma)
             *comma = '\0';
         if (n < TM_CSV_FIELDS_MAX)
-            c->field[n] = trim(p);
+            c->field[n] = tm_csv_trim(p);
         n++;
         if (!comma || n > TM_CSV_FIELDS_MAX)
             return n;
@@ -480,7 +520,8 @@ static int blank(const char *s)
     return 1;
 }
 
-int tm_csv_next(struct tm_csv *c, char *err, size_t errlen)
+/* Reads the next row into c->field: 1, 0 at end of file, -1 on error. */
+static int csv_next(struct tm_csv *c, char *err, size_t errlen)
 {
     int rc;
 
@@ -498,8 +539,16 @@ int tm_csv_next(struct tm_csv *c, char *err, size_t errlen)
     return 1;
 }
 
-int tm_csv_open(struct tm_csv *c, const char *path, const char *const *header, char *err,
-                size_t errlen)
+static void csv_close(struct tm_csv *c)
+{
+    if (c->f)
+        fclose(c->f);
+    c->f = NULL;
+}
+
+/* Opens path and checks its header line: 0, or -1 (the file then closed). */
+static int csv_open(struct tm_csv *c, const char *path, const char *const *header, char *err,
+                    size_t errlen)
 {
     int want = 0;
 
@@ -540,13 +589,50 @@ int tm_csv_open(struct tm_csv *c, const char *path, const char *const *header, c
     c->nfields = want;
     return 0;
 fail:
-    tm_csv_close(c);
+    csv_close(c);
     return -1;
 }
 
-void tm_csv_close(struct tm_csv *c)
+int tm_csv_load(const char *path, const char *const *header, int max_rows, tm_csv_row_fn *row,
+                void *db, char *err, size_t errlen)
 {
-    if (c->f)
-        fclose(c->f);
-    c->f = NULL;
+    struct tm_csv c;
+    int rc, rows = 0;
+
+    if (csv_open(&c, path, header, err, errlen) < 0)
+        return -1;
+    while ((rc = csv_next(&c, err, errlen)) == 1) {
+        if (rows >= max_rows) {
+            rc = tm_csv_error(&c, err, errlen, "more than %d rows", max_rows);
+            break;
+        }
+        if (row(&c, db, err, errlen) < 0) {
+            rc = -1;
+            break;
+        }
+        rows++;
+    }
+    csv_close(&c);
+    return rc < 0 ? -1 : rows;
+}
+
+int tm_csv_code(const struct tm_csv *c, const char *what, const char *s, int max, char *err,
+                size_t errlen)
+{
+    size_t n = strlen(s);
+    int ok = n > 0 && n <= (size_t)max;
+
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_';
+    if (!ok)
+        return tm_csv_error(c, err, errlen, "bad %s \"%s\" (A-Z 0-9 _, at most %d)", what, s, max);
+    return 0;
+}
+
+int tm_csv_text(const struct tm_csv *c, const char *what, const char *s, int max, char *err,
+                size_t errlen)
+{
+    if (!*s || strlen(s) > (size_t)max)
+        return tm_csv_error(c, err, errlen, "%s empty or longer than %d bytes", what, max);
+    return 0;
 }

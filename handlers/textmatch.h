@@ -5,7 +5,8 @@
  *   1. tm_next_word() cuts a message into words the way the keyword parser
  *      does (handlers/keyword.c); tm_key() reduces a word to its key (ASCII
  *      lower case, apostrophes dropped, repeated letters collapsed), so
- *      "KALISALAAK" and "kalisalak" meet.
+ *      "KALISALAAK" and "kalisalak" meet; tm_glued_key() glues the keys of
+ *      a name's words, so "Kali Salak" meets them too.
  *   2. tm_dist1() says whether two keys are one edit apart (Damerau: one
  *      substitution, insertion, deletion or adjacent transposition); a
  *      tm_typo_index finds the keys one edit from a word without a scan;
@@ -13,14 +14,15 @@
  *      from a place name or a complaint word ("sampai" ~ sampah, "sedang" ~
  *      Sendang, "buruk" ~ buruh): such a word is what the resident meant and
  *      is never "corrected".
- *   3. tm_csv_open / tm_csv_next / tm_csv_close read the files of data/:
- *      header checked, every row the same number of fields, no quotes,
- *      bounded sizes, errors as "file:line: problem".
+ *   3. tm_csv_load reads a file of data/ for its loader (region, category,
+ *      opd): header checked, every row the same number of fields, no
+ *      quotes, bounded sizes and row count, errors as "file:line: problem";
+ *      tm_csv_code and tm_csv_text are the field checks they share.
  *
  * Used by handlers/region.c, handlers/category.c and handlers/opd.c; the
- * keyword parser calls tm_sep_len, tm_apostrophe_len and tm_dist1. Only
- * tm_typo_init allocates (at load); every function that reads a message is
- * safe to call from any thread on a built index. */
+ * keyword parser calls tm_sep_len, tm_apostrophe_len, tm_key_letters and
+ * tm_dist1. Only tm_typo_init allocates (at load); every function that reads
+ * a message is safe to call from any thread on a built index. */
 #ifndef KT_TEXTMATCH_H
 #define KT_TEXTMATCH_H
 
@@ -49,9 +51,23 @@ int tm_next_word(const char *s, size_t len, size_t *pos, size_t *start, size_t *
  * Returns the key length, 0 when s holds nothing but apostrophes and spaces,
  * -1 when the key would be longer than TM_KEY_MAX (key is then ""). */
 int tm_key(const char *s, size_t n, char *key);
+/* tm_key's reduction without its two-character floor, for the keyword
+ * parser's own keys: writes the key of s[0..n) into key (max + 1 bytes) and
+ * the number of characters seen, apostrophes and spaces aside, into *letters
+ * (the parser's length thresholds count them). Returns the key length, or -1
+ * when the key would be longer than max (key is then ""). */
+int tm_key_letters(const char *s, size_t n, char *key, size_t max, size_t *letters);
 /* Appends key b to key a (both NUL-terminated, a has TM_KEY_MAX + 1 bytes),
  * collapsing a repeat at the join. Returns the new length, -1 if too long. */
 int tm_key_append(char *a, int alen, const char *b, int blen);
+
+/* Writes into key (TM_KEY_MAX + 1 bytes) the keys of the first max_words
+ * words of s[0..len) glued with tm_key_append, so "Kali-Salak", "Kali Salak"
+ * and "KALISALAK" meet. Returns the key length, 0 when s has no words, -1
+ * when the key would be too long; *used (unless NULL) gets the words used. */
+int tm_glued_key(const char *s, size_t len, int max_words, char *key, int *used);
+/* Number of words (tm_next_word) in the string s. */
+int tm_word_count(const char *s);
 
 /* 1 when a and b are at Damerau distance exactly 1, else 0. O(length). */
 int tm_dist1(const char *a, size_t la, const char *b, size_t lb);
@@ -84,6 +100,13 @@ unsigned tm_hash(const char *key, size_t len);
 
 /* ---- strict CSV reader -------------------------------------------------- */
 
+/* Why not gateway/csv.h: that one parses RFC 4180 (quotes, "" inside them,
+ * a lone CR as a line end) in memory, for the tables staff upload. The seed
+ * files are read from disk a line at a time and every line is checked as
+ * bytes first (no quotes at all, no control characters, valid UTF-8, at
+ * most TM_CSV_LINE_MAX bytes), so once a line has passed, cutting it at its
+ * commas is all that is left; the two share no more than that. */
+
 #define TM_CSV_LINE_MAX   1024 /* bytes in a line, newline excluded */
 #define TM_CSV_FIELDS_MAX 8
 
@@ -96,21 +119,35 @@ struct tm_csv {
     char *field[TM_CSV_FIELDS_MAX]; /* the current row, trimmed, point into buf */
 };
 
-/* Opens path and checks that its first line is exactly the names in header
- * (a NULL-terminated list). Returns 0, or -1 with "path: reason" or
- * "path:1: reason" in err (the file is then closed). */
-int tm_csv_open(struct tm_csv *c, const char *path, const char *const *header, char *err,
-                size_t errlen);
-/* Reads the next row into c->field. Blank lines are skipped; a row must have
- * exactly the header's field count, no '"', no control characters, valid
- * UTF-8, at most TM_CSV_LINE_MAX bytes. Spaces around fields are trimmed.
- * Returns 1 with a row, 0 at end of file, -1 with "path:line: reason". */
-int tm_csv_next(struct tm_csv *c, char *err, size_t errlen);
 /* Writes "path:line: " + the formatted problem into err; for loaders' own
  * checks on a row. Always returns -1. */
 int tm_csv_error(const struct tm_csv *c, char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* Closes the file; safe on a closed or failed reader. */
-void tm_csv_close(struct tm_csv *c);
+
+/* A loader's work on one row: checks c->field and files the row in db.
+ * Returns 0, or -1 with the reason in err (from tm_csv_error). */
+typedef int tm_csv_row_fn(struct tm_csv *c, void *db, char *err, size_t errlen);
+/* Reads the whole file at path. Its first line must be exactly the names in
+ * header (a NULL-terminated list, at most TM_CSV_FIELDS_MAX), a UTF-8 byte
+ * order mark allowed. Then blank lines are skipped and each row goes to
+ * row(c, db, ...) with c->field holding its fields, spaces around them
+ * trimmed; a row must have exactly the header's field count, no '"', no
+ * control characters but tab, valid UTF-8, at most TM_CSV_LINE_MAX bytes;
+ * a row past max_rows is "path:line: more than max_rows rows". Returns the
+ * number of rows (0 for a file of only its header), or -1 with "path:
+ * reason" or "path:line: reason" in err. The file is closed on return. */
+int tm_csv_load(const char *path, const char *const *header, int max_rows, tm_csv_row_fn *row,
+                void *db, char *err, size_t errlen);
+
+/* Field checks of the loaders; each returns 0, or -1 with "path:line: ..."
+ * in err. tm_csv_code: s is 1 to max characters of A-Z 0-9 _ (an office or
+ * category code), else "bad what "s" (A-Z 0-9 _, at most max)".
+ * tm_csv_text: s is 1 to max bytes, else "what empty or longer than max bytes". */
+int tm_csv_code(const struct tm_csv *c, const char *what, const char *s, int max, char *err,
+                size_t errlen);
+int tm_csv_text(const struct tm_csv *c, const char *what, const char *s, int max, char *err,
+                size_t errlen);
+/* Cuts spaces and tabs off both ends of s, in place; returns the new start. */
+char *tm_csv_trim(char *s);
 
 #endif
