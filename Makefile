@@ -71,7 +71,7 @@ ifeq ($(SAN),)
 	@KT_ROOT=$(CURDIR) $(MAKE) --no-print-directory fuzz-short
 endif
 	@echo "== unit tests"
-	@export LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp; \
+	@export LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0; \
 	$(BUILD)/test-unit --jobs 2 && echo "== integration tests" && \
 	KT_BUILD=$(abspath $(BUILD)) KT_ROOT=$(CURDIR) $(BUILD)/test-integration --jobs 2
 
