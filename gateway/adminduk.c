@@ -30,6 +30,7 @@ struct row {
     char status[16];
     char note[CSV_FIELD_MAX + 1];
     char sms_note[NOTE_SMS * 4];
+    char sms_number[NUMBER_MAX + 1]; /* the number as it may appear in an SMS (masked) */
     int line;
 };
 
@@ -181,6 +182,7 @@ static int check(const char *path, const char *text, size_t len, struct row *row
                 bad = 1;
             }
         }
+        privacy_mask(r->number, r->sms_number, sizeof(r->sms_number));
         char masked[CSV_FIELD_MAX * 2];
         privacy_mask(r->note, masked, sizeof(masked));
         size_t cutoff = strlen(masked) > NOTE_SMS ? NOTE_SMS : strlen(masked);
@@ -248,7 +250,7 @@ int adminduk_import(const struct config *cfg, const char *path, FILE *out)
     snprintf(now, sizeof(now), "%lld", (long long)tv.tv_sec * 1000);
     snprintf(expires, sizeof(expires), "%lld", ((long long)tv.tv_sec + NOTICE_TTL) * 1000);
     int argc = 0;
-    argv = calloc(8 + (size_t)n * 6, sizeof(*argv));
+    argv = calloc(8 + (size_t)n * 7, sizeof(*argv));
     if (argv == NULL)
         goto out;
     argv[argc++] = "FCALL";
@@ -264,6 +266,7 @@ int adminduk_import(const struct config *cfg, const char *path, FILE *out)
         argv[argc++] = rows[i].status;
         argv[argc++] = rows[i].note;
         argv[argc++] = rows[i].sms_note;
+        argv[argc++] = rows[i].sms_number;
     }
     r = redisCommandArgv(redis, argc, argv, NULL);
     if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3) {

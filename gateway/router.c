@@ -52,6 +52,11 @@ struct request {
     struct router *router;
     unsigned epoch;     /* connection generation the request was read on */
     const char *stream; /* STORE_IN or STORE_EVENTS */
+    /* The services in force when the message was read: one request sees
+     * one consistent set of data and officials across a reload. */
+    const struct services *services;
+    void *owned[4]; /* freed with the request (request_own) */
+    int nowned;
     char id[32];
     char event[32]; /* event type, "" for an inbound message */
     char *fields[2 * ROUTER_EVENT_FIELDS];
@@ -77,7 +82,11 @@ struct router {
     int reading;
     int stopping;
     int freeing;       /* router_free in progress: connection callbacks do nothing */
-    int pending_phase; /* 1 while re-reading our own pending entries ("0") */
+    int pending_phase; /* 1 while re-reading our own pending entries */
+    /* Where the pending re-read has got to, per stream: a message that
+     * fails again is not read again in the same pass (XAUTOCLAIM retries it
+     * after claim_idle), so one bad message cannot hold up the rest. */
+    char cursor[2][32];
     int inflight;
     int backoff_ms;
     long long clock_offset; /* seconds added to the clock (test_clock only) */
@@ -146,7 +155,17 @@ const char *request_field(const struct request *req, const char *name)
 
 const struct services *request_services(const struct request *req)
 {
-    return req->router->services;
+    return req->services;
+}
+
+void *request_own(struct request *req, void *ptr)
+{
+    if (ptr == NULL || req->nowned == (int)(sizeof(req->owned) / sizeof(req->owned[0]))) {
+        free(ptr);
+        return NULL;
+    }
+    req->owned[req->nowned++] = ptr;
+    return ptr;
 }
 
 struct command {
@@ -257,6 +276,8 @@ static void request_free(struct request *req)
         free(req->replies[i].text);
     for (int i = 0; i < req->nfields; i++)
         free(req->fields[i]);
+    for (int i = 0; i < req->nowned; i++)
+        free(req->owned[i]);
     free(req->text);
     free(req);
 }
@@ -411,7 +432,7 @@ static void take_event(struct request *req, redisReply *fields)
 /* One stream entry [id, [field, value, ...]] becomes a request. */
 static void take_entry(struct router *r, const char *stream, redisReply *entry)
 {
-    if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 2 ||
+    if (r->cmd == NULL || entry->type != REDIS_REPLY_ARRAY || entry->elements < 2 ||
         entry->element[0]->type != REDIS_REPLY_STRING)
         return;
     struct request *req = calloc(1, sizeof(*req));
@@ -420,6 +441,7 @@ static void take_entry(struct router *r, const char *stream, redisReply *entry)
     req->router = r;
     req->epoch = r->epoch;
     req->stream = stream;
+    req->services = r->services;
     snprintf(req->id, sizeof(req->id), "%s", entry->element[0]->str);
     r->inflight++;
     r->stats.received++;
@@ -478,7 +500,8 @@ static void take_entry(struct router *r, const char *stream, redisReply *entry)
     snprintf(key, sizeof(key), "kt:rate:%s", req->sender);
     char window[8];
     snprintf(window, sizeof(window), "%d", RATE_WINDOW_SECONDS);
-    if (redisAsyncCommand(r->cmd, on_rate, req, "FCALL kt_rate 1 %s %s", key, window) != REDIS_OK)
+    if (redisAsyncCommand(r->cmd, on_rate, req, "FCALL kt_rate 1 %s %s %s", key, window, req->id) !=
+        REDIS_OK)
         request_finished(req);
 }
 
@@ -504,6 +527,8 @@ static void on_read(redisAsyncContext *c, void *reply, void *priv)
 {
     struct router *r = c->data;
     redisReply *rep = reply;
+    if (c != r->blk || r->cmd == NULL)
+        return; /* from a dropped connection: its entries stay pending */
     r->reading = 0;
     if (rep == NULL)
         return; /* connection lost; reconnect re-reads pending */
@@ -522,10 +547,17 @@ static void on_read(redisAsyncContext *c, void *reply, void *priv)
             st->element[0]->type != REDIS_REPLY_STRING)
             continue;
         for (int i = 0; i < NSTREAMS; i++) {
-            if (strcmp(st->element[0]->str, streams[i]) == 0) {
-                got += st->element[1]->elements;
-                take_entries(r, streams[i], st->element[1]);
+            if (strcmp(st->element[0]->str, streams[i]) != 0)
+                continue;
+            redisReply *entries = st->element[1];
+            got += entries->elements;
+            if (r->pending_phase && entries->elements > 0) {
+                redisReply *last = entries->element[entries->elements - 1];
+                if (last->type == REDIS_REPLY_ARRAY && last->elements >= 1 &&
+                    last->element[0]->type == REDIS_REPLY_STRING)
+                    snprintf(r->cursor[i], sizeof(r->cursor[i]), "%s", last->element[0]->str);
             }
+            take_entries(r, streams[i], entries);
         }
     }
     if (r->pending_phase && got == 0)
@@ -545,10 +577,11 @@ static void maybe_read(struct router *r)
     char count[8], block[8];
     snprintf(count, sizeof(count), "%d", ROUTER_BATCH);
     snprintf(block, sizeof(block), "%d", ROUTER_BLOCK_MS);
-    const char *from = r->pending_phase ? "0" : ">";
-    const char *argv[] = {"XREADGROUP", "GROUP", STORE_IN_GROUP, r->cfg->name, "COUNT",      count,
-                          "BLOCK",      block,   "STREAMS",      STORE_IN,     STORE_EVENTS, from,
-                          from};
+    const char *from_in = r->pending_phase ? r->cursor[0] : ">";
+    const char *from_ev = r->pending_phase ? r->cursor[1] : ">";
+    const char *argv[] = {"XREADGROUP", "GROUP", STORE_IN_GROUP, r->cfg->name, "COUNT",
+                          count,        "BLOCK", block,          "STREAMS",    STORE_IN,
+                          STORE_EVENTS, from_in, from_ev};
     if (redisAsyncCommandArgv(r->blk, on_read, NULL, 13, argv, NULL) != REDIS_OK)
         r->reading = 0;
 }
@@ -558,7 +591,8 @@ static void on_claim(redisAsyncContext *c, void *reply, void *priv)
     struct router *r = c->data;
     const char *stream = priv;
     redisReply *rep = reply;
-    if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 || r->stopping)
+    if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 || r->stopping ||
+        c != r->cmd)
         return;
     if (rep->element[1]->elements)
         log_info("event=claimed stream=%s count=%zu", stream, rep->element[1]->elements);
@@ -687,7 +721,9 @@ static void drop_connections(struct router *r)
 static void on_disconnect(const redisAsyncContext *c, int status)
 {
     struct router *r = c->data;
-    if (r->freeing)
+    /* A connection dropped earlier finishing its close: the current ones
+     * are not affected. */
+    if (r->freeing || (c != r->cmd && c != r->blk))
         return;
     if (c == r->cmd)
         r->cmd = NULL;
@@ -703,7 +739,7 @@ static void on_disconnect(const redisAsyncContext *c, int status)
 static void on_connect(const redisAsyncContext *c, int status)
 {
     struct router *r = c->data;
-    if (r->freeing)
+    if (r->freeing || (c != r->cmd && c != r->blk))
         return;
     if (status != REDIS_OK) {
         if (c == r->cmd)
@@ -720,7 +756,7 @@ static void on_setup(redisAsyncContext *c, void *reply, void *priv)
 {
     struct router *r = c->data;
     redisReply *rep = reply;
-    if (rep == NULL)
+    if (rep == NULL || c != r->cmd)
         return;
     if (rep->type == REDIS_REPLY_ERROR) {
         log_error("event=redis_setup_failed error=\"%s\"", rep->str);
@@ -733,6 +769,8 @@ static void on_setup(redisAsyncContext *c, void *reply, void *priv)
         r->backoff_ms = 0;
         r->stats.connected = 1;
         r->pending_phase = 1;
+        snprintf(r->cursor[0], sizeof(r->cursor[0]), "0");
+        snprintf(r->cursor[1], sizeof(r->cursor[1]), "0");
         log_info("event=redis_ready redis=%s consumer=%s", r->cfg->redis, r->cfg->name);
         maybe_read(r);
     }

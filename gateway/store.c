@@ -71,8 +71,12 @@ const char store_library[] =
 "  redis.call('XACK', k[1], a[1], a[2])\n"
 "  return queued\n"
 "end)\n"
-/* kt_rate: KEYS ratekey; ARGV window_seconds. Returns the count in this window. */
+/* kt_rate: KEYS ratekey; ARGV window_seconds, message id. Returns the count
+ * in this window; a message read again (crash, retry) is counted once. */
 "redis.register_function('kt_rate', function(k, a)\n"
+"  if not redis.call('SET', 'kt:rated:' .. a[2], '1', 'NX', 'EX', 3600) then\n"
+"    return tonumber(redis.call('GET', k[1]) or '1')\n"
+"  end\n"
 "  local c = redis.call('INCR', k[1])\n"
 "  if c == 1 then redis.call('EXPIRE', k[1], a[1]) end\n"
 "  return c\n"
@@ -156,14 +160,17 @@ const char store_library[] =
 "end)\n"
 /* kt_ticket_update: KEYS ticket, deadlines, applied
  * ARGV now_ms, expected_status, new_status, actor, action, note, deadline_ms
- *      ('' = none, '-' = keep), deadline_kind, opd ('' = keep), escalation ('' = keep)
- * Compare-and-set on the status, once per message or event (applied key).
+ *      ('' = none, '-' = keep), deadline_kind, opd ('' = keep), escalation ('' = keep),
+ *      expected_opd ('' = any)
+ * Compare-and-set on the status (and the OPD, so an official whose ticket
+ * was just reassigned cannot act on it), once per message or event.
  * Returns 1 applied, 2 applied before, 0 status changed meanwhile, -1 no ticket. */
 "redis.register_function('kt_ticket_update', function(k, a)\n"
 "  if redis.call('EXISTS', k[3]) == 1 then return 2 end\n"
 "  local cur = redis.call('HGET', k[1], 'status')\n"
 "  if not cur then return -1 end\n"
 "  if cur ~= a[2] then return 0 end\n"
+"  if a[11] and a[11] ~= '' and redis.call('HGET', k[1], 'opd') ~= a[11] then return 0 end\n"
 "  local seq = redis.call('HGET', k[1], 'seq')\n"
 "  redis.call('HSET', k[1], 'status', a[3], 'updated', a[1], 'last_action', a[5],\n"
 "    'last_actor', a[4])\n"
@@ -213,12 +220,12 @@ const char store_library[] =
 "  return #areas\n"
 "end)\n"
 /* kt_adminduk_import: KEYS lane; ARGV now_ms, expires_ms, then rows of
- * (number, doc, phone, status, note, sms_note). All rows in one step;
+ * (number, doc, phone, status, note, sms_note, sms_number). All rows in one step;
  * an applicant gets an SMS when the status becomes SIAP DIAMBIL. Returns
  * {rows, changed, notified}. */
 "redis.register_function('kt_adminduk_import', function(k, a)\n"
 "  local rows, changed, notified = 0, 0, 0\n"
-"  for i = 3, #a, 6 do\n"
+"  for i = 3, #a, 7 do\n"
 "    local key = 'kt:adminduk:' .. string.upper(a[i])\n"
 "    local old = redis.call('HMGET', key, 'status', 'note', 'phone', 'doc')\n"
 "    rows = rows + 1\n"
@@ -229,7 +236,7 @@ const char store_library[] =
 "      redis.call('XADD', key .. ':log', '*', 'at', a[1], 'from', old[1] or '',\n"
 "        'to', a[i + 3], 'note', a[i + 4])\n"
 "      if a[i + 3] == 'SIAP DIAMBIL' and old[1] ~= 'SIAP DIAMBIL' then\n"
-"        local text = 'Dokumen ' .. a[i + 1] .. ' Anda (no. ' .. a[i] ..\n"
+"        local text = 'Dokumen ' .. a[i + 1] .. ' Anda (no. ' .. a[i + 6] ..\n"
 "          ') SIAP DIAMBIL di Disdukcapil Batang. Bawa bukti permohonan.'\n"
 "        if a[i + 5] ~= '' then text = text .. ' ' .. a[i + 5] end\n"
 "        redis.call('XADD', k[1], '*', 'to', a[i + 2], 'text', text, 'expires', a[2],\n"

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -89,36 +90,38 @@ static void restart_tick(evutil_socket_t fd, short what, void *arg)
 static void start_worker(struct slot *s)
 {
     struct supervisor *sv = s->sv;
-    int p[2], in[2];
+    int p[2];
     if (pipe(p) != 0) {
         log_warn("event=worker_start_failed modem=%s", s->name);
         goto retry;
     }
     /* The worker reads the configuration the gateway validated from its
      * standard input, never the file on disk, which may have changed since
-     * (a crash restart must not apply an unreviewed edit). CONFIG_TEXT_MAX
-     * fits a pipe buffer, so this write does not block. */
-    if (pipe(in) != 0) {
-        log_warn("event=worker_start_failed modem=%s", s->name);
-        close(p[0]);
-        close(p[1]);
-        goto retry;
-    }
+     * (a crash restart must not apply an unreviewed edit). A memory file,
+     * not a pipe: writing it never blocks the event loop. */
+    int in = memfd_create("kentongan-config", MFD_CLOEXEC);
     size_t len = strlen(sv->cfg->text), off = 0;
-    while (off < len) {
-        ssize_t w = write(in[1], sv->cfg->text + off, len - off);
+    while (in >= 0 && off < len) {
+        ssize_t w = write(in, sv->cfg->text + off, len - off);
         if (w <= 0)
             break;
         off += (size_t)w;
     }
-    close(in[1]);
+    if (in < 0 || off < len || lseek(in, 0, SEEK_SET) != 0) {
+        log_warn("event=worker_start_failed modem=%s", s->name);
+        if (in >= 0)
+            close(in);
+        close(p[0]);
+        close(p[1]);
+        goto retry;
+    }
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         log_warn("event=worker_start_failed modem=%s", s->name);
         close(p[0]);
         close(p[1]);
-        close(in[0]);
+        close(in);
         goto retry;
     }
     if (pid == 0) {
@@ -128,12 +131,15 @@ static void start_worker(struct slot *s)
         if (getppid() != parent)
             _exit(0);
         close(p[0]);
-        dup2(in[0], STDIN_FILENO);
-        close(in[0]);
+        dup2(in, STDIN_FILENO); /* dup2 clears CLOEXEC on the copy */
+        close(in);
         if (p[1] != SV_HEARTBEAT_FD) {
             dup2(p[1], SV_HEARTBEAT_FD);
             close(p[1]);
         }
+        /* Nothing of the gateway's (Redis sockets, listeners) leaks into
+         * the worker: only stdin, stdout, stderr and the heartbeat pipe. */
+        close_range(SV_HEARTBEAT_FD + 1, ~0U, 0);
         /* The worker starts with default signal handling and mask. */
         sigset_t none;
         sigemptyset(&none);
@@ -143,7 +149,7 @@ static void start_worker(struct slot *s)
         execl(sv->exe, sv->exe, "--worker", s->name, "-c", "-", (char *)NULL);
         _exit(127);
     }
-    close(in[0]);
+    close(in);
     close(p[1]);
     fcntl(p[0], F_SETFL, O_NONBLOCK);
     fcntl(p[0], F_SETFD, FD_CLOEXEC);

@@ -349,7 +349,9 @@ static void adminduk_answer(struct request *req, redisReply *r, void *arg)
                  asked);
     } else {
         char note[96];
-        cut(get(&f, "note"), 80, note, sizeof(note));
+        char masked[COMPLAINT_TEXT_MAX];
+        privacy_mask(get(&f, "note"), masked, sizeof(masked));
+        cut(masked, 80, note, sizeof(note));
         snprintf(text, sizeof(text), "Permohonan %s (%s): %s.%s%s", asked, get(&f, "doc"),
                  get(&f, "status"), note[0] ? " " : "", note);
     }
@@ -369,9 +371,13 @@ void complaint_cek(struct request *req, const struct kw_match *m)
     }
     memcpy(word, m->args, n);
     word[n] = '\0';
-    /* The request lives until request_done: keep the asked number in it. */
-    char *asked = (char *)m->args;
-    asked[n] = '\0';
+    /* Echoed in the answer, so masked: a resident may type a NIK here. */
+    char *asked = request_own(req, malloc(sizeof(word)));
+    if (asked == NULL) {
+        request_fail(req, "out of memory");
+        return;
+    }
+    privacy_mask(word, asked, sizeof(word));
     unsigned long long seq;
     if (ticket_parse(word, &seq) == 0) {
         char key[64];
@@ -438,7 +444,6 @@ static void refuse(struct request *req, struct command *c, const char *text, con
               action_word(c->action), c->ticket[0] ? c->ticket : "-", why);
     request_reply(req, text);
     request_done(req);
-    free(c);
 }
 
 /* Texts for the resident and the officials once a command is applied. */
@@ -494,7 +499,6 @@ static void command_applied(struct request *req, struct command *c)
     log_info("event=complaint_%s id=%s ticket=%s from=%s to=%s opd=%s", action_word(c->action),
              request_id(req), c->ticket, cstate_name(c->from), cstate_name(c->to), opd);
     request_done(req);
-    free(c);
 }
 
 static void command_updated(struct request *req, redisReply *r, void *arg)
@@ -502,7 +506,6 @@ static void command_updated(struct request *req, redisReply *r, void *arg)
     struct command *c = arg;
     if (r->type != REDIS_REPLY_INTEGER) {
         request_fail(req, r->type == REDIS_REPLY_ERROR ? r->str : "kt_ticket_update");
-        free(c);
         return;
     }
     if (r->integer == 0) {
@@ -595,34 +598,36 @@ static void command_read(struct request *req, redisReply *r, void *arg)
                           due_s,
                           kind,
                           moves(c) ? opd_code(svc->opds, c->target_opd) : "",
-                          moves(c) ? "0" : ""};
+                          moves(c) ? "0" : "",
+                          get(&c->f, "opd")};
     request_redis_argv(req, command_updated, c, (int)(sizeof(argv) / sizeof(argv[0])), argv);
 }
 
-/* Takes "PIN 1234" / "PIN1234" out of args; returns 1 when present. */
+/* Takes "PIN 1234" / "PIN1234" / "PIN:1234" out of args; returns 1 when
+ * present. A word that merely starts with "pin" ("pindahkan") is text. */
 static int take_pin(char *args, char *pin, size_t len)
 {
-    char *p = strcasestr(args, "PIN");
-    while (p && p != args && p[-1] != ' ')
-        p = strcasestr(p + 3, "PIN");
-    if (p == NULL)
-        return 0;
-    char *d = p + 3;
-    while (*d == ' ' || *d == ':' || *d == '=')
-        d++;
-    size_t n = strspn(d, "0123456789");
-    if (n == 0 || n >= len)
-        return 0;
-    memcpy(pin, d, n);
-    pin[n] = '\0';
-    memmove(p, d + n, strlen(d + n) + 1);
-    return 1;
+    for (char *p = strcasestr(args, "PIN"); p; p = strcasestr(p + 3, "PIN")) {
+        if (p != args && p[-1] != ' ' && p[-1] != '\t')
+            continue;
+        char *d = p + 3;
+        while (*d == ' ' || *d == ':' || *d == '=')
+            d++;
+        size_t n = strspn(d, "0123456789");
+        if (n == 0 || n >= len || (d[n] != '\0' && d[n] != ' ' && d[n] != '\t'))
+            continue;
+        memcpy(pin, d, n);
+        pin[n] = '\0';
+        memmove(p, d + n, strlen(d + n) + 1);
+        return 1;
+    }
+    return 0;
 }
 
 static void official_command(struct request *req, const struct kw_match *m, enum caction action)
 {
     const struct services *svc = request_services(req);
-    struct command *c = calloc(1, sizeof(*c));
+    struct command *c = request_own(req, calloc(1, sizeof(*c)));
     if (c == NULL) {
         request_fail(req, "out of memory");
         return;
@@ -730,7 +735,6 @@ static void rating_updated(struct request *req, redisReply *r, void *arg)
     char text[480], prefix[160];
     if (r->type != REDIS_REPLY_INTEGER || r->integer < 0) {
         request_fail(req, r->type == REDIS_REPLY_ERROR ? r->str : "kt_ticket_update");
-        free(g);
         return;
     }
     if (r->integer == 0) {
@@ -752,7 +756,6 @@ static void rating_updated(struct request *req, redisReply *r, void *arg)
         notify_opd(req, svc, opd_find(svc->opds, opd), text);
     }
     request_done(req);
-    free(g);
 }
 
 static void rating_read(struct request *req, redisReply *r, void *arg)
@@ -764,7 +767,6 @@ static void rating_read(struct request *req, redisReply *r, void *arg)
         strcmp(get(&g->f, "phone"), request_sender(req)) != 0) {
         request_reply(req, "Tidak ada laporan Anda yang menunggu penilaian.");
         request_done(req);
-        free(g);
         return;
     }
     enum cstate from = CSTATE_SELESAI, to;
@@ -776,7 +778,6 @@ static void rating_read(struct request *req, redisReply *r, void *arg)
                  cstate_name(from));
         request_reply(req, text);
         request_done(req);
-        free(g);
         return;
     }
     if (applied)
@@ -814,7 +815,6 @@ static void rating_found(struct request *req, redisReply *r, void *arg)
     if (r->type != REDIS_REPLY_INTEGER || r->integer <= 0) {
         request_reply(req, "Tidak ada laporan Anda yang menunggu penilaian.");
         request_done(req);
-        free(g);
         return;
     }
     unsigned long long seq = (unsigned long long)r->integer;
@@ -826,7 +826,7 @@ static void rating_found(struct request *req, redisReply *r, void *arg)
 
 static void rate(struct request *req, const struct kw_match *m, int satisfied)
 {
-    struct rating *g = calloc(1, sizeof(*g));
+    struct rating *g = request_own(req, calloc(1, sizeof(*g)));
     if (g == NULL) {
         request_fail(req, "out of memory");
         return;
@@ -882,13 +882,11 @@ static void deadline_updated(struct request *req, redisReply *r, void *arg)
     const struct services *svc = request_services(req);
     if (r->type != REDIS_REPLY_INTEGER || r->integer < 0) {
         request_fail(req, r->type == REDIS_REPLY_ERROR ? r->str : "kt_ticket_update");
-        free(d);
         return;
     }
     if (r->integer == 0) {
         /* The ticket moved on since the deadline was set: nothing to do. */
         request_done(req);
-        free(d);
         return;
     }
     char text[480], prefix[200], when[WORKDAY_DATE_MAX];
@@ -901,7 +899,7 @@ static void deadline_updated(struct request *req, redisReply *r, void *arg)
         request_send_to(req, get(&d->f, "phone"), text);
         log_info("event=complaint_closed id=%s ticket=%s", request_id(req), d->ticket);
     } else {
-        date_of(atoll(get(&d->f, "deadline")), when, sizeof(when));
+        date_of(atoll(request_field(req, "due")), when, sizeof(when)); /* the missed one */
         snprintf(prefix, sizeof(prefix), "ESKALASI %d: tiket %s (%s, %s) lewat batas %s. ",
                  d->level, d->ticket, opd_short_of(svc, opd), cstate_name(d->from), when);
         compose(text, sizeof(text), prefix, get(&d->f, "text"), "", NOTICE_PARTS);
@@ -915,7 +913,6 @@ static void deadline_updated(struct request *req, redisReply *r, void *arg)
                   request_id(req), d->ticket, d->level, opd, cstate_name(d->from));
     }
     request_done(req);
-    free(d);
 }
 
 static void deadline_read(struct request *req, redisReply *r, void *arg)
@@ -925,15 +922,26 @@ static void deadline_read(struct request *req, redisReply *r, void *arg)
     int applied;
     if (read_ticket(r, &applied, &d->f) != 0) {
         request_done(req); /* ticket gone: acknowledge */
-        free(d);
         return;
     }
     cstate_parse(get(&d->f, "status"), &d->from);
     const char *kind = get(&d->f, "deadline_kind");
+    if (applied) {
+        /* Read again after a crash: the ticket already shows the outcome;
+         * answer from it rather than from the (now moved) deadline. */
+        if (strcmp(get(&d->f, "last_action"), "TUTUP OTOMATIS") == 0) {
+            d->from = CSTATE_SELESAI;
+            d->to = CSTATE_DITUTUP;
+        } else {
+            d->to = d->from;
+            d->level = atoi(get(&d->f, "escalation"));
+        }
+        deadline_updated(req, &(redisReply){.type = REDIS_REPLY_INTEGER, .integer = 2}, d);
+        return;
+    }
     /* Stale: the deadline was moved after this one was set. */
-    if (!applied && strcmp(get(&d->f, "deadline"), request_field(req, "due")) != 0) {
+    if (strcmp(get(&d->f, "deadline"), request_field(req, "due")) != 0) {
         request_done(req);
-        free(d);
         return;
     }
     long long now = request_now(req);
@@ -944,7 +952,6 @@ static void deadline_read(struct request *req, redisReply *r, void *arg)
     if (strcmp(kind, "close") == 0) {
         if (cstate_apply_as(d->from, CACTION_AUTO_CLOSE, CACTOR_SYSTEM, &d->to) != 0) {
             request_done(req);
-            free(d);
             return;
         }
         action = "TUTUP OTOMATIS";
@@ -954,11 +961,6 @@ static void deadline_read(struct request *req, redisReply *r, void *arg)
         snprintf(level_s, sizeof(level_s), "%d", d->level);
         snprintf(due_s, sizeof(due_s), "%lld",
                  ms(workday_deadline(svc->holidays, now, ESCALATE_AGAIN)));
-    }
-    if (applied) {
-        d->level = atoi(get(&d->f, "escalation"));
-        deadline_updated(req, &(redisReply){.type = REDIS_REPLY_INTEGER, .integer = 2}, d);
-        return;
     }
     const char *argv[] = {"FCALL",
                           "kt_ticket_update",
@@ -988,7 +990,7 @@ void complaint_deadline(struct request *req)
         request_done(req);
         return;
     }
-    struct due *d = calloc(1, sizeof(*d));
+    struct due *d = request_own(req, calloc(1, sizeof(*d)));
     if (d == NULL) {
         request_fail(req, "out of memory");
         return;

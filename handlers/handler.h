@@ -45,8 +45,13 @@ const char *request_id(const struct request *req);
 const char *request_event(const struct request *req);
 /* For events: a field of the entry, "" when absent. */
 const char *request_field(const struct request *req, const char *name);
-/* Loaded data and officials (handlers/services.h). */
+/* Loaded data and officials (handlers/services.h), as they were when the
+ * message was read. */
 const struct services *request_services(const struct request *req);
+/* Hands ptr (from malloc) to the request, which frees it when it is freed,
+ * whichever way it ends. Returns ptr, or NULL (ptr freed) when ptr is NULL
+ * or the request holds too many. Handlers keep their state this way. */
+void *request_own(struct request *req, void *ptr);
 
 /* Queues text (UTF-8, copied) as a reply to the sender. Returns 0, or -1 when
  * the request already holds its maximum number of replies. */

@@ -31,7 +31,6 @@ static void subscribed(struct request *req, redisReply *r, void *arg)
     char text[200];
     if (r->type != REDIS_REPLY_INTEGER) {
         request_fail(req, r->type == REDIS_REPLY_ERROR ? r->str : "kt_subscribe");
-        free(label);
         return;
     }
     snprintf(text, sizeof(text),
@@ -39,7 +38,6 @@ static void subscribed(struct request *req, redisReply *r, void *arg)
              r->integer ? "Terdaftar" : "Sudah terdaftar", r->integer ? "akan" : "sudah", label);
     request_reply(req, text);
     request_done(req);
-    free(label);
 }
 
 /* The kecamatan's code: the first three parts of any of its desa codes
@@ -92,7 +90,7 @@ void subscribe_daftar(struct request *req, const struct kw_match *m)
     struct region_match rm;
     region_find(db, m->args, &rm);
     char key[64], code[REGION_CODE_MAX];
-    char *label = malloc(128); /* freed by subscribed() */
+    char *label = request_own(req, malloc(128));
     if (label == NULL) {
         request_fail(req, "out of memory");
         return;
@@ -108,7 +106,6 @@ void subscribe_daftar(struct request *req, const struct kw_match *m)
         snprintf(key, sizeof(key), "kec:%s", code);
         snprintf(label, 128, "Kec. %s", region_kecamatan_name(db, rm.kecamatan));
     } else {
-        free(label);
         if (rm.kind == REGION_AMBIGUOUS) {
             ask_which(req, db, &rm);
         } else {
@@ -127,9 +124,7 @@ void subscribe_daftar(struct request *req, const struct kw_match *m)
     const char *argv[] = {"FCALL",        "kt_subscribe",      "3", subkey, areakey,
                           consent,        request_sender(req), key, now,    request_channel(req),
                           request_id(req)};
-    if (request_redis_argv(req, subscribed, label, (int)(sizeof(argv) / sizeof(argv[0])), argv) !=
-        0)
-        free(label);
+    request_redis_argv(req, subscribed, label, (int)(sizeof(argv) / sizeof(argv[0])), argv);
 }
 
 static void unsubscribed(struct request *req, redisReply *r, void *arg)

@@ -51,6 +51,9 @@
 #define WORKER_IDLE_BLOCK_MS 1000  /* longest blocking wait on Redis */
 #define WORKER_BACKOFF_MAX   30    /* seconds, ceiling of reconnect backoff */
 #define WORKER_LOCK_MS       15000 /* a worker's claim on its modem lapses after this */
+#define SEND_UNCONFIRMED     997   /* handed to the modem, no answer: counted as sent */
+#define DEFER_MINUTE_MS      2000  /* retry a message held back by the per-minute cap */
+#define DEFER_DAY_MS         60000 /* ... by the per-day cap */
 
 static volatile sig_atomic_t stop_flag;
 
@@ -94,7 +97,7 @@ struct worker {
     int nretry;
     int recovered; /* own pending entries have been re-read */
     char last_error[160];
-    char lock_key[64], lock_val[96];
+    char lock_key[CONFIG_VALUE_MAX + 32], lock_val[96];
     char state[12];
     unsigned char smsc[(GSM_MAX_NUMBER_LENGTH + 1) * 2]; /* SIM's SMSC, read once per connection */
     int locked;
@@ -184,6 +187,24 @@ static redisReply *cmd(struct worker *w, const char *fmt, ...)
     return r;
 }
 
+/* Runs a command whose reply is not needed; 1 when Redis carried it out. */
+static int cmd_ok(struct worker *w, const char *fmt, ...)
+{
+    if (w->rc == NULL)
+        return 0;
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(w->rc, fmt, ap);
+    va_end(ap);
+    if (r == NULL) {
+        redis_drop(w, w->rc->errstr);
+        return 0;
+    }
+    int ok = r->type != REDIS_REPLY_ERROR;
+    freeReplyObject(r);
+    return ok;
+}
+
 static int redis_up(struct worker *w)
 {
     static int backoff;
@@ -257,7 +278,7 @@ static void set_state(struct worker *w, const char *state)
 }
 
 /* One worker per modem, even across a gateway restart or a second gateway
- * configured with the same modem: the worker holds kt:lock:modem:NAME
+ * configured with the same modem: the worker holds kt:lock:device:DEVICE
  * ("host:pid") while it runs. A holder on this host that no longer exists
  * (killed -9) is taken over at once; otherwise the lock lapses after
  * WORKER_LOCK_MS without refresh. */
@@ -781,9 +802,13 @@ static int send_part(struct worker *w, const char *to, const char *text, enum co
     w->send_status = -1;
     w->send_ref = -1;
     GSM_Error err = GSM_SendSMS(w->sm, &sms);
+    if (err == ERR_TIMEOUT) {
+        remember_error(w, "send_sms", err);
+        return SEND_UNCONFIRMED; /* the PDU may have reached the network */
+    }
     if (err != ERR_NONE) {
         remember_error(w, "send_sms", err);
-        return 900 + (int)err; /* a local failure: worth a retry */
+        return 900 + (int)err; /* a local failure before sending: worth a retry */
     }
     long long deadline = now_ms() + w->mc->send_timeout_seconds * 1000LL;
     while (w->send_status < 0 && now_ms() < deadline && !w->dummy) {
@@ -791,7 +816,7 @@ static int send_part(struct worker *w, const char *to, const char *text, enum co
         GSM_ReadDevice(w->sm, TRUE);
     }
     if (w->send_status < 0)
-        return w->dummy ? 0 : 998; /* the dummy driver answers nothing; no answer is a timeout */
+        return w->dummy ? 0 : SEND_UNCONFIRMED; /* the dummy driver answers nothing */
     *mr = w->send_ref;
     return w->send_status;
 }
@@ -826,8 +851,10 @@ static void send_message(struct worker *w, struct outmsg *m)
     int done = 0, ref = -1;
     char mrs[128] = "";
     redisReply *r = cmd(w, "HMGET %s done ref mrs inflight", key);
-    if (r == NULL)
-        return; /* Redis away; the entry stays pending */
+    if (r == NULL) {
+        outmsg_free(m); /* Redis away; the entry stays pending */
+        return;
+    }
     if (r->type == REDIS_REPLY_ARRAY && r->elements == 4) {
         if (r->element[0]->type == REDIS_REPLY_STRING)
             done = atoi(r->element[0]->str);
@@ -849,45 +876,74 @@ static void send_message(struct worker *w, struct outmsg *m)
         char refkey[64];
         snprintf(refkey, sizeof(refkey), "kt:ref:%s", w->name);
         r = cmd(w, "INCR %s", refkey);
-        if (r == NULL)
+        if (r == NULL) {
+            outmsg_free(m);
             return;
+        }
         ref = (int)(r->integer % 256);
         freeReplyObject(r);
-        freeReplyObject(cmd(w, "HSET %s ref %d", key, ref));
+        if (!cmd_ok(w, "HSET %s ref %d", key, ref)) {
+            outmsg_free(m);
+            return;
+        }
+    }
+    /* Caps are checked for the whole message before its first part: a
+     * message is never left half-sent waiting for tomorrow's quota, and the
+     * worker does not sit in a long wait (no sweeps, lock not refreshed). */
+    int left = n - done;
+    int need_now = left < w->mc->per_minute ? left : w->mc->per_minute;
+    int day_short = w->mc->per_day - w->day_sent < left;
+    if ((day_short || w->mc->per_minute - minute_used(w) < need_now) &&
+        w->nretry < WORKER_RETRY_MAX) {
+        m->attempt--; /* held back, not tried */
+        m->due = now_ms() + (day_short ? DEFER_DAY_MS : DEFER_MINUTE_MS);
+        log_debug("event=send_deferred modem=%s id=%s parts=%d reason=%s", w->name, m->id, left,
+                  day_short ? "per_day" : "per_minute");
+        w->retry[w->nretry++] = m;
+        return;
     }
     int cms = 0;
-    for (int p = done; p < n && !stop_flag; p++) {
-        while (!cap_allows(w) && !stop_flag) {
-            /* Within one message we wait for the cap rather than split it in time. */
+    for (int p = done; p < n; p++) {
+        /* Only a message longer than a minute's cap waits here, part by part. */
+        while (!cap_allows(w) && !stop_flag && modem_lock(w)) {
             if (!w->dummy)
-                GSM_ReadDevice(w->sm, TRUE);
+                GSM_ReadDevice(w->sm, FALSE);
             nap(w, 200);
+        }
+        if (stop_flag || !w->locked || !cap_allows(w)) {
+            outmsg_free(m); /* stays pending; resumed at part done+1 */
+            return;
         }
         char part[WORKER_OUT_TEXT_MAX];
         size_t len = parts[p].len < sizeof(part) - 1 ? parts[p].len : sizeof(part) - 1;
         memcpy(part, m->text + parts[p].offset, len);
         part[len] = '\0';
-        freeReplyObject(cmd(w, "HSET %s inflight %d", key, p + 1));
-        freeReplyObject(cmd(w, "EXPIRE %s 604800", key));
+        /* No send without its progress recorded first: after a crash the
+         * record says this part may have gone, and it is not sent again. */
+        if (!cmd_ok(w, "HSET %s inflight %d", key, p + 1) || !cmd_ok(w, "EXPIRE %s 604800", key)) {
+            outmsg_free(m);
+            return;
+        }
         int mr = -1;
         cms = send_part(w, to, part, plan.coding, ref, p + 1, n, &mr);
+        if (cms == SEND_UNCONFIRMED) {
+            log_warnx("event=send_unconfirmed modem=%s id=%s part=%d action=assume_sent", w->name,
+                      m->id, p + 1);
+            cms = 0;
+        }
         if (cms != 0) {
-            freeReplyObject(cmd(w, "HSET %s inflight %d", key, p));
+            cmd_ok(w, "HSET %s inflight %d", key, p);
             break;
         }
         count_part(w);
         size_t l = strlen(mrs);
         snprintf(mrs + l, sizeof(mrs) - l, "%s%d", l ? "," : "", mr);
         done = p + 1;
-        freeReplyObject(cmd(w, "HSET %s done %d mrs %s", key, done, mrs));
+        cmd_ok(w, "HSET %s done %d mrs %s", key, done, mrs);
     }
     if (done == n) {
         finish(w, m, "sent", n, mrs, 0, "ok");
         outmsg_free(m);
-        return;
-    }
-    if (stop_flag) {
-        outmsg_free(m); /* stays pending; the next worker resumes at part done+1 */
         return;
     }
     if (transient(cms) && m->attempt < WORKER_ATTEMPTS && w->nretry < WORKER_RETRY_MAX) {
@@ -1142,7 +1198,10 @@ int worker_main(const struct config *cfg, const char *name)
     }
     snprintf(w.name, sizeof(w.name), "%s", name);
     snprintf(w.own_lane, sizeof(w.own_lane), "kt:out:m:%s", name);
-    snprintf(w.lock_key, sizeof(w.lock_key), "kt:lock:modem:%s", name);
+    /* The lock names the device, not the section: a modem renamed in a
+     * reload (old worker still stopping) or listed twice is driven once. */
+    const char *dev = modem_gammu(w.mc, "device");
+    snprintf(w.lock_key, sizeof(w.lock_key), "kt:lock:device:%s", dev ? dev : name);
     char host[64] = "";
     gethostname(host, sizeof(host) - 1);
     snprintf(w.lock_val, sizeof(w.lock_val), "%s:%d", host, (int)getpid());
