@@ -28,16 +28,17 @@
 #include <sys/time.h>
 #include <time.h>
 
-#define ROUTER_BATCH         256  /* messages per XREADGROUP */
-#define ROUTER_MAX_INFLIGHT  1024 /* requests between read and commit */
-#define ROUTER_BLOCK_MS      2000 /* XREADGROUP BLOCK */
-#define ROUTER_TEXT_MAX      8192 /* longer inbound text is cut (50 parts fit) */
-#define ROUTER_MAX_REPLIES   8    /* replies one request may queue */
-#define ROUTER_CLAIM_SECONDS 5    /* how often to claim dead consumers' messages and fail over */
-#define ROUTER_RECONNECT_MAX 5000 /* ms, ceiling of the reconnect backoff */
-#define ROUTER_STOP_BOUND_MS 5000 /* router_stop waits at most this long */
-#define RATE_WINDOW_SECONDS  60
-#define ROUTER_DUE_SECONDS   1 /* how often due deadlines are looked for */
+#define ROUTER_BATCH          256  /* messages per XREADGROUP */
+#define ROUTER_MAX_INFLIGHT   1024 /* requests between read and commit */
+#define ROUTER_BLOCK_MS       2000 /* XREADGROUP BLOCK */
+#define ROUTER_TEXT_MAX       8192 /* longer inbound text is cut (50 parts fit) */
+#define ROUTER_MAX_REPLIES    8    /* replies one request may queue */
+#define ROUTER_CLAIM_SECONDS  5    /* how often to claim dead consumers' messages and fail over */
+#define ROUTER_RECONNECT_MAX  5000 /* ms, ceiling of the reconnect backoff */
+#define ROUTER_STOP_BOUND_MS  5000 /* router_stop waits at most this long */
+#define RATE_WINDOW_SECONDS   60
+#define ROUTER_DUE_SECONDS    1  /* how often due deadlines are looked for */
+#define ROUTER_MAX_DELIVERIES 10 /* reads of one message before it goes to kt:dead */
 
 struct reply {
     char stream[64];
@@ -631,6 +632,14 @@ static void failover_check(struct router *r)
     }
 }
 
+static void on_dead(redisAsyncContext *c, void *reply, void *priv)
+{
+    redisReply *rep = reply;
+    if (rep && rep->type == REDIS_REPLY_INTEGER && rep->integer > 0)
+        log_error("event=dead_letter stream=%s count=%lld note=\"kept on %s for staff\"",
+                  (const char *)priv, rep->integer, STORE_DEAD);
+}
+
 static void claim_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct router *r = arg;
@@ -641,6 +650,9 @@ static void claim_tick(evutil_socket_t fd, short what, void *arg)
     /* Pending this long belongs to a consumer that died (claim_idle). */
     snprintf(idle, sizeof(idle), "%lld", r->cfg->claim_idle * 1000LL);
     snprintf(count, sizeof(count), "%d", ROUTER_BATCH);
+    for (int i = 0; i < NSTREAMS; i++)
+        redisAsyncCommand(r->cmd, on_dead, (void *)streams[i], "FCALL kt_deadletter 2 %s %s %s %d",
+                          streams[i], STORE_DEAD, STORE_IN_GROUP, ROUTER_MAX_DELIVERIES);
     for (int i = 0; i < NSTREAMS && r->inflight < ROUTER_MAX_INFLIGHT - ROUTER_BATCH; i++)
         redisAsyncCommand(r->cmd, on_claim, (void *)streams[i],
                           "XAUTOCLAIM %s %s %s %s 0-0 COUNT %s", streams[i], STORE_IN_GROUP,

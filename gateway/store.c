@@ -246,6 +246,24 @@ const char store_library[] =
 "    end\n"
 "  end\n"
 "  return {rows, changed, notified}\n"
+"end)\n"
+/* kt_deadletter: KEYS stream, dead; ARGV group, max_deliveries. Entries
+ * delivered more often than that without being acknowledged (a handler that
+ * keeps failing on them) are copied to kt:dead for staff and acknowledged,
+ * so they stop being retried; nothing is deleted. Returns how many. */
+"redis.register_function('kt_deadletter', function(k, a)\n"
+"  local moved = 0\n"
+"  for _, p in ipairs(redis.call('XPENDING', k[1], a[1], '-', '+', 100)) do\n"
+"    if p[4] > tonumber(a[2]) then\n"
+"      local e = redis.call('XRANGE', k[1], p[1], p[1])\n"
+"      local fields = {'stream', k[1], 'id', p[1], 'deliveries', tostring(p[4])}\n"
+"      if #e > 0 then for _, v in ipairs(e[1][2]) do fields[#fields + 1] = v end end\n"
+"      redis.call('XADD', k[2], 'MAXLEN', '~', '100000', '*', unpack(fields))\n"
+"      redis.call('XACK', k[1], a[1], p[1])\n"
+"      moved = moved + 1\n"
+"    end\n"
+"  end\n"
+"  return moved\n"
 "end)\n";
 /* clang-format on */
 

@@ -27,6 +27,7 @@
  *   kt:out:emergency           emergency broadcasts (ahead of bulk)
  *   kt:out:bulk                broadcasts
  *   kt:sent                    stream: every send outcome (sent/failed/expired)
+ *   kt:dead                    stream: messages or events no handler could finish
  *   kt:sending:LANE:OUT-ID     hash: progress of a multipart send in flight
  *   kt:ref:MODEM               counter for concatenation references
  *   kt:cap:MODEM:YYYYMMDD      SMS parts sent by MODEM that day (WIB)
@@ -42,6 +43,7 @@
 #define STORE_IN_GROUP    "router"
 #define STORE_EVENTS      "kt:events"
 #define STORE_DEADLINES   "kt:deadlines"
+#define STORE_DEAD        "kt:dead"
 #define STORE_CLOCK       "kt:clock:offset"
 #define STORE_OUT_GROUP   "workers"
 #define STORE_OUT_ANY     "kt:out:any"
@@ -63,6 +65,7 @@
  *   kt_due      router: move deadlines that fell due from kt:deadlines to kt:events
  *   kt_complaint_new, kt_ticket_read, kt_ticket_update, kt_ticket_awaiting
  *               complaint handlers: create once per message, read, compare-and-set
+ *   kt_deadletter router: park messages that failed too often on kt:dead
  *   kt_subscribe, kt_unsubscribe
  *               DAFTAR / BERHENTI: all sets and the consent record in one step */
 extern const char store_library[];

@@ -101,3 +101,39 @@ Test(shared, messages_left_pending_by_a_dead_gateway_are_claimed)
     cr_expect_str_eq(s[0].to, "6281255500001");
     cr_expect_eq(kt_in_pending(&env), 0);
 }
+
+static int dead_count(struct kt_env *e, void *arg)
+{
+    return kt_redis_int(e, "XLEN kt:dead") >= 1;
+}
+
+Test(shared, a_message_that_keeps_failing_is_parked_on_the_dead_letter_stream)
+{
+    cr_assert_eq(kt_write_config(&env, "claim_idle = 2", NULL), 0);
+    redisReply *r = kt_redis(&env, "XGROUP CREATE kt:in router 0 MKSTREAM");
+    freeReplyObject(r);
+    r = kt_redis(&env, "XADD kt:in * modem dummy from +6281255500002 coding gsm7 smsc_time x "
+                       "text INFO data x parts 1 incomplete 0 received 0");
+    cr_assert(r && r->type == REDIS_REPLY_STRING);
+    char id[64];
+    snprintf(id, sizeof(id), "%s", r->str);
+    freeReplyObject(r);
+    /* read 12 times by consumers that never finished it */
+    freeReplyObject(kt_redis(&env, "XREADGROUP GROUP router ghost STREAMS kt:in >"));
+    for (int i = 0; i < 11; i++)
+        freeReplyObject(kt_redis(&env, "XREADGROUP GROUP router ghost STREAMS kt:in 0"));
+    cr_assert_eq(kt_gateway_start(&env), 0);
+    if (!kt_wait(&env, 30, dead_count, NULL))
+        kt_dump_log(&env);
+    r = kt_redis(&env, "XRANGE kt:dead - +");
+    cr_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements == 1, "parked once");
+    redisReply *f = r->element[0]->element[1];
+    int found = 0;
+    for (size_t i = 0; i + 1 < f->elements; i += 2)
+        found |= !strcmp(f->element[i]->str, "id") && !strcmp(f->element[i + 1]->str, id);
+    cr_expect(found, "the dead-letter entry names the message");
+    freeReplyObject(r);
+    cr_expect_eq(kt_in_pending(&env), 0, "acknowledged, not retried forever");
+    sleep(2);
+    cr_expect_eq(kt_sent(&env, NULL, 0), 0, "not answered");
+}
