@@ -58,6 +58,11 @@ struct request {
     const struct services *services;
     void *owned[4]; /* freed with the request (request_own) */
     int nowned;
+    /* Requests that came from elsewhere than a stream (router_submit). */
+    const char *channel;
+    router_done_fn done_fn;
+    void *done_arg;
+    int committed;
     char id[32];
     char event[32]; /* event type, "" for an inbound message */
     char *fields[2 * ROUTER_EVENT_FIELDS];
@@ -123,7 +128,12 @@ const char *request_text(const struct request *req)
 
 const char *request_channel(const struct request *req)
 {
-    return "sms";
+    return req->channel ? req->channel : "sms";
+}
+
+const char *request_hint(const struct request *req, const char *name)
+{
+    return request_field(req, name);
 }
 
 const char *request_modem(const struct request *req)
@@ -286,6 +296,8 @@ static void request_free(struct request *req)
 static void request_finished(struct request *req)
 {
     struct router *r = req->router;
+    if (req->done_fn)
+        req->done_fn(req->done_arg, req->committed, req->nreplies > 0 ? req->replies[0].text : "");
     r->inflight--;
     request_free(req);
     maybe_read(r);
@@ -304,6 +316,7 @@ static void on_commit(redisAsyncContext *c, void *reply, void *priv)
     } else {
         req->router->stats.committed++;
         req->router->stats.replies += (unsigned long long)rep->integer;
+        req->committed = 1;
     }
     request_finished(req);
 }
@@ -876,6 +889,47 @@ void router_set_config(struct router *r, const struct config *cfg)
         r->backoff_ms = 0;
         schedule_reconnect(r);
     }
+}
+
+int router_submit(struct router *r, const struct router_submission *sub, router_done_fn done,
+                  void *arg)
+{
+    if (r->cmd == NULL || !r->cmd_ready || r->stopping || r->services == NULL)
+        return -1;
+    const struct keyword *kw = NULL;
+    for (const struct keyword *k = kw_table; k->name; k++)
+        if (strcmp(k->name, sub->keyword) == 0)
+            kw = k;
+    if (kw == NULL || kw->handler == NULL)
+        return -1;
+    struct request *req = calloc(1, sizeof(*req));
+    if (req == NULL)
+        return -1;
+    req->router = r;
+    req->epoch = r->epoch;
+    req->stream = "kt:none"; /* nothing to acknowledge: XACK on it is a no-op */
+    req->services = r->services;
+    req->channel = sub->channel;
+    req->done_fn = done;
+    req->done_arg = arg;
+    snprintf(req->id, sizeof(req->id), "%s", sub->id);
+    snprintf(req->sender, sizeof(req->sender), "%s", sub->sender);
+    for (int i = 0; i < sub->nhints && req->nfields < 2 * ROUTER_EVENT_FIELDS; i++) {
+        req->fields[req->nfields++] = strdup(sub->hints[i].key);
+        req->fields[req->nfields++] = strdup(sub->hints[i].value);
+    }
+    req->text = strdup(sub->args);
+    r->inflight++;
+    if (req->text == NULL) {
+        request_finished(req);
+        return 0;
+    }
+    /* The handler sees the same match an SMS "KEYWORD args" would give it. */
+    req->match.keyword = kw;
+    snprintf(req->match.buf, sizeof(req->match.buf), "%s", sub->args);
+    req->match.args = req->match.buf;
+    kw->handler(req, &req->match);
+    return 0;
 }
 
 void router_set_services(struct router *r, const struct services *svc)

@@ -41,4 +41,23 @@ void router_stop(struct router *r, void (*done)(void *), void *arg);
 void router_free(struct router *r);
 void router_get_stats(const struct router *r, struct router_stats *out);
 
+/* A handler call that did not come from a stream: a USSD menu's leaf action.
+ * It runs exactly as "KEYWORD args" by SMS would, on channel `channel`, with
+ * `hints` (e.g. category=JLN, desa=33.25.01.2001) the handler may use; its
+ * replies are queued (and reach the resident by SMS) under the idempotency
+ * id `id`, so a repeated submission queues nothing twice. done(arg, ok,
+ * first_reply) runs once when it is over; ok is 0 when nothing could be
+ * queued. Returns 0, or -1 when Redis is not ready (done is not called). */
+struct router_hint {
+    const char *key, *value;
+};
+struct router_submission {
+    const char *channel, *id, *sender, *keyword, *args;
+    const struct router_hint *hints;
+    int nhints;
+};
+typedef void (*router_done_fn)(void *arg, int ok, const char *first_reply);
+int router_submit(struct router *r, const struct router_submission *sub, router_done_fn done,
+                  void *arg);
+
 #endif

@@ -241,6 +241,12 @@ void complaint_lapor(struct request *req, const struct kw_match *m)
 
     struct region_match rm;
     region_find(svc->regions, text, &rm);
+    /* A menu (USSD) hands over the place and category already chosen. */
+    int hinted = region_desa_by_code(svc->regions, request_hint(req, "desa"));
+    if (hinted >= 0) {
+        rm.kind = REGION_DESA;
+        rm.desa = hinted;
+    }
     const char *kec = "", *desa = "";
     if (rm.kind == REGION_DESA) {
         desa = region_desa_name(svc->regions, rm.desa);
@@ -250,6 +256,9 @@ void complaint_lapor(struct request *req, const struct kw_match *m)
     }
     struct category_match cm;
     category_find(svc->categories, text, &cm);
+    int hinted_cat = category_by_code(svc->categories, request_hint(req, "category"));
+    if (hinted_cat >= 0)
+        cm.category = hinted_cat;
     const char *cat = category_code(svc->categories, cm.category);
     int opd = opd_find(svc->opds, category_opd(svc->categories, cm.category));
     if (opd < 0)

@@ -32,7 +32,7 @@ typedef void (*request_cb)(struct request *req, struct redisReply *reply, void *
 const char *request_sender(const struct request *req);
 /* The message text, valid UTF-8. */
 const char *request_text(const struct request *req);
-/* "sms" for now. */
+/* "sms", or "ussd" for a menu's leaf action. */
 const char *request_channel(const struct request *req);
 /* Name of the modem the message came in on ("" if none). */
 const char *request_modem(const struct request *req);
@@ -45,6 +45,9 @@ const char *request_id(const struct request *req);
 const char *request_event(const struct request *req);
 /* For events: a field of the entry, "" when absent. */
 const char *request_field(const struct request *req, const char *name);
+/* A choice already made elsewhere (a USSD menu): "category" (code), "desa"
+ * (code), "kecamatan" (name); "" when absent, as for every SMS. */
+const char *request_hint(const struct request *req, const char *name);
 /* Loaded data and officials (handlers/services.h), as they were when the
  * message was read. */
 const struct services *request_services(const struct request *req);

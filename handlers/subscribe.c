@@ -82,13 +82,18 @@ void subscribe_daftar(struct request *req, const struct kw_match *m)
 {
     const struct services *svc = request_services(req);
     const struct region_db *db = svc->regions;
-    if (m->args[0] == '\0') {
+    if (m->args[0] == '\0' && request_hint(req, "desa")[0] == '\0') {
         request_reply(req, DAFTAR_HELP);
         request_done(req);
         return;
     }
     struct region_match rm;
     region_find(db, m->args, &rm);
+    int hinted = region_desa_by_code(db, request_hint(req, "desa"));
+    if (hinted >= 0) {
+        rm.kind = REGION_DESA; /* chosen in a menu */
+        rm.desa = hinted;
+    }
     char key[64], code[REGION_CODE_MAX];
     char *label = request_own(req, malloc(128));
     if (label == NULL) {
