@@ -52,6 +52,10 @@ static const struct key_def gateway_keys[] = {
     S(data_dir, KEY_STRING, "data"),
     S(holidays, KEY_STRING, ""),
     I(test_clock, 0, 1, 0),
+    S(menu, KEY_STRING, "etc/menu.json"),
+    I(ussd_session_ttl, 30, 3600, 180),
+    S(ussd_secret, KEY_STRING, ""),
+    S(ussd_allow, KEY_STRING, ""),
     {NULL, 0, 0, 0, 0, 0, NULL},
 };
 

@@ -65,6 +65,10 @@ struct config {
     char data_dir[CONFIG_VALUE_MAX];     /* kecamatan/desa, OPD and category CSVs */
     char holidays[CONFIG_VALUE_MAX * 4]; /* dates that are not working days */
     int test_clock;                      /* 1: kt:clock:offset in Redis shifts "now" (tests only) */
+    char menu[CONFIG_VALUE_MAX];         /* the menu served over USSD and SMS (JSON) */
+    int ussd_session_ttl;                /* seconds a USSD session lives after its last screen */
+    char ussd_secret[128];               /* "" = none; else X-Kentongan-Secret must match */
+    char ussd_allow[CONFIG_VALUE_MAX];   /* "" = any; else comma-separated source addresses */
     struct modem_config modems[CONFIG_MAX_MODEMS];
     int nmodems;
     struct official_config officials[CONFIG_MAX_OFFICIALS];

@@ -10,10 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define HTTP_EXTRA_ROUTES 8
+
+struct extra_route {
+    const char *path;
+    int methods;
+    http_handler_fn fn;
+    void *arg;
+};
+
 struct http {
     struct evhttp *evh;
     http_status_fn status;
     void *arg;
+    struct extra_route extra[HTTP_EXTRA_ROUTES]; /* added by other modules (USSD) */
+    int nextra;
 };
 
 struct route {
@@ -57,12 +68,30 @@ static const struct route routes[] = {
     {NULL, 0, NULL},
 };
 
+int http_add_route(struct http *h, const char *path, int methods, http_handler_fn fn, void *arg)
+{
+    if (h->nextra == HTTP_EXTRA_ROUTES)
+        return -1;
+    h->extra[h->nextra++] = (struct extra_route){path, methods, fn, arg};
+    return 0;
+}
+
 static void dispatch(struct evhttp_request *req, void *arg)
 {
     struct http *h = arg;
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
     if (path == NULL)
         path = "/";
+    for (int i = 0; i < h->nextra; i++) {
+        if (strcmp(h->extra[i].path, path) != 0)
+            continue;
+        if (!(evhttp_request_get_command(req) & h->extra[i].methods)) {
+            send_json(req, 405, json_pack("{s:s}", "error", "method not allowed"));
+            return;
+        }
+        h->extra[i].fn(h->extra[i].arg, req);
+        return;
+    }
     for (const struct route *r = routes; r->path; r++) {
         if (strcmp(r->path, path) != 0)
             continue;

@@ -26,6 +26,11 @@ struct http_status {
 };
 typedef void (*http_status_fn)(void *arg, struct http_status *out);
 
+struct evhttp_request;
+/* A route added by another module; fn answers req (evhttp_send_reply). */
+typedef void (*http_handler_fn)(void *arg, struct evhttp_request *req);
+int http_add_route(struct http *h, const char *path, int methods, http_handler_fn fn, void *arg);
+
 /* Binds listen ("ADDR:PORT"); NULL with a reason in err on failure. */
 struct http *http_new(struct event_base *base, const char *listen, http_status_fn status, void *arg,
                       char *err, size_t errlen);

@@ -932,6 +932,16 @@ int router_submit(struct router *r, const struct router_submission *sub, router_
     return 0;
 }
 
+struct redisAsyncContext *router_redis(struct router *r)
+{
+    return r->cmd_ready && !r->stopping ? r->cmd : NULL;
+}
+
+const struct services *router_services(const struct router *r)
+{
+    return r->services;
+}
+
 void router_set_services(struct router *r, const struct services *svc)
 {
     r->services = svc;

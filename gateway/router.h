@@ -20,6 +20,7 @@ struct event_base;
 struct config;
 struct router;
 struct services;
+struct redisAsyncContext;
 
 struct router_stats {
     unsigned long long received;  /* inbound messages taken from the stream */
@@ -56,6 +57,10 @@ struct router_submission {
     const struct router_hint *hints;
     int nhints;
 };
+/* The command connection when ready (NULL otherwise), for other modules on
+ * the same loop (USSD sessions). */
+struct redisAsyncContext *router_redis(struct router *r);
+const struct services *router_services(const struct router *r);
 typedef void (*router_done_fn)(void *arg, int ok, const char *first_reply);
 int router_submit(struct router *r, const struct router_submission *sub, router_done_fn done,
                   void *arg);
