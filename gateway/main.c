@@ -15,10 +15,12 @@
 #include "gateway/log.h"
 #include "gateway/router.h"
 #include "gateway/supervisor.h"
+#include "gateway/ussd.h"
 #include "handlers/services.h"
 #include "modems/worker.h"
 
 #include <event2/event.h>
+#include <event2/http.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,6 +40,7 @@ struct gateway {
     struct router *router;
     struct supervisor *sv;
     struct http *http;
+    struct ussd *ussd;
     struct event *sigterm_ev, *sigint_ev, *sighup_ev;
     int stopping;
 };
@@ -64,6 +67,15 @@ static void status(void *arg, struct http_status *out)
     out->received = rs.received;
     out->committed = rs.committed;
     out->replies = rs.replies;
+}
+
+/* The HTTP listener with every route: /healthz in http.c, /ussd from ussd.c. */
+static struct http *open_http(struct gateway *g, const char *listen, char *errs, size_t len)
+{
+    struct http *h = http_new(g->base, listen, status, g, errs, len);
+    if (h && g->ussd)
+        http_add_route(h, "/ussd", EVHTTP_REQ_POST, ussd_handle, g->ussd);
+    return h;
 }
 
 static void print_problems(const char *errs)
@@ -127,8 +139,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     struct http *h = g->http;
     if (strcmp(next->http, g->cfg->http) != 0) {
         h = NULL;
-        if (next->http[0] &&
-            (h = http_new(g->base, next->http, status, g, errs, sizeof(errs))) == NULL) {
+        if (next->http[0] && (h = open_http(g, next->http, errs, sizeof(errs))) == NULL) {
             log_error("event=reload_refused reason=\"%s\"", errs);
             services_free(svc);
             config_free(next);
@@ -142,6 +153,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
         log_set_level(lvl);
     router_set_config(g->router, next);
     router_set_services(g->router, svc);
+    ussd_set_config(g->ussd, next);
     services_free(g->retired);
     g->retired = g->svc;
     g->svc = svc;
@@ -228,14 +240,15 @@ int main(int argc, char **argv)
     g.base = event_base_new();
     if (g.base == NULL)
         return 1;
-    if (cfg->http[0] &&
-        (g.http = http_new(g.base, cfg->http, status, &g, errs, sizeof(errs))) == NULL) {
+    g.router = router_new(g.base, cfg);
+    if (g.router) {
+        router_set_services(g.router, svc);
+        g.ussd = ussd_new(g.router, cfg);
+    }
+    if (cfg->http[0] && (g.http = open_http(&g, cfg->http, errs, sizeof(errs))) == NULL) {
         log_error("event=start_failed reason=\"%s\"", errs);
         return 1;
     }
-    g.router = router_new(g.base, cfg);
-    if (g.router)
-        router_set_services(g.router, svc);
     g.sv = supervisor_new(g.base, cfg, exe);
     if (g.router == NULL || g.sv == NULL) {
         log_error("event=start_failed reason=\"out of memory\"");
@@ -253,6 +266,7 @@ int main(int argc, char **argv)
     event_base_dispatch(g.base);
 
     http_free(g.http);
+    ussd_free(g.ussd);
     router_free(g.router);
     supervisor_free(g.sv);
     event_free(g.sigterm_ev);

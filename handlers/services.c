@@ -4,6 +4,7 @@
 #include "gateway/config.h"
 #include "gateway/phone.h"
 #include "handlers/category.h"
+#include "handlers/menu.h"
 #include "handlers/opd.h"
 #include "handlers/region.h"
 #include "handlers/workday.h"
@@ -57,6 +58,20 @@ struct services *services_load(const struct config *cfg, char *err, size_t errle
     snprintf(path, sizeof(path), "%s/opd.csv", cfg->data_dir);
     if ((svc->opds = opd_load(path, why, sizeof(why))) == NULL)
         add_problem(err, errlen, &problems, "data: %s", why);
+    if (svc->regions && svc->categories) {
+        char menu_err[2048];
+        svc->menu = menu_load(cfg->menu, svc->regions, svc->categories, menu_err, sizeof(menu_err));
+        if (svc->menu == NULL) {
+            /* one line per problem, each naming the node */
+            char *line = menu_err;
+            while (*line) {
+                size_t n = strcspn(line, "\n");
+                add_problem(err, errlen, &problems, "[gateway] menu = %s: %.*s", cfg->menu, (int)n,
+                            line);
+                line += n + (line[n] == '\n');
+            }
+        }
+    }
     if ((svc->holidays = holidays_parse(cfg->holidays, why, sizeof(why))) == NULL)
         add_problem(err, errlen, &problems, "[gateway] holidays: %s", why);
     svc->coordinator_opd = svc->opds ? opd_by_code(svc->opds, "DISKOMINFO") : -1;
@@ -111,6 +126,7 @@ void services_free(struct services *svc)
     category_free(svc->categories);
     opd_free(svc->opds);
     holidays_free(svc->holidays);
+    menu_free(svc->menu);
     free(svc);
 }
 

@@ -17,6 +17,7 @@ struct region_db;
 struct category_db;
 struct opd_db;
 struct holidays;
+struct menu;
 
 enum official_role { ROLE_LIAISON, ROLE_HEAD, ROLE_COORDINATOR, ROLE_SEKDA };
 
@@ -35,6 +36,7 @@ struct services {
     struct category_db *categories;
     struct opd_db *opds;
     struct holidays *holidays;
+    struct menu *menu; /* served over USSD (and SMS MENU) */
     struct official officials[SERVICES_MAX_OFFICIALS];
     int nofficials;
     int coordinator_opd; /* the OPD that triages uncategorised complaints (DISKOMINFO) */

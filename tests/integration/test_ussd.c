@@ -1,0 +1,190 @@
+/* Integration: whole USSD sessions over real HTTP against the running
+ * gateway and a real Redis, as an operator's USSD gateway would drive them. */
+#include "tests/lib/harness.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct kt_env env;
+static int port;
+
+static void setup(void)
+{
+    cr_assert_eq(kt_env_init(&env), 0);
+    cr_assert_eq(kt_redis_start(&env), 0);
+    port = kt_free_port();
+    cr_assert_gt(port, 0);
+    char extra[256], modems[2048];
+    snprintf(extra, sizeof(extra), "http = 127.0.0.1:%d\nsender_per_minute = 100", port);
+    snprintf(modems, sizeof(modems),
+             "[modem:dummy]\nmodel = dummy\nconnection = none\ndevice = %s\npoll_seconds = 1\n"
+             "per_minute = 600\n[official:budi]\nphone = 081311110001\nopd = DPUPR\n"
+             "role = liaison\n",
+             env.modem_dir);
+    cr_assert_eq(kt_write_config(&env, extra, modems), 0);
+    cr_assert_eq(kt_gateway_start(&env), 0);
+}
+
+static void teardown(void)
+{
+    kt_env_cleanup(&env);
+}
+
+TestSuite(ussd, .init = setup, .fini = teardown, .timeout = 90);
+
+static void urlencode(const char *in, char *out, size_t len)
+{
+    size_t o = 0;
+    for (; *in && o + 4 < len; in++) {
+        unsigned char c = (unsigned char)*in;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+            out[o++] = (char)c;
+        else
+            o += (size_t)snprintf(out + o, len - o, "%%%02X", c);
+    }
+    out[o] = '\0';
+}
+
+/* One screen: returns the body ("CON ..." / "END ...") in out. */
+static void screen_on(int p, const char *session, const char *phone, const char *text, char *out,
+                      size_t len)
+{
+    char t[2048], form[4096], raw[8192];
+    urlencode(text, t, sizeof(t));
+    snprintf(form, sizeof(form),
+             "sessionId=%s&serviceCode=%%2A123%%23&phoneNumber=%s&networkCode=51010&text=%s",
+             session, phone, t);
+    int code = -1;
+    for (int i = 0; i < 50 && code < 0; i++) {
+        code = kt_http(p, "POST", "/ussd", form, raw, sizeof(raw));
+        if (code < 0)
+            usleep(100000);
+    }
+    cr_assert_eq(code, 200, "HTTP %d: %s", code, raw);
+    const char *body = strstr(raw, "\r\n\r\n");
+    snprintf(out, len, "%s", body ? body + 4 : "");
+}
+
+static void screen(const char *session, const char *text, char *out, size_t len)
+{
+    screen_on(port, session, "081234567890", text, out, len);
+}
+
+static const char *lapor = "1*1*3*3*Jalan berlubang besar depan balai desa";
+
+Test(ussd, lapor_over_ussd_files_a_ticket_and_confirms_by_sms)
+{
+    char out[2048];
+    screen("s1", "", out, sizeof(out));
+    cr_expect(strncmp(out, "CON ", 4) == 0 && strstr(out, "Lapor"), "%s", out);
+    cr_expect_leq(strlen(out) - 4, 182, "screen fits");
+    char path[256];
+    snprintf(path, sizeof(path), "%s", lapor);
+    screen("s1", path, out, sizeof(out));
+    cr_expect(strstr(out, "Kirim laporan ini?") != NULL, "confirm screen: %s", out);
+    snprintf(path, sizeof(path), "%s*1", lapor);
+    screen("s1", path, out, sizeof(out));
+    cr_assert(strncmp(out, "END ", 4) == 0, "%s", out);
+    cr_expect(strstr(out, "tiket") && strstr(out, "DPUPR"), "ticket on screen: %s", out);
+    /* The aggregator resends the last screen: same answer, no second ticket. */
+    char again[2048];
+    screen("s1", path, again, sizeof(again));
+    cr_expect_str_eq(again, out);
+    cr_expect_eq(kt_redis_int(&env, "GET kt:ticket:seq"), 1, "one ticket");
+    char sms[512];
+    cr_assert_eq(kt_wait_sent_to(&env, "6281234567890", 1, 20, sms, sizeof(sms)), 0);
+    cr_expect(strstr(sms, "tiket") != NULL, "confirmation by SMS too: %s", sms);
+    cr_assert_eq(kt_wait_sent_to(&env, "6281311110001", 1, 20, sms, sizeof(sms)), 0,
+                 "liaison told, as for an SMS complaint");
+    sleep(1);
+    cr_expect_eq(kt_sent_to(&env, "6281234567890", NULL, 0), 1, "one SMS");
+}
+
+Test(ussd, navigation_back_home_and_paging)
+{
+    char a[2048], b[2048];
+    screen("s2", "1*1", a, sizeof(a));
+    screen("s2", "1*1*98", b, sizeof(b));
+    cr_expect_str_neq(a, b, "98 shows more");
+    screen("s2", "1*1*98*0", b, sizeof(b));
+    cr_expect_str_eq(a, b, "0 goes back");
+    screen("s2", "1*1*3*00", b, sizeof(b));
+    screen("s3", "", a, sizeof(a));
+    cr_expect_str_eq(a, b, "00 goes home");
+    screen("s2", "1*77", b, sizeof(b));
+    cr_expect(strncmp(b, "CON ", 4) == 0, "a wrong choice keeps the session: %s", b);
+}
+
+Test(ussd, cek_daftar_and_berhenti_paths)
+{
+    char out[2048];
+    screen("s4", "2*12345", out, sizeof(out));
+    cr_expect(strncmp(out, "CON ", 4) == 0, "too short ticket asks again: %s", out);
+    screen("s4", "2*100017", out, sizeof(out));
+    cr_expect(strncmp(out, "END ", 4) == 0 && strstr(out, "tidak ditemukan"), "%s", out);
+    screen("s5", "3*3*3*1", out, sizeof(out));
+    cr_expect(strncmp(out, "END ", 4) == 0 && strstr(out, "Terdaftar"), "%s", out);
+    cr_expect_eq(kt_redis_int(&env, "SCARD kt:sub:6281234567890"), 1);
+    screen("s6", "4*1", out, sizeof(out));
+    cr_expect(strncmp(out, "END ", 4) == 0 && strstr(out, "berhenti"), "%s", out);
+    cr_expect_eq(kt_redis_int(&env, "SCARD kt:sub:6281234567890"), 0);
+}
+
+Test(ussd, bad_requests_get_a_clear_end_never_a_server_error)
+{
+    char raw[4096];
+    const char *bodies[] = {
+        "",
+        "garbage",
+        "sessionId=&phoneNumber=081234567890&serviceCode=x&text=",
+        "sessionId=s7&serviceCode=x&text=",
+        "sessionId=s7&phoneNumber=TELKOMSEL&serviceCode=x&text=",
+        "sessionId=s7&phoneNumber=081234567890&serviceCode=x&text=%FF%FE",
+        "sessionId=bad%20id&phoneNumber=081234567890&serviceCode=x&text=",
+    };
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        int code = kt_http(port, "POST", "/ussd", bodies[i], raw, sizeof(raw));
+        for (int k = 0; k < 50 && code < 0; k++) {
+            usleep(100000);
+            code = kt_http(port, "POST", "/ussd", bodies[i], raw, sizeof(raw));
+        }
+        cr_expect_eq(code, 200, "case %zu: %s", i, raw);
+        const char *body = strstr(raw, "\r\n\r\n");
+        cr_expect(body && strncmp(body + 4, "END ", 4) == 0, "case %zu: %s", i, raw);
+    }
+    /* a session belongs to the number that opened it */
+    char out[2048];
+    screen("s8", "", out, sizeof(out));
+    screen_on(port, "s8", "081299999999", "1", out, sizeof(out));
+    cr_expect(strncmp(out, "END ", 4) == 0, "%s", out);
+    cr_expect_eq(kill(env.gateway_pid, 0), 0, "still running");
+}
+
+Test(ussd, two_gateways_on_one_redis_answer_alternate_screens)
+{
+    int port2 = kt_free_port();
+    char other[400], log2[400], cmd[1024];
+    snprintf(other, sizeof(other), "%s/second.ini", env.dir);
+    snprintf(log2, sizeof(log2), "%s/second.log", env.dir);
+    snprintf(
+        cmd, sizeof(cmd),
+        "sed -e 's/^name = test$/name = second/' -e 's/^http = .*/http = 127.0.0.1:%d/' %s > %s",
+        port2, env.config, other);
+    cr_assert_eq(system(cmd), 0);
+    pid_t second = kt_spawn_gateway(&env, other, log2);
+    cr_assert_gt(second, 0);
+    char out[2048], path[256];
+    screen_on(port, "s9", "081234567890", "", out, sizeof(out));
+    screen_on(port2, "s9", "081234567890", "1", out, sizeof(out));
+    cr_expect(strstr(out, "Laporan tentang") != NULL, "%s", out);
+    screen_on(port, "s9", "081234567890", "1*1", out, sizeof(out));
+    cr_expect(strstr(out, "Kecamatan") != NULL, "%s", out);
+    snprintf(path, sizeof(path), "%s*1", lapor);
+    screen_on(port2, "s9", "081234567890", path, out, sizeof(out));
+    cr_expect(strncmp(out, "END ", 4) == 0 && strstr(out, "tiket"), "%s", out);
+    kt_stop_pid(second, SIGTERM);
+}
