@@ -3,7 +3,8 @@
  *   struct http *h = http_new(base, "127.0.0.1:8080", &status_fn, arg, err, errlen);
  *   http_free(h);
  *
- * Routes live in one table in http.c. Now: GET /healthz, which answers 200
+ * Routes live in one table in http.c (GET /healthz), plus those other modules
+ * add with http_add_route (POST /ussd). /healthz answers 200
  * with a small JSON document while the process runs (liveness), including
  * whether Redis is connected and how many modem workers are up. Request
  * bodies are limited to HTTP_BODY_MAX bytes and headers to HTTP_HEADERS_MAX. */
