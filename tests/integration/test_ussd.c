@@ -188,3 +188,35 @@ Test(ussd, two_gateways_on_one_redis_answer_alternate_screens)
     cr_expect(strncmp(out, "END ", 4) == 0 && strstr(out, "tiket"), "%s", out);
     kt_stop_pid(second, SIGTERM);
 }
+
+static void secret_setup(void)
+{
+    cr_assert_eq(kt_env_init(&env), 0);
+    cr_assert_eq(kt_redis_start(&env), 0);
+    port = kt_free_port();
+    char extra[256];
+    snprintf(extra, sizeof(extra), "http = 127.0.0.1:%d\nussd_secret = s3cret-batang", port);
+    cr_assert_eq(kt_write_config(&env, extra, NULL), 0);
+    cr_assert_eq(kt_gateway_start(&env), 0);
+}
+
+Test(ussd, a_shared_secret_is_required_when_configured, .init = secret_setup)
+{
+    const char *form = "sessionId=s10&serviceCode=x&phoneNumber=081234567890&text=";
+    char raw[4096];
+    int code = -1;
+    for (int i = 0; i < 50 && code < 0; i++) {
+        code = kt_http(port, "POST", "/ussd", form, raw, sizeof(raw));
+        if (code < 0)
+            usleep(100000);
+    }
+    cr_assert_eq(code, 200);
+    cr_expect(strstr(raw, "\r\n\r\nEND ") != NULL, "refused without the secret: %s", raw);
+    code =
+        kt_http_header(port, "POST", "/ussd", "X-Kentongan-Secret: wrong", form, raw, sizeof(raw));
+    cr_expect(strstr(raw, "\r\n\r\nEND ") != NULL, "refused with a wrong one: %s", raw);
+    code = kt_http_header(port, "POST", "/ussd", "X-Kentongan-Secret: s3cret-batang", form, raw,
+                          sizeof(raw));
+    cr_expect_eq(code, 200);
+    cr_expect(strstr(raw, "\r\n\r\nCON ") != NULL, "served with it: %s", raw);
+}

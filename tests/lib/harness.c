@@ -531,6 +531,12 @@ int kt_free_port(void)
 int kt_http(int port, const char *method, const char *path, const char *body, char *out,
             size_t outlen)
 {
+    return kt_http_header(port, method, path, "", body, out, outlen);
+}
+
+int kt_http_header(int port, const char *method, const char *path, const char *header,
+                   const char *body, char *out, size_t outlen)
+{
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {0};
     a.sin_family = AF_INET;
@@ -547,8 +553,8 @@ int kt_http(int port, const char *method, const char *path, const char *body, ch
     size_t blen = body ? strlen(body) : 0;
     int n = snprintf(head, sizeof(head),
                      "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: %zu\r\n"
-                     "Content-Type: application/x-www-form-urlencoded\r\n\r\n",
-                     method, path, blen);
+                     "Content-Type: application/x-www-form-urlencoded\r\n%s%s\r\n",
+                     method, path, blen, header, header[0] ? "\r\n" : "");
     if (write(fd, head, (size_t)n) != n || (blen && write(fd, body, blen) != (ssize_t)blen)) {
         close(fd);
         return -1;

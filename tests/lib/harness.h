@@ -105,6 +105,9 @@ int kt_free_port(void);
  * headers, body) goes into out. Returns the status code or -1. */
 int kt_http(int port, const char *method, const char *path, const char *body, char *out,
             size_t outlen);
+/* The same with one extra header line ("Name: value", no CRLF). */
+int kt_http_header(int port, const char *method, const char *path, const char *header,
+                   const char *body, char *out, size_t outlen);
 
 /* Runs the AT simulator behind a pseudo-terminal, as a USB modem appears:
  * writes the slave's path (e.g. /dev/pts/7) into path. The harness keeps a
