@@ -264,6 +264,15 @@ const char store_library[] =
 "    end\n"
 "  end\n"
 "  return moved\n"
+"end)\n"
+/* kt_ussd_touch: KEYS session; ARGV number, ttl. Binds a USSD session to the
+ * number that opened it and keeps it alive, in one round trip. Returns 1, or
+ * 0 when the session belongs to another number (left untouched). */
+"redis.register_function('kt_ussd_touch', function(k, a)\n"
+"  local owner = redis.call('GET', k[1])\n"
+"  if owner and owner ~= a[1] then return 0 end\n"
+"  redis.call('SET', k[1], a[1], 'EX', a[2])\n"
+"  return 1\n"
 "end)\n";
 /* clang-format on */
 

@@ -17,6 +17,7 @@
  *   kt:consent:NUMBER          stream: consent given and withdrawn, with time and channel
  *   kt:optout:NUMBER           time of the last BERHENTI (broadcasts skip the number)
  *   kt:adminduk:APPNO          hash: a civil-registration application's status
+ *   kt:ussd:SESSION            the number a USSD session belongs to (expires)
  *   kt:seen:MODEM:HASH         inbound content key, SET NX + expiry (dedupe)
  *   kt:part:MODEM:HASH         hash of the parts of one concatenated message
  *   kt:parts:MODEM             zset of part hashes by first-seen time (ms)
@@ -66,6 +67,7 @@
  *   kt_complaint_new, kt_ticket_read, kt_ticket_update, kt_ticket_awaiting
  *               complaint handlers: create once per message, read, compare-and-set
  *   kt_deadletter router: park messages that failed too often on kt:dead
+ *   kt_ussd_touch USSD: bind a session to its number and keep it alive
  *   kt_subscribe, kt_unsubscribe
  *               DAFTAR / BERHENTI: all sets and the consent record in one step */
 extern const char store_library[];

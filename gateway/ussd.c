@@ -185,21 +185,16 @@ static void run_action(struct call *c)
         finish(c, END_BUSY);
 }
 
-static void on_saved(redisAsyncContext *ac, void *reply, void *priv)
-{
-    /* The screen was answered already; a lost save only shortens the session. */
-}
-
 static void on_session(redisAsyncContext *ac, void *reply, void *priv)
 {
     struct call *c = priv;
     redisReply *r = reply;
-    if (r == NULL) {
+    if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
         finish(c, END_BUSY);
         return;
     }
     /* A session belongs to the number that opened it. */
-    if (r->type == REDIS_REPLY_STRING && strcmp(r->str, c->phone) != 0) {
+    if (r->integer == 0) {
         log_warnx("event=ussd_session_mismatch session=%s", c->session);
         finish(c, END_BAD);
         return;
@@ -215,14 +210,6 @@ static void on_session(redisAsyncContext *ac, void *reply, void *priv)
     if (c->result.kind == MENU_END && c->result.action[0]) {
         run_action(c);
         return;
-    }
-    char key[USSD_SESSION_MAX + 16], ttl[16];
-    snprintf(key, sizeof(key), "kt:ussd:%s", c->session);
-    snprintf(ttl, sizeof(ttl), "%d", c->u->cfg->ussd_session_ttl);
-    redisAsyncContext *rc = router_redis(c->u->router);
-    if (rc) {
-        const char *argv[] = {"SET", key, c->phone, "EX", ttl};
-        redisAsyncCommandArgv(rc, on_saved, NULL, 5, argv, NULL);
     }
     char body[sizeof(c->result.screen) + 8];
     snprintf(body, sizeof(body), "%s %s", c->result.kind == MENU_CON ? "CON" : "END",
@@ -299,11 +286,13 @@ void ussd_handle(void *arg, struct evhttp_request *req)
     snprintf(c->service, sizeof(c->service), "%s", service);
     snprintf(c->text, sizeof(c->text), "%s", text);
     evhttp_clear_headers(&kv);
+    /* One round trip per screen: check the session's owner and refresh it. */
     redisAsyncContext *rc = router_redis(u->router);
-    char key[USSD_SESSION_MAX + 16];
+    char key[USSD_SESSION_MAX + 16], ttl[16];
     snprintf(key, sizeof(key), "kt:ussd:%s", c->session);
-    const char *argv[] = {"GET", key};
-    if (rc == NULL || redisAsyncCommandArgv(rc, on_session, c, 2, argv, NULL) != REDIS_OK)
+    snprintf(ttl, sizeof(ttl), "%d", u->cfg->ussd_session_ttl);
+    const char *argv[] = {"FCALL", "kt_ussd_touch", "1", key, c->phone, ttl};
+    if (rc == NULL || redisAsyncCommandArgv(rc, on_session, c, 6, argv, NULL) != REDIS_OK)
         finish(c, END_BUSY);
 }
 
