@@ -16,6 +16,7 @@
 #include "handlers/handler.h"
 #include "handlers/events.h"
 #include "handlers/keyword.h"
+#include "handlers/menu_sms.h"
 #include "handlers/services.h"
 
 #include <event2/event.h>
@@ -63,6 +64,7 @@ struct request {
     router_done_fn done_fn;
     void *done_arg;
     int committed;
+    int in_menu; /* the sender is inside an SMS menu session */
     char id[32];
     char event[32]; /* event type, "" for an inbound message */
     char *fields[2 * ROUTER_EVENT_FIELDS];
@@ -134,6 +136,26 @@ const char *request_channel(const struct request *req)
 const char *request_hint(const struct request *req, const char *name)
 {
     return request_field(req, name);
+}
+
+int request_set_hint(struct request *req, const char *name, const char *value)
+{
+    if (req->nfields + 2 > 2 * ROUTER_EVENT_FIELDS)
+        return -1;
+    char *k = strdup(name), *v = strdup(value);
+    if (k == NULL || v == NULL) {
+        free(k);
+        free(v);
+        return -1;
+    }
+    req->fields[req->nfields++] = k;
+    req->fields[req->nfields++] = v;
+    return 0;
+}
+
+struct kw_match *request_match(struct request *req)
+{
+    return &req->match;
 }
 
 const char *request_modem(const struct request *req)
@@ -374,6 +396,19 @@ static void dispatch_event(struct request *req)
 
 static void dispatch(struct request *req)
 {
+    /* Inside an SMS menu every reply is a menu input, except the keywords
+     * that must always work (BERHENTI: an opt-out is honoured at once) or
+     * that start over (MENU, INFO). */
+    if (req->in_menu) {
+        int matched = kw_parse(req->text, &req->match) == 0 && req->match.keyword->handler;
+        if (!matched || !(req->match.keyword->flags & KW_MENU_EXIT)) {
+            menu_sms_step(req);
+            return;
+        }
+        menu_sms_leave(req);
+        req->match.keyword->handler(req, &req->match);
+        return;
+    }
     if (kw_parse(req->text, &req->match) == 0 && req->match.keyword->handler)
         req->match.keyword->handler(req, &req->match);
     else
@@ -385,13 +420,14 @@ static void on_rate(redisAsyncContext *c, void *reply, void *priv)
     struct request *req = priv;
     struct router *r = req->router;
     redisReply *rep = reply;
-    if (rep == NULL || rep->type != REDIS_REPLY_INTEGER) {
+    if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
         log_warnx("event=rate_failed id=%s error=\"%s\"", req->id,
                   rep && rep->str ? rep->str : "connection lost");
         request_finished(req);
         return;
     }
-    long long count = rep->integer;
+    long long count = rep->element[0]->integer;
+    req->in_menu = rep->element[1]->integer == 1;
     int limit = r->cfg->sender_per_minute;
     if (count <= limit) {
         dispatch(req);
@@ -514,8 +550,10 @@ static void take_entry(struct router *r, const char *stream, redisReply *entry)
     snprintf(key, sizeof(key), "kt:rate:%s", req->sender);
     char window[8];
     snprintf(window, sizeof(window), "%d", RATE_WINDOW_SECONDS);
-    if (redisAsyncCommand(r->cmd, on_rate, req, "FCALL kt_rate 1 %s %s %s", key, window, req->id) !=
-        REDIS_OK)
+    char menu[48];
+    snprintf(menu, sizeof(menu), "kt:menu:%s", req->sender);
+    if (redisAsyncCommand(r->cmd, on_rate, req, "FCALL kt_rate 2 %s %s %s %s", key, menu, window,
+                          req->id) != REDIS_OK)
         request_finished(req);
 }
 

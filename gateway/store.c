@@ -71,15 +71,34 @@ const char store_library[] =
 "  redis.call('XACK', k[1], a[1], a[2])\n"
 "  return queued\n"
 "end)\n"
-/* kt_rate: KEYS ratekey; ARGV window_seconds, message id. Returns the count
- * in this window; a message read again (crash, retry) is counted once. */
+/* kt_rate: KEYS ratekey, menukey; ARGV window_seconds, message id. Returns
+ * {count in this window, 1 if the sender is inside an SMS menu}; a message
+ * read again (crash, retry) is counted once. */
 "redis.register_function('kt_rate', function(k, a)\n"
+"  local menu = redis.call('EXISTS', k[2])\n"
 "  if not redis.call('SET', 'kt:rated:' .. a[2], '1', 'NX', 'EX', 3600) then\n"
-"    return tonumber(redis.call('GET', k[1]) or '1')\n"
+"    return {tonumber(redis.call('GET', k[1]) or '1'), menu}\n"
 "  end\n"
 "  local c = redis.call('INCR', k[1])\n"
 "  if c == 1 then redis.call('EXPIRE', k[1], a[1]) end\n"
-"  return c\n"
+"  return {c, menu}\n"
+"end)\n"
+/* kt_menu: KEYS session list, guard; ARGV op (start|push|end), input, ttl.
+ * An SMS menu session: the list holds a start marker, then every reply in
+ * order; each message is applied once (guard). Returns the inputs, or nil
+ * when a push finds no session (it expired). */
+"redis.register_function('kt_menu', function(k, a)\n"
+"  if a[1] == 'end' then redis.call('DEL', k[1]); return {} end\n"
+"  local first = redis.call('SET', k[2], '1', 'NX', 'EX', 3600)\n"
+"  if a[1] == 'start' then\n"
+"    if first then redis.call('DEL', k[1]); redis.call('RPUSH', k[1], '^') end\n"
+"  elseif redis.call('EXISTS', k[1]) == 0 then\n"
+"    return nil\n"
+"  elseif first then\n"
+"    redis.call('RPUSH', k[1], a[2])\n"
+"  end\n"
+"  redis.call('EXPIRE', k[1], a[3])\n"
+"  return redis.call('LRANGE', k[1], 1, -1)\n"
 "end)\n"
 /* kt_finish: KEYS lane, sent, sendingkey; ARGV group, id, then field/value pairs for kt:sent */
 "redis.register_function('kt_finish', function(k, a)\n"

@@ -18,6 +18,7 @@
  *   kt:optout:NUMBER           time of the last BERHENTI (broadcasts skip the number)
  *   kt:adminduk:APPNO          hash: a civil-registration application's status
  *   kt:ussd:SESSION            the number a USSD session belongs to (expires)
+ *   kt:menu:NUMBER             list: an SMS menu session's replies (expires)
  *   kt:seen:MODEM:HASH         inbound content key, SET NX + expiry (dedupe)
  *   kt:part:MODEM:HASH         hash of the parts of one concatenated message
  *   kt:parts:MODEM             zset of part hashes by first-seen time (ms)
@@ -68,6 +69,7 @@
  *               complaint handlers: create once per message, read, compare-and-set
  *   kt_deadletter router: park messages that failed too often on kt:dead
  *   kt_ussd_touch USSD: bind a session to its number and keep it alive
+ *   kt_menu     the SMS menu session of a number (MENU, then numbered replies)
  *   kt_subscribe, kt_unsubscribe
  *               DAFTAR / BERHENTI: all sets and the consent record in one step */
 extern const char store_library[];

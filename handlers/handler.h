@@ -48,6 +48,11 @@ const char *request_field(const struct request *req, const char *name);
 /* A choice already made elsewhere (a USSD menu): "category" (code), "desa"
  * (code), "kecamatan" (name); "" when absent, as for every SMS. */
 const char *request_hint(const struct request *req, const char *name);
+/* Records a hint for the handler about to run (the SMS menu hands over its
+ * choices this way); 0 or -1. */
+int request_set_hint(struct request *req, const char *name, const char *value);
+/* The request's own keyword match, for a handler that runs another one. */
+struct kw_match *request_match(struct request *req);
 /* Loaded data and officials (handlers/services.h), as they were when the
  * message was read. */
 const struct services *request_services(const struct request *req);

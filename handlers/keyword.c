@@ -42,6 +42,7 @@
 #include "handlers/keyword.h"
 
 #include "handlers/complaint.h"
+#include "handlers/menu_sms.h"
 #include "handlers/subscribe.h"
 
 #include <string.h>
@@ -74,6 +75,7 @@ static const char *const daftar_aliases[] = {
 static const char *const berhenti_aliases[] = {
     "STOP", "UNREG", "KELUAR", "UNSUB", "UNSUBSCRIBE", "MANDEG", "OFF", NULL,
 };
+static const char *const menu_aliases[] = {"MENUS", "PILIHAN", "MULAI", "START", NULL};
 static const char *const puas_aliases[] = {"MAREM", "SENENG", "SATISFIED", NULL};
 static const char *const tidak_puas_aliases[] = {
     "TDK PUAS", "GAK PUAS",  "NGGAK PUAS",   "ENGGAK PUAS",   "BELUM PUAS", "KURANG PUAS",
@@ -91,8 +93,9 @@ const struct keyword kw_table[] = {
     {"LAPOR", lapor_aliases, complaint_lapor, "LAPOR <isi>: pengaduan", 0},
     {"CEK", cek_aliases, complaint_cek, "CEK <no tiket>: status", KW_BARE_NUMBER},
     {"DAFTAR", daftar_aliases, subscribe_daftar, "DAFTAR <desa>: info desa", 0},
-    {"BERHENTI", berhenti_aliases, subscribe_berhenti, "BERHENTI: stop info", 0},
-    {"INFO", info_aliases, info_handler, "INFO: bantuan", 0},
+    {"BERHENTI", berhenti_aliases, subscribe_berhenti, "BERHENTI: stop info", KW_MENU_EXIT},
+    {"MENU", menu_aliases, menu_sms_start, "MENU: pilihan", KW_MENU_EXIT},
+    {"INFO", info_aliases, info_handler, "INFO: bantuan", KW_MENU_EXIT},
     {"TIDAK PUAS", tidak_puas_aliases, complaint_tidak_puas, "TIDAK PUAS <alasan>: buka lagi",
      KW_HIDDEN},
     {"PUAS", puas_aliases, complaint_puas, "PUAS: tutup tiket", KW_HIDDEN},

@@ -52,6 +52,7 @@ enum kw_flag {
     KW_BARE_NUMBER = 1u << 0, /* a message starting with a number means this keyword */
     KW_OFFICIAL = 1u << 1,    /* officials only; not in INFO, never suggested */
     KW_HIDDEN = 1u << 2,      /* matched, but not listed in INFO */
+    KW_MENU_EXIT = 1u << 3,   /* works even inside an SMS menu session (and ends it) */
 };
 
 struct keyword {

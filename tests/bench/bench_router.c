@@ -433,8 +433,9 @@ static int ceiling_pass(long n, int info_only, long rb_n, int rb_c, int rb_p,
     /* As gateway/router.c reads: kt:in and kt:events in one call. */
     char *xrg[] = {"XREADGROUP", "GROUP",    "router",       "bench", "COUNT", "256",
                    "STREAMS",    "bench:in", "bench:events", ">",     ">",     NULL};
-    char *rate_args[] = {"FCALL", "kt_rate",        "1", "kt:rate:628__rand_int__",
-                         "60",    "__rand_int__-0", NULL};
+    char *rate_args[] = {
+        "FCALL", "kt_rate",        "2", "kt:rate:628__rand_int__", "kt:menu:628__rand_int__",
+        "60",    "__rand_int__-0", NULL};
     char *commit_args[] = {"FCALL",
                            "kt_commit",
                            "2",

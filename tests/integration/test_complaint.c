@@ -355,3 +355,31 @@ Test(complaint, official_with_pin_must_give_it, .init = pin_setup)
     say(LIAISON, cmd, LIAISON_N, out, sizeof(out));
     cr_expect(strstr(out, "OK: tiket") != NULL, "accepted: %s", out);
 }
+
+Test(complaint, the_menu_over_sms_files_a_complaint_and_berhenti_always_works)
+{
+    char out[512], ticket[32];
+    say(RESIDENT, "MENU", RESIDENT_N, out, sizeof(out));
+    cr_expect(strstr(out, "1 Lapor") != NULL, "first screen: %s", out);
+    cr_expect_leq(strlen(out), 160, "one SMS: %s", out);
+    const char *steps[] = {"1", "1", "3", "3"};
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        say(RESIDENT, steps[i], RESIDENT_N, out, sizeof(out));
+        cr_expect_leq(strlen(out), 160, "one SMS: %s", out);
+    }
+    cr_expect(strstr(out, "Tulis laporan") != NULL, "asks for the text: %s", out);
+    say(RESIDENT, "Jalan berlubang besar depan balai desa", RESIDENT_N, out, sizeof(out));
+    cr_expect(strstr(out, "Kirim laporan ini?") != NULL, "%s", out);
+    say(RESIDENT, "1", RESIDENT_N, out, sizeof(out));
+    ticket_in(out, ticket, sizeof(ticket));
+    cr_expect(strstr(out, "DPUPR") != NULL, "category chosen in the menu: %s", out);
+    cr_expect_eq(kt_redis_int(&env, "EXISTS kt:menu:" RESIDENT_N), 0, "session over");
+    cr_assert_eq(kt_wait_sent_to(&env, LIAISON_N, 1, 20, out, sizeof(out)), 0, "liaison told");
+    /* BERHENTI inside a menu is an opt-out, not a menu input */
+    say(RESIDENT, "DAFTAR Kalisalak Batang", RESIDENT_N, out, sizeof(out));
+    say(RESIDENT, "MENU", RESIDENT_N, out, sizeof(out));
+    say(RESIDENT, "BERHENTI", RESIDENT_N, out, sizeof(out));
+    cr_expect(strstr(out, "berhenti") != NULL, "%s", out);
+    cr_expect_eq(kt_redis_int(&env, "SCARD kt:sub:" RESIDENT_N), 0);
+    cr_expect_eq(kt_redis_int(&env, "EXISTS kt:menu:" RESIDENT_N), 0, "and it left the menu");
+}
