@@ -11,6 +11,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -118,6 +119,8 @@ static pid_t spawn(char *const argv[], const char *logpath)
     pid_t pid = fork();
     if (pid != 0)
         return pid;
+    /* A test killed by its timeout must not leave redis or a gateway behind. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
         dup2(fd, 1);
