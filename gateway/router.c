@@ -934,10 +934,7 @@ int router_submit(struct router *r, const struct router_submission *sub, router_
 {
     if (r->cmd == NULL || !r->cmd_ready || r->stopping || r->services == NULL)
         return -1;
-    const struct keyword *kw = NULL;
-    for (const struct keyword *k = kw_table; k->name; k++)
-        if (strcmp(k->name, sub->keyword) == 0)
-            kw = k;
+    const struct keyword *kw = kw_find(sub->keyword);
     if (kw == NULL || kw->handler == NULL)
         return -1;
     struct request *req = calloc(1, sizeof(*req));

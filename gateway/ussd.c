@@ -17,7 +17,9 @@
 #include "gateway/log.h"
 #include "gateway/phone.h"
 #include "gateway/router.h"
+#include "handlers/keyword.h"
 #include "handlers/menu.h"
+#include "handlers/menu_sms.h"
 #include "handlers/services.h"
 #include "modems/codec.h"
 
@@ -143,28 +145,13 @@ static void action_done(void *arg, int ok, const char *first_reply)
     finish(c, body);
 }
 
-/* What each leaf action does: the keyword handler an SMS would reach. */
+/* A leaf action runs the keyword handler an SMS would reach (menu_sms_action). */
 static void run_action(struct call *c)
 {
     const struct menu_result *m = &c->result;
-    static const struct {
-        const char *action, *keyword, *args_from;
-    } actions[] = {
-        {"lapor", "LAPOR", "text"},
-        {"cek", "CEK", "ticket"},
-        {"daftar", "DAFTAR", ""},
-        {"berhenti", "BERHENTI", ""},
-    };
-    const char *keyword = NULL, *args = "";
-    for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
-        if (strcmp(actions[i].action, m->action) != 0)
-            continue;
-        keyword = actions[i].keyword;
-        for (int k = 0; k < m->nvalues; k++)
-            if (strcmp(m->values[k].key, actions[i].args_from) == 0)
-                args = m->values[k].value;
-    }
-    if (keyword == NULL) {
+    const char *args;
+    const struct keyword *kw = menu_sms_action(m, &args);
+    if (kw == NULL) {
         log_error("event=ussd_unknown_action action=%s node=%s", m->action, m->node);
         finish(c, END_BUSY);
         return;
@@ -177,7 +164,7 @@ static void run_action(struct call *c)
     /* One action per session and node: a resent last screen does not file
      * a second complaint (the replies' done key carries this id). */
     snprintf(id, sizeof(id), "ussd:%s:%s", c->session, m->node);
-    struct router_submission sub = {"ussd", id, c->phone, keyword, args, hints, nhints};
+    struct router_submission sub = {"ussd", id, c->phone, kw->name, args, hints, nhints};
     char masked[32];
     log_info("event=ussd_action session=%s from=%s action=%s", c->session,
              log_phone(c->phone, masked, sizeof(masked)), m->action);

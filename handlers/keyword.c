@@ -718,3 +718,11 @@ int kw_parse(const char *text, struct kw_match *m)
 {
     return kw_parse_table(kw_table, text, m);
 }
+
+const struct keyword *kw_find(const char *name)
+{
+    for (const struct keyword *k = kw_table; name && k->name; k++)
+        if (strcmp(k->name, name) == 0)
+            return k;
+    return NULL;
+}

@@ -89,6 +89,8 @@ extern const struct keyword kw_table[];
 
 /* Handlers (handlers/info.c). Each calls request_reply() then request_done(). */
 void info_handler(struct request *req, const struct kw_match *m);
+/* The row named name (canonical name, upper case), or NULL. */
+const struct keyword *kw_find(const char *name);
 /* Handler for messages no keyword matched. */
 void kw_unknown(struct request *req, const struct kw_match *m);
 /* Handler that answers nothing, deliberately (thanks, acknowledgements). */

@@ -50,22 +50,26 @@ static void end_session(struct request *req)
     forget(req, 2, argv);
 }
 
-/* Runs the leaf action's keyword handler on this very request. */
-static void act(struct request *req, const struct menu_result *res)
+const struct keyword *menu_sms_action(const struct menu_result *res, const char **args)
 {
-    const char *keyword = NULL, *args = "";
+    *args = "";
     for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
         if (strcmp(actions[i].action, res->action) != 0)
             continue;
-        keyword = actions[i].keyword;
         for (int k = 0; k < res->nvalues; k++)
             if (strcmp(res->values[k].key, actions[i].args_from) == 0)
-                args = res->values[k].value;
+                *args = res->values[k].value;
+        const struct keyword *kw = kw_find(actions[i].keyword);
+        return kw && kw->handler ? kw : NULL;
     }
-    const struct keyword *kw = NULL;
-    for (const struct keyword *k = kw_table; keyword && k->name; k++)
-        if (strcmp(k->name, keyword) == 0)
-            kw = k;
+    return NULL;
+}
+
+/* Runs the leaf action's keyword handler on this very request. */
+static void act(struct request *req, const struct menu_result *res)
+{
+    const char *args;
+    const struct keyword *kw = menu_sms_action(res, &args);
     if (kw == NULL || kw->handler == NULL) {
         log_error("event=menu_unknown_action action=%s", res->action);
         request_reply(req, "Maaf, pilihan ini belum tersedia. Ketik INFO untuk bantuan.");

@@ -14,6 +14,12 @@
 
 #define MENU_SMS_TTL 900 /* seconds a session lives after its last reply */
 
+struct menu_result;
+/* The keyword handler a menu's leaf action runs (LAPOR, CEK, DAFTAR,
+ * BERHENTI) and its argument text taken from the collected values; the same
+ * for USSD and SMS. Returns NULL for an unknown action. */
+const struct keyword *menu_sms_action(const struct menu_result *res, const char **args);
+
 /* The MENU keyword: start (or restart) a session and send the first screen. */
 void menu_sms_start(struct request *req, const struct kw_match *m);
 /* One reply inside a session. */
