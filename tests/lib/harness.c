@@ -624,11 +624,77 @@ int kt_wait_sent_to(struct kt_env *e, const char *to, int n, double seconds, cha
     return -1;
 }
 
+int kt_wait_sent_with(struct kt_env *e, const char *to, const char *needle, double seconds,
+                      char *out, size_t outlen)
+{
+    for (int i = 0; i <= (int)(seconds * 20); i++) {
+        int found = -1;
+        redisReply *r = kt_redis(e, "XRANGE kt:sent - +");
+        for (size_t j = 0; r && r->type == REDIS_REPLY_ARRAY && j < r->elements; j++) {
+            redisReply *f = r->element[j]->element[1];
+            if (strcmp(fval(f, "to"), to) == 0 && strstr(fval(f, "text"), needle) != NULL) {
+                snprintf(out, outlen, "%s", fval(f, "text"));
+                found = 0;
+                break;
+            }
+        }
+        freeReplyObject(r);
+        if (found == 0)
+            return 0;
+        msleep(50);
+    }
+    return -1;
+}
+
+/* The kt:in id of the newest message carrying `text` that arrived after
+ * `after` ("0" for any); 0 when found. */
+static int find_inbound(struct kt_env *e, const char *after, const char *text, char *id,
+                        size_t idlen)
+{
+    redisReply *r = kt_redis(e, "XRANGE kt:in (%s +", after);
+    int found = -1;
+    if (r && r->type == REDIS_REPLY_ARRAY)
+        for (size_t i = 0; i < r->elements; i++)
+            if (strcmp(fval(r->element[i]->element[1], "text"), text) == 0) {
+                snprintf(id, idlen, "%s", r->element[i]->element[0]->str);
+                found = 0;
+            }
+    freeReplyObject(r);
+    return found;
+}
+
+/* Waits for the answer to `to` caused by that very message (its origin), so a
+ * notice to the same number caused by an earlier message is never taken for
+ * it. */
 int kt_exchange(struct kt_env *e, const char *from, const char *text, const char *to,
                 double seconds, char *out, size_t outlen)
 {
-    int before = kt_sent_to(e, to, NULL, 0);
+    char last[64] = "0", id[64] = "";
+    redisReply *r = kt_redis(e, "XREVRANGE kt:in + - COUNT 1");
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1)
+        snprintf(last, sizeof(last), "%s", r->element[0]->element[0]->str);
+    freeReplyObject(r);
     if (kt_dummy_deliver(e, from, text, NULL, 0) != 0)
         return -1;
-    return kt_wait_sent_to(e, to, before + 1, seconds, out, outlen);
+    for (int i = 0; i <= (int)(seconds * 20); i++) {
+        if (id[0] == '\0')
+            find_inbound(e, last, text, id, sizeof(id));
+        if (id[0] != '\0') {
+            int found = -1;
+            r = kt_redis(e, "XRANGE kt:sent - +");
+            for (size_t j = 0; r && r->type == REDIS_REPLY_ARRAY && j < r->elements; j++) {
+                redisReply *f = r->element[j]->element[1];
+                if (strcmp(fval(f, "to"), to) == 0 && strcmp(fval(f, "origin"), id) == 0) {
+                    snprintf(out, outlen, "%s", fval(f, "text"));
+                    found = 0;
+                    break;
+                }
+            }
+            freeReplyObject(r);
+            if (found == 0)
+                return 0;
+        }
+        msleep(50);
+    }
+    return -1;
 }

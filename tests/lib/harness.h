@@ -68,6 +68,10 @@ int kt_dummy_deliver(struct kt_env *e, const char *from, const char *text, const
 /* Number of files left in the dummy SIM inbox. */
 int kt_dummy_inbox_count(struct kt_env *e);
 
+/* Waits for a message to `to` whose text contains needle; copies it into out.
+ * Returns 0, or -1 when none came in time. */
+int kt_wait_sent_with(struct kt_env *e, const char *to, const char *needle, double seconds,
+                      char *out, size_t outlen);
 /* Delivers text from `from` and waits (up to seconds) for one more message
  * to `to` (normalised) than there was before; copies its text into out.
  * Returns 0, or -1 when nothing came. */
