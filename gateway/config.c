@@ -54,6 +54,8 @@ static const struct key_def gateway_keys[] = {
     I(test_clock, 0, 1, 0),
     S(menu, KEY_STRING, "etc/menu.json"),
     I(ussd_session_ttl, 30, 3600, 180),
+    I(ussd_draft_ttl, 60, 604800, 86400),
+    I(menu_sms_ttl, 60, 86400, 900),
     S(ussd_secret, KEY_STRING, ""),
     S(ussd_allow, KEY_STRING, ""),
     {NULL, 0, 0, 0, 0, 0, NULL},

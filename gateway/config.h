@@ -67,6 +67,8 @@ struct config {
     int test_clock;                      /* 1: kt:clock:offset in Redis shifts "now" (tests only) */
     char menu[CONFIG_VALUE_MAX];         /* the menu served over USSD and SMS (JSON) */
     int ussd_session_ttl;                /* seconds a USSD session lives after its last screen */
+    int ussd_draft_ttl;                  /* seconds an interrupted complaint is kept */
+    int menu_sms_ttl;                    /* seconds an SMS menu session lives after a reply */
     char ussd_secret[128];               /* "" = none; else X-Kentongan-Secret must match */
     char ussd_allow[CONFIG_VALUE_MAX];   /* "" = any; else comma-separated source addresses */
     struct modem_config modems[CONFIG_MAX_MODEMS];

@@ -165,7 +165,12 @@ const char *request_modem(const struct request *req)
 
 long long request_now(const struct request *req)
 {
-    return (long long)time(NULL) + req->router->clock_offset;
+    return router_now(req->router);
+}
+
+long long router_now(const struct router *r)
+{
+    return (long long)time(NULL) + r->clock_offset;
 }
 
 const char *request_id(const struct request *req)

@@ -61,6 +61,8 @@ struct router_submission {
  * the same loop (USSD sessions). */
 struct redisAsyncContext *router_redis(struct router *r);
 const struct services *router_services(const struct router *r);
+/* Unix time in seconds as handlers see it (shifted when test_clock is on). */
+long long router_now(const struct router *r);
 typedef void (*router_done_fn)(void *arg, int ok, const char *first_reply);
 int router_submit(struct router *r, const struct router_submission *sub, router_done_fn done,
                   void *arg);

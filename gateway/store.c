@@ -284,14 +284,28 @@ const char store_library[] =
 "  end\n"
 "  return moved\n"
 "end)\n"
-/* kt_ussd_touch: KEYS session; ARGV number, ttl. Binds a USSD session to the
- * number that opened it and keeps it alive, in one round trip. Returns 1, or
- * 0 when the session belongs to another number (left untouched). */
+/* kt_ussd_touch: KEYS session, draft; ARGV number, ttl, now (s), keep (s),
+ * first ("1" on a session's first screen). Binds a USSD session to the number
+ * that opened it and keeps it alive, in one round trip. A new session takes
+ * the number's interrupted complaint (the draft) if there is one, and keeps
+ * it for its whole life, so a resent screen gets the same answer. The hash
+ * outlives the session by `keep` seconds so a late screen is known as
+ * expired. Returns {1, draft} (alive), {0, ''} (another number's session,
+ * left untouched) or {2, draft} (expired). */
 "redis.register_function('kt_ussd_touch', function(k, a)\n"
-"  local owner = redis.call('GET', k[1])\n"
-"  if owner and owner ~= a[1] then return 0 end\n"
-"  redis.call('SET', k[1], a[1], 'EX', a[2])\n"
-"  return 1\n"
+"  local s = redis.call('HMGET', k[1], 'phone', 'last', 'draft')\n"
+"  if s[1] then\n"
+"    if s[1] ~= a[1] then return {0, ''} end\n"
+"    if tonumber(a[3]) - tonumber(s[2] or '0') > tonumber(a[2]) then return {2, s[3] or ''} end\n"
+"    redis.call('HSET', k[1], 'last', a[3])\n"
+"    redis.call('EXPIRE', k[1], a[4])\n"
+"    return {1, s[3] or ''}\n"
+"  end\n"
+"  local d = ''\n"
+"  if a[5] == '1' then d = redis.call('GET', k[2]) or '' end\n"
+"  redis.call('HSET', k[1], 'phone', a[1], 'last', a[3], 'draft', d)\n"
+"  redis.call('EXPIRE', k[1], a[4])\n"
+"  return {1, d}\n"
 "end)\n";
 /* clang-format on */
 

@@ -34,13 +34,25 @@
 #include <string.h>
 #include <sys/time.h>
 
-#define USSD_BODY_MAX    4096 /* a USSD form is a few hundred bytes */
-#define USSD_TEXT_MAX    1000 /* inputs so far, joined by '*' */
-#define USSD_SESSION_MAX 64   /* bytes of a sessionId */
+#define USSD_BODY_MAX     4096 /* a USSD form is a few hundred bytes */
+#define USSD_TEXT_MAX     1000 /* inputs so far, joined by '*' */
+#define USSD_SESSION_MAX  64   /* bytes of a sessionId */
+#define USSD_EXPIRED_KEEP 3600 /* seconds an expired session is still known as such */
 
 #define END_BUSY  "END Maaf, layanan sedang sibuk. Silakan coba lagi sebentar lagi."
 #define END_BAD   "END Maaf, permintaan tidak dapat dibaca."
 #define END_PHONE "END Maaf, nomor Anda tidak dikenali."
+#define END_EXPIRED                                                                                \
+    "END Sesi Anda sudah berakhir karena terlalu lama tidak ada jawaban. Silakan hubungi %s lagi."
+#define END_EXPIRED_DRAFT                                                                          \
+    "END Sesi Anda sudah berakhir. Laporan yang sedang Anda isi disimpan: hubungi %s lagi untuk "  \
+    "melanjutkannya."
+#define OFFER_TITLE  "Laporan Anda yang belum terkirim"
+#define OFFER_ITEMS  "1 Lanjutkan\n2 Hapus, ke menu awal"
+#define OFFER_ERROR  "Pilihan tidak ada."
+#define DRAFT_ACTION "lapor" /* the action whose unfinished sessions are kept */
+
+enum draft_op { DRAFT_KEEP, DRAFT_SAVE, DRAFT_DROP };
 
 struct ussd {
     struct router *router;
@@ -54,6 +66,10 @@ struct call {
     char phone[24];
     char service[32];
     char text[USSD_TEXT_MAX + 1];
+    char draft[USSD_TEXT_MAX + 1];    /* inputs of the complaint offered to this session */
+    char path[2 * USSD_TEXT_MAX + 2]; /* the inputs replayed: the draft's, then this session's */
+    int expired;                      /* the session outlived ussd_session_ttl */
+    char answer[MENU_SCREEN_MAX * 4 + 256]; /* the body, while the draft is written */
     struct menu_result result;
 };
 
@@ -133,6 +149,61 @@ static int same_secret(const char *a, const char *b)
     return diff == 0;
 }
 
+static void draft_key(const struct call *c, char *key, size_t len)
+{
+    snprintf(key, len, "kt:draft:%s", c->phone);
+}
+
+static void on_draft(redisAsyncContext *ac, void *reply, void *priv)
+{
+    struct call *c = priv;
+    if (reply == NULL || ((redisReply *)reply)->type == REDIS_REPLY_ERROR)
+        log_warnx("event=ussd_draft_failed session=%s", c->session);
+    finish(c, c->answer);
+}
+
+/* Answers body once the draft of a complaint is saved (DRAFT_SAVE: the
+ * inputs so far, so a session that dies before its end can be continued by
+ * the next one from this number) or dropped (DRAFT_DROP), so the next
+ * screen, from any gateway, sees it. A failure only means an interrupted
+ * complaint is not offered again: the answer goes out all the same. */
+static void reply_with(struct call *c, enum draft_op op, const char *body)
+{
+    redisAsyncContext *rc = router_redis(c->u->router);
+    char key[48], ttl[16];
+    draft_key(c, key, sizeof(key));
+    snprintf(ttl, sizeof(ttl), "%d", c->u->cfg->ussd_draft_ttl);
+    const char *save[] = {"SET", key, c->path, "EX", ttl}, *drop[] = {"DEL", key};
+    if (op == DRAFT_KEEP) {
+        finish(c, body);
+        return;
+    }
+    snprintf(c->answer, sizeof(c->answer), "%s", body);
+    if (rc == NULL || redisAsyncCommandArgv(rc, on_draft, c, op == DRAFT_SAVE ? 5 : 2,
+                                            op == DRAFT_SAVE ? save : drop, NULL) != REDIS_OK) {
+        log_warnx("event=ussd_draft_failed session=%s", c->session);
+        finish(c, body);
+    }
+}
+
+/* 1 when the screen just computed belongs to a complaint the resident has
+ * started filling in (a choice made or text typed, the end not reached). */
+static int in_draft(const struct menu *m, const struct menu_result *r)
+{
+    const char *leads = menu_leads_to(m, r->node);
+    return r->kind == MENU_CON && r->nvalues > 0 && leads && strcmp(leads, DRAFT_ACTION) == 0;
+}
+
+/* 1 when the resident left a complaint on purpose: "2 Batal" on its summary,
+ * or back home ("00", or "0" out of it) after at least one input. */
+static int left_draft(const struct menu *m, const struct menu_result *r, int ninputs)
+{
+    const char *leads = menu_leads_to(m, r->node);
+    if (r->kind == MENU_END)
+        return r->action[0] == '\0' && r->nvalues > 0 && leads && strcmp(leads, DRAFT_ACTION) == 0;
+    return ninputs > 0 && strcmp(r->node, menu_start(m)) == 0;
+}
+
 static void action_done(void *arg, int ok, const char *first_reply)
 {
     struct call *c = arg;
@@ -142,7 +213,8 @@ static void action_done(void *arg, int ok, const char *first_reply)
         return;
     }
     snprintf(body, sizeof(body), "END %s", first_reply);
-    finish(c, body);
+    /* filed: nothing left to continue */
+    reply_with(c, strcmp(c->result.action, DRAFT_ACTION) == 0 ? DRAFT_DROP : DRAFT_KEEP, body);
 }
 
 /* A leaf action runs the keyword handler an SMS would reach (menu_sms_action). */
@@ -172,36 +244,120 @@ static void run_action(struct call *c)
         finish(c, END_BUSY);
 }
 
+/* The first screen of a session that inherited an unfinished complaint:
+ * what it was about, and whether to go on with it. */
+static void offer(struct call *c, const struct services *svc, int refused)
+{
+    char copy[USSD_TEXT_MAX + 1], about[96] = "", body[512];
+    const char *inputs[MENU_INPUTS_MAX];
+    struct menu_result r;
+    snprintf(copy, sizeof(copy), "%s", c->draft);
+    int n = menu_split(copy, inputs, MENU_INPUTS_MAX);
+    menu_run(svc->menu, inputs, n < 0 ? 0 : n, &r);
+    for (int k = 0; k < r.nvalues; k++) {
+        const char *name = NULL;
+        if (strcmp(r.values[k].key, "category") == 0) {
+            int cat = category_by_code(svc->categories, r.values[k].value);
+            name = cat >= 0 ? category_name(svc->categories, cat) : NULL;
+        } else if (strcmp(r.values[k].key, "desa") == 0) {
+            int desa = region_desa_by_code(svc->regions, r.values[k].value);
+            name = desa >= 0 ? region_desa_name(svc->regions, desa) : NULL;
+        }
+        if (name && strlen(about) + strlen(name) + 3 < 64)
+            snprintf(about + strlen(about), sizeof(about) - strlen(about), "%s%s",
+                     about[0] ? ", " : "", name);
+    }
+    char folded[sizeof(about)];
+    codec_gsm_fold(about, folded, sizeof(folded));
+    snprintf(body, sizeof(body), "CON %s%s%s%s%s:\n" OFFER_ITEMS, refused ? OFFER_ERROR "\n" : "",
+             OFFER_TITLE, folded[0] ? " (" : "", folded, folded[0] ? ")" : "");
+    finish(c, body);
+}
+
+/* Joins inputs with '*' into c->path (the form a draft is kept in). */
+static void join_path(struct call *c, const char *const *inputs, int n)
+{
+    size_t o = 0;
+    c->path[0] = '\0';
+    for (int i = 0; i < n && o < sizeof(c->path); i++)
+        o += (size_t)snprintf(c->path + o, sizeof(c->path) - o, "%s%s", i ? "*" : "",
+                              inputs[i] ? inputs[i] : "");
+}
+
 static void on_session(redisAsyncContext *ac, void *reply, void *priv)
 {
     struct call *c = priv;
     redisReply *r = reply;
-    if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_STRING) {
         finish(c, END_BUSY);
         return;
     }
     /* A session belongs to the number that opened it. */
-    if (r->integer == 0) {
+    if (r->element[0]->integer == 0) {
         log_warnx("event=ussd_session_mismatch session=%s", c->session);
         finish(c, END_BAD);
         return;
     }
-    const char *inputs[MENU_INPUTS_MAX];
-    int n = menu_split(c->text, inputs, MENU_INPUTS_MAX);
+    c->expired = r->element[0]->integer == 2;
+    snprintf(c->draft, sizeof(c->draft), "%s", r->element[1]->str);
     const struct services *svc = router_services(c->u->router);
     if (svc == NULL || svc->menu == NULL) {
         finish(c, END_BUSY);
         return;
     }
-    menu_run(svc->menu, inputs, n < 0 ? 0 : n, &c->result);
+    /* The inputs to replay: this session's, after the draft's when the
+     * resident chose to continue it (the answer to the offer is input 0). */
+    const char *mine[MENU_INPUTS_MAX], *inputs[2 * MENU_INPUTS_MAX];
+    char draft[USSD_TEXT_MAX + 1];
+    int n = menu_split(c->text, mine, MENU_INPUTS_MAX), total = 0, skip = 0;
+    enum draft_op op = DRAFT_KEEP;
+    if (n > MENU_INPUTS_MAX) {
+        finish(c, "END Sesi terlalu panjang. Silakan mulai lagi.");
+        return;
+    }
+    if (c->draft[0]) {
+        if (n == 0 || (strcmp(mine[0], "1") != 0 && strcmp(mine[0], "2") != 0)) {
+            if (c->expired) {
+                char body[256];
+                snprintf(body, sizeof(body), END_EXPIRED, c->service);
+                finish(c, body);
+            } else
+                offer(c, svc, n > 0);
+            return;
+        }
+        skip = 1;
+        if (strcmp(mine[0], "1") == 0) {
+            snprintf(draft, sizeof(draft), "%s", c->draft);
+            total = menu_split(draft, inputs, MENU_INPUTS_MAX);
+            if (total > MENU_INPUTS_MAX)
+                total = 0;
+        } else if (n == 1)
+            op = DRAFT_DROP; /* "2": the resident let it go */
+    }
+    for (int i = skip; i < n && total < 2 * MENU_INPUTS_MAX; i++)
+        inputs[total++] = mine[i];
+    join_path(c, inputs, total);
+    menu_run(svc->menu, inputs, total > MENU_INPUTS_MAX ? MENU_INPUTS_MAX + 1 : total, &c->result);
+    if (in_draft(svc->menu, &c->result))
+        op = DRAFT_SAVE;
+    else if (left_draft(svc->menu, &c->result, total))
+        op = DRAFT_DROP;
+    char body[sizeof(c->result.screen) + 256];
+    if (c->expired) {
+        /* Too late to act on; what was typed is kept when it was a complaint. */
+        snprintf(body, sizeof(body), op == DRAFT_SAVE ? END_EXPIRED_DRAFT : END_EXPIRED,
+                 c->service);
+        reply_with(c, op, body);
+        return;
+    }
     if (c->result.kind == MENU_END && c->result.action[0]) {
         run_action(c);
         return;
     }
-    char body[sizeof(c->result.screen) + 8];
     snprintf(body, sizeof(body), "%s %s", c->result.kind == MENU_CON ? "CON" : "END",
              c->result.screen);
-    finish(c, body);
+    reply_with(c, op, body);
 }
 
 static const char *form(struct evkeyvalq *kv, const char *name)
@@ -275,11 +431,16 @@ void ussd_handle(void *arg, struct evhttp_request *req)
     evhttp_clear_headers(&kv);
     /* One round trip per screen: check the session's owner and refresh it. */
     redisAsyncContext *rc = router_redis(u->router);
-    char key[USSD_SESSION_MAX + 16], ttl[16];
+    char key[USSD_SESSION_MAX + 16], draft[48], ttl[16], now[24], keep[16];
     snprintf(key, sizeof(key), "kt:ussd:%s", c->session);
+    draft_key(c, draft, sizeof(draft));
     snprintf(ttl, sizeof(ttl), "%d", u->cfg->ussd_session_ttl);
-    const char *argv[] = {"FCALL", "kt_ussd_touch", "1", key, c->phone, ttl};
-    if (rc == NULL || redisAsyncCommandArgv(rc, on_session, c, 6, argv, NULL) != REDIS_OK)
+    snprintf(now, sizeof(now), "%lld", router_now(u->router));
+    /* kept a while after it expires, so a late screen is told so */
+    snprintf(keep, sizeof(keep), "%d", u->cfg->ussd_session_ttl + USSD_EXPIRED_KEEP);
+    const char *argv[] = {"FCALL", "kt_ussd_touch",       "2", key, draft, c->phone, ttl, now,
+                          keep,    c->text[0] ? "0" : "1"};
+    if (rc == NULL || redisAsyncCommandArgv(rc, on_session, c, 10, argv, NULL) != REDIS_OK)
         finish(c, END_BUSY);
 }
 

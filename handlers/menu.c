@@ -133,6 +133,7 @@ struct node {
     int store;  /* key, or -1 */
     int target; /* goto, or -1 */
     int action; /* row of actions[], or -1 */
+    int leads;  /* the one action every way on from here ends in; -1 none, -2 several */
     bool digits;
     int min, max;
 };
@@ -1004,6 +1005,42 @@ static void check_graph(struct loader *ld)
     }
 }
 
+/* leads: the action each node's ways forward end in (one, none or several), by fixpoint
+ * over the graph (each node only moves up: none -> one action -> several). */
+static void find_leads(struct menu *m)
+{
+    int succ[MENU_OPTIONS_MAX + 1];
+    bool changed = true;
+    for (int i = 0; i < m->nnodes; i++)
+        m->nodes[i].leads = m->nodes[i].action;
+    while (changed) {
+        changed = false;
+        for (int i = 0; i < m->nnodes; i++) {
+            struct node *nd = &m->nodes[i];
+            int ns = successors(nd, succ);
+            for (int s = 0; s < ns; s++) {
+                int o = m->nodes[succ[s]].leads, l = nd->leads;
+                int merged = o == -1 || o == l ? l : l == -1 ? o : -2;
+                if (merged != l) {
+                    nd->leads = merged;
+                    changed = true;
+                }
+            }
+        }
+    }
+}
+
+const char *menu_start(const struct menu *m)
+{
+    return m && m->nnodes > 0 ? m->nodes[m->start].id : NULL;
+}
+
+const char *menu_leads_to(const struct menu *m, const char *node)
+{
+    int i = m && node ? node_by_id(m, node) : -1;
+    return i >= 0 && m->nodes[i].leads >= 0 ? actions[m->nodes[i].leads].name : NULL;
+}
+
 static int index_data(struct menu *m)
 {
     int nk = region_kecamatan_count(m->regions), nd = region_desa_count(m->regions);
@@ -1167,8 +1204,10 @@ struct menu *menu_load(const char *path, const struct region_db *regions,
         problem(&ld, NULL, "start '%s' does not exist", json_string_value(start));
     else if (m->nodes[m->start].type == NODE_TYPES)
         ; /* already reported */
-    else
+    else {
         check_graph(&ld);
+        find_leads(m);
+    }
 out:
     json_decref(root);
     if (ld.problems > 0) {

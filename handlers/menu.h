@@ -139,5 +139,11 @@ int menu_split(char *text, const char **inputs, int max);
 /* The nodes of the file, in file order (for tests, logs and tools). */
 int menu_node_count(const struct menu *m);
 const char *menu_node_id(const struct menu *m, int node); /* NULL out of range */
+/* The action every way on from node ends in ("lapor" for the nodes of the complaint
+ * path), or NULL when it leads to none or to several (the home menu). The USSD layer
+ * keeps a session on such a path as a draft. */
+const char *menu_leads_to(const struct menu *m, const char *node);
+/* The id of the start node (NULL for NULL). */
+const char *menu_start(const struct menu *m);
 
 #endif

@@ -29,7 +29,9 @@ static void call(struct request *req, const char *op, const char *input, request
     char key[48], guard[64], ttl[16];
     snprintf(key, sizeof(key), "kt:menu:%s", request_sender(req));
     snprintf(guard, sizeof(guard), "kt:menu:seen:%s", request_id(req));
-    snprintf(ttl, sizeof(ttl), "%d", MENU_SMS_TTL);
+    const struct services *svc = request_services(req);
+    snprintf(ttl, sizeof(ttl), "%d",
+             svc && svc->menu_sms_ttl > 0 ? svc->menu_sms_ttl : MENU_SMS_TTL);
     const char *argv[] = {"FCALL", "kt_menu", "2", key, guard, op, input, ttl};
     request_redis_argv(req, cb, NULL, 8, argv);
 }

@@ -12,7 +12,7 @@
 
 #include "handlers/handler.h"
 
-#define MENU_SMS_TTL 900 /* seconds a session lives after its last reply */
+#define MENU_SMS_TTL 900 /* default of [gateway] menu_sms_ttl */
 
 struct menu_result;
 /* The keyword handler a menu's leaf action runs (LAPOR, CEK, DAFTAR,

@@ -37,6 +37,7 @@ struct services {
     struct opd_db *opds;
     struct holidays *holidays;
     struct menu *menu; /* served over USSD (and SMS MENU) */
+    int menu_sms_ttl;  /* seconds an SMS menu session lives after its last reply */
     struct official officials[SERVICES_MAX_OFFICIALS];
     int nofficials;
     int coordinator_opd; /* the OPD that triages uncategorised complaints (DISKOMINFO) */

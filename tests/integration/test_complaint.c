@@ -337,8 +337,20 @@ static void pin_setup(void)
              "per_minute = 600\n[official:budi]\nphone = " LIAISON "\nopd = DPUPR\n"
              "role = liaison\npin = 4321\n",
              env.modem_dir);
-    cr_assert_eq(kt_write_config(&env, "sender_per_minute = 100", modems), 0);
+    cr_assert_eq(kt_write_config(&env, "sender_per_minute = 100\nmenu_sms_ttl = 120", modems), 0);
     cr_assert_eq(kt_gateway_start(&env), 0);
+}
+
+Test(complaint, the_sms_menu_session_lives_as_configured, .init = pin_setup)
+{
+    char out[512];
+    say(RESIDENT, "MENU", RESIDENT_N, out, sizeof(out));
+    long long ttl = kt_redis_int(&env, "TTL kt:menu:" RESIDENT_N);
+    cr_expect(ttl > 60 && ttl <= 120, "menu_sms_ttl = 120, TTL %lld", ttl);
+    say(RESIDENT, "2", RESIDENT_N, out, sizeof(out));
+    cr_expect(strstr(out, "nomor tiket") != NULL, "%s", out);
+    ttl = kt_redis_int(&env, "TTL kt:menu:" RESIDENT_N);
+    cr_expect(ttl > 60 && ttl <= 120, "refreshed with each reply, TTL %lld", ttl);
 }
 
 Test(complaint, official_with_pin_must_give_it, .init = pin_setup)

@@ -19,7 +19,9 @@ static void setup(void)
     port = kt_free_port();
     cr_assert_gt(port, 0);
     char extra[256], modems[2048];
-    snprintf(extra, sizeof(extra), "http = 127.0.0.1:%d\nsender_per_minute = 100", port);
+    /* test_clock: a test may move the gateway's clock (kt:clock:offset) */
+    snprintf(extra, sizeof(extra), "http = 127.0.0.1:%d\nsender_per_minute = 100\ntest_clock = 1",
+             port);
     snprintf(modems, sizeof(modems),
              "[modem:dummy]\nmodel = dummy\nconnection = none\ndevice = %s\npoll_seconds = 1\n"
              "per_minute = 600\n[official:budi]\nphone = 081311110001\nopd = DPUPR\n"
@@ -219,4 +221,111 @@ Test(ussd, a_shared_secret_is_required_when_configured, .init = secret_setup)
                           sizeof(raw));
     cr_expect_eq(code, 200);
     cr_expect(strstr(raw, "\r\n\r\nCON ") != NULL, "served with it: %s", raw);
+}
+
+static const char *lapor_choices = "1*1*3*3";
+static const char *lapor_text = "Jalan berlubang besar depan balai desa";
+
+Test(ussd, an_interrupted_complaint_is_offered_to_the_next_session_and_goes_on)
+{
+    char out[2048], path[256];
+    screen("d1", "", out, sizeof(out));
+    screen("d1", lapor_choices, out, sizeof(out));
+    cr_expect(strstr(out, "Tulis laporan") != NULL, "at the text prompt: %s", out);
+    /* the session dies here; the next one from that number offers the draft */
+    screen("d2", "", out, sizeof(out));
+    cr_expect(strncmp(out, "CON ", 4) == 0 && strstr(out, "belum terkirim") &&
+                  strstr(out, "1 Lanjutkan") && strstr(out, "2 Hapus"),
+              "offer: %s", out);
+    cr_expect(strstr(out, "Jalan") != NULL && strstr(out, "Denasri Wetan") != NULL,
+              "says what it was about: %s", out);
+    cr_expect_leq(strlen(out) - 4, 182, "screen fits");
+    char again[2048];
+    screen("d2", "", again, sizeof(again));
+    cr_expect_str_eq(again, out, "a resent first screen gets the same offer");
+    screen("d2", "7", out, sizeof(out));
+    cr_expect(strstr(out, "Pilihan tidak ada") && strstr(out, "1 Lanjutkan"), "%s", out);
+    screen("d2", "1", out, sizeof(out));
+    cr_expect(strstr(out, "Tulis laporan") != NULL, "back where it stopped: %s", out);
+    snprintf(path, sizeof(path), "1*%s", lapor_text);
+    screen("d2", path, out, sizeof(out));
+    cr_expect(strstr(out, "Kirim laporan ini?") && strstr(out, "Denasri Wetan"), "%s", out);
+    snprintf(path, sizeof(path), "1*%s*1", lapor_text);
+    screen("d2", path, out, sizeof(out));
+    cr_expect(strncmp(out, "END ", 4) == 0 && strstr(out, "tiket") && strstr(out, "DPUPR"), "%s",
+              out);
+    cr_expect_eq(kt_redis_int(&env, "GET kt:ticket:seq"), 1, "one ticket");
+    cr_expect_eq(kt_redis_int(&env, "EXISTS kt:draft:6281234567890"), 0, "filed: draft gone");
+    screen("d3", "", out, sizeof(out));
+    cr_expect(strstr(out, "Lapor/aduan") && !strstr(out, "belum terkirim"), "home again: %s", out);
+}
+
+Test(ussd, a_draft_can_be_dropped_and_other_numbers_never_see_it)
+{
+    char out[2048];
+    screen("d4", "1*1", out, sizeof(out));
+    cr_expect(strstr(out, "Kecamatan") != NULL, "%s", out);
+    cr_expect_eq(kt_redis_int(&env, "EXISTS kt:draft:6281234567890"), 1, "kept");
+    screen_on(port, "d5", "081299999999", "", out, sizeof(out));
+    cr_expect(strstr(out, "belum terkirim") == NULL, "not someone else's: %s", out);
+    screen("d6", "", out, sizeof(out));
+    cr_expect(strstr(out, "belum terkirim") != NULL, "%s", out);
+    screen("d6", "2", out, sizeof(out));
+    cr_expect(strstr(out, "Lapor/aduan") != NULL, "home: %s", out);
+    cr_expect_eq(kt_redis_int(&env, "EXISTS kt:draft:6281234567890"), 0, "dropped");
+    screen("d6", "2*2", out, sizeof(out));
+    cr_expect(strstr(out, "nomor tiket") != NULL, "the session goes on after the offer: %s", out);
+    /* going home, or cancelling a summary, is leaving it on purpose */
+    screen("d8", "1*1*3", out, sizeof(out));
+    cr_expect_eq(kt_redis_int(&env, "EXISTS kt:draft:6281234567890"), 1);
+    screen("d8", "1*1*3*00", out, sizeof(out));
+    cr_expect_eq(kt_redis_int(&env, "EXISTS kt:draft:6281234567890"), 0, "home: dropped");
+    screen("d7", "1*1*3*3*Lampu jalan mati sejak seminggu", out, sizeof(out));
+    cr_expect_eq(kt_redis_int(&env, "EXISTS kt:draft:6281234567890"), 1);
+    screen("d7", "1*1*3*3*Lampu jalan mati sejak seminggu*2", out, sizeof(out));
+    cr_expect(strncmp(out, "END ", 4) == 0, "%s", out);
+    cr_expect_eq(kt_redis_int(&env, "EXISTS kt:draft:6281234567890"), 0, "cancelled: dropped");
+}
+
+static void jump_seconds(long long s)
+{
+    long long now = kt_redis_int(&env, "GET kt:clock:offset");
+    now = (now < 0 ? 0 : now) + s;
+    redisReply *r = kt_redis(&env, "SET kt:clock:offset %lld", now);
+    freeReplyObject(r);
+    /* the gateway reads the offset every second and logs the change */
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "grep -q 'clock_shifted offset_seconds=%lld ' %s", now, env.log);
+    int seen = 0;
+    for (int i = 0; i < 100 && !seen; i++) {
+        seen = system(cmd) == 0;
+        if (!seen)
+            usleep(100000);
+    }
+    cr_assert(seen, "the gateway did not take the new clock");
+}
+
+Test(ussd, an_expired_session_ends_clearly_and_keeps_what_was_typed)
+{
+    char out[2048], path[256];
+    screen("e1", "", out, sizeof(out));
+    screen("e1", "2", out, sizeof(out));
+    screen("e2", "", out, sizeof(out));
+    screen("e2", lapor_choices, out, sizeof(out));
+    jump_seconds(181); /* past ussd_session_ttl (180) */
+    screen("e1", "2*100014", out, sizeof(out));
+    cr_expect(strncmp(out, "END ", 4) == 0 && strstr(out, "sudah berakhir") && strstr(out, "*123#"),
+              "expired: %s", out);
+    cr_expect(strstr(out, "disimpan") == NULL, "nothing to keep: %s", out);
+    snprintf(path, sizeof(path), "%s*%s", lapor_choices, lapor_text);
+    screen("e2", path, out, sizeof(out));
+    cr_expect(strncmp(out, "END ", 4) == 0 && strstr(out, "disimpan"), "%s", out);
+    cr_expect_eq(kt_redis_int(&env, "GET kt:ticket:seq"), -1, "nothing filed after expiry");
+    screen("e3", "", out, sizeof(out));
+    cr_expect(strstr(out, "belum terkirim") != NULL, "%s", out);
+    screen("e3", "1", out, sizeof(out));
+    cr_expect(strstr(out, "Kirim laporan ini?") && strstr(out, "berlubang"),
+              "the typed text was kept: %s", out);
+    screen("e3", "1*1", out, sizeof(out));
+    cr_expect(strncmp(out, "END ", 4) == 0 && strstr(out, "tiket"), "%s", out);
 }

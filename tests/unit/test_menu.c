@@ -425,6 +425,21 @@ Test(menu, walk_every_path_sms)
     walk_all(MENU_SCREEN_MIN);
 }
 
+Test(menu, where_each_node_leads)
+{
+    cr_expect_null(menu_leads_to(menu, "home"), "home leads to every action");
+    cr_expect_str_eq(menu_leads_to(menu, "lapor_kategori"), "lapor");
+    cr_expect_str_eq(menu_leads_to(menu, "lapor_isi"), "lapor");
+    cr_expect_str_eq(menu_leads_to(menu, "lapor_kirim"), "lapor");
+    cr_expect_str_eq(menu_leads_to(menu, "cek"), "cek");
+    cr_expect_str_eq(menu_leads_to(menu, "daftar_desa"), "daftar");
+    cr_expect_null(menu_leads_to(menu, "info"), "information pages lead to no action");
+    cr_expect_null(menu_leads_to(menu, "no_such_node"));
+    cr_expect_null(menu_leads_to(NULL, "home"));
+    cr_expect_str_eq(menu_start(menu), "home");
+    cr_expect_null(menu_start(NULL));
+}
+
 /* ---- screens ------------------------------------------------------------------------- */
 
 Test(menu, home_screen)
