@@ -397,3 +397,40 @@ Test(complaint, the_menu_over_sms_files_a_complaint_and_berhenti_always_works)
     cr_expect_eq(kt_redis_int(&env, "SCARD kt:sub:" RESIDENT_N), 0);
     cr_expect_eq(kt_redis_int(&env, "EXISTS kt:menu:" RESIDENT_N), 0, "and it left the menu");
 }
+
+/* The other paths of the menu over SMS: each screen one SMS, actions as by keyword. */
+Test(complaint, the_menu_over_sms_checks_subscribes_informs_and_unsubscribes)
+{
+    char out[512], ticket[32], cmd[64];
+    file_complaint("LAPOR jalan rusak di desa Kalisalak kec Batang", ticket, sizeof(ticket));
+    say(RESIDENT, "MENU", RESIDENT_N, out, sizeof(out));
+    say(RESIDENT, "2", RESIDENT_N, out, sizeof(out));
+    cr_expect(strstr(out, "nomor tiket") != NULL, "%s", out);
+    say(RESIDENT, ticket, RESIDENT_N, out, sizeof(out));
+    cr_expect(strstr(out, ticket) && strstr(out, "DITERUSKAN"), "status by menu: %s", out);
+    cr_expect_eq(kt_redis_int(&env, "EXISTS kt:menu:" RESIDENT_N), 0, "session over");
+
+    const char *daftar[] = {"MENU", "3", "3", "3", "1"};
+    for (size_t i = 0; i < sizeof(daftar) / sizeof(daftar[0]); i++) {
+        say(RESIDENT, daftar[i], RESIDENT_N, out, sizeof(out));
+        cr_expect_leq(strlen(out), 160, "one SMS: %s", out);
+    }
+    cr_expect(strstr(out, "BERHENTI") != NULL, "subscribed, told how to stop: %s", out);
+    cr_expect_eq(kt_redis_int(&env, "SCARD kt:sub:" RESIDENT_N), 1);
+
+    const char *info[] = {"MENU", "5", "3"};
+    for (size_t i = 0; i < sizeof(info) / sizeof(info[0]); i++)
+        say(RESIDENT, info[i], RESIDENT_N, out, sizeof(out));
+    cr_expect(strstr(out, "Wisata Batang") && strstr(out, "98"), "%s", out);
+    say(RESIDENT, "98", RESIDENT_N, out, sizeof(out));
+    cr_expect(strstr(out, "Wisata Batang") == NULL && strlen(out) <= 160, "page two: %s", out);
+    say(RESIDENT, "00", RESIDENT_N, out, sizeof(out));
+    cr_expect(strstr(out, "1 Lapor") != NULL, "home: %s", out);
+    say(RESIDENT, "4", RESIDENT_N, out, sizeof(out));
+    say(RESIDENT, "1", RESIDENT_N, out, sizeof(out));
+    cr_expect(strstr(out, "berhenti") != NULL, "%s", out);
+    cr_expect_eq(kt_redis_int(&env, "SCARD kt:sub:" RESIDENT_N), 0, "unsubscribed by menu");
+    snprintf(cmd, sizeof(cmd), "%s", "1");
+    say(RESIDENT, cmd, RESIDENT_N, out, sizeof(out));
+    cr_expect(strstr(out, "Sesi menu") == NULL, "outside a session, 1 is a ticket check: %s", out);
+}

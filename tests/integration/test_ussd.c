@@ -329,3 +329,35 @@ Test(ussd, an_expired_session_ends_clearly_and_keeps_what_was_typed)
     screen("e3", "1*1", out, sizeof(out));
     cr_expect(strncmp(out, "END ", 4) == 0 && strstr(out, "tiket"), "%s", out);
 }
+
+Test(ussd, information_pages_turn_and_end_nowhere)
+{
+    const struct {
+        const char *path, *want;
+    } pages[] = {
+        {"5*1", "Jam layanan Disdukcapil"},
+        {"5*2", "akta kelahiran"},
+        {"5*3", "Wisata Batang"},
+    };
+    for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+        char out[2048], next[2048], path[64], session[16];
+        snprintf(session, sizeof(session), "i%zu", i);
+        screen(session, pages[i].path, out, sizeof(out));
+        cr_expect(strncmp(out, "CON ", 4) == 0 && strstr(out, pages[i].want), "%s", out);
+        cr_expect_leq(strlen(out) - 4, 182, "screen fits: %s", out);
+        cr_expect(strstr(out, "98 Lanjut") != NULL, "long page, turned with 98: %s", out);
+        /* turn every page until the last, each fitting a screen */
+        snprintf(path, sizeof(path), "%s", pages[i].path);
+        int turns = 0;
+        while (strstr(out, "98 Lanjut") && turns < 10) {
+            snprintf(path + strlen(path), sizeof(path) - strlen(path), "*98");
+            screen(session, path, next, sizeof(next));
+            cr_expect_str_neq(next, out, "98 shows the next page");
+            cr_expect_leq(strlen(next) - 4, 182, "screen fits: %s", next);
+            snprintf(out, sizeof(out), "%s", next);
+            turns++;
+        }
+        cr_expect(turns > 0 && turns < 10, "%s: %d pages more", pages[i].path, turns);
+        cr_expect_eq(kt_redis_int(&env, "EXISTS kt:draft:6281234567890"), 0, "no draft");
+    }
+}
