@@ -58,6 +58,9 @@ static const struct key_def gateway_keys[] = {
     I(menu_sms_ttl, 60, 86400, 900),
     S(ussd_secret, KEY_STRING, ""),
     S(ussd_allow, KEY_STRING, ""),
+    S(quiet_hours, KEY_STRING, "21:00-06:00"),
+    I(broadcast_window, 1, 10000, 200),
+    I(broadcast_ttl, 600, 7 * 86400, 86400),
     {NULL, 0, 0, 0, 0, 0, NULL},
 };
 
@@ -243,7 +246,8 @@ static const struct key_def official_keys[] = {
     OS(phone), OS(opd), OS(role), OS(pin), {NULL, 0, 0, 0, 0, 0, NULL},
 };
 
-static const char *const official_roles[] = {"liaison", "head", "coordinator", "sekda", NULL};
+static const char *const official_roles[] = {"liaison", "head",  "coordinator",
+                                             "sekda",   "staff", NULL};
 
 static struct official_config *official_for(struct load_state *st, const char *section)
 {
@@ -274,7 +278,8 @@ static void check_official(struct load_state *st, const struct official_config *
     if (o->phone[0] == '\0')
         problem(st, "[official:%s] phone: missing", o->name);
     if (o->role[0] == '\0' || !known)
-        problem(st, "[official:%s] role = '%s': expected liaison, head, coordinator or sekda",
+        problem(st,
+                "[official:%s] role = '%s': expected liaison, head, coordinator, sekda or staff",
                 o->name, o->role);
     if (o->opd[0] == '\0' && strcmp(o->role, "sekda") != 0)
         problem(st, "[official:%s] opd: missing (an OPD code from opd.csv)", o->name);
@@ -456,7 +461,34 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
         check_modem(&st, &cfg->modems[i]);
     for (int i = 0; i < cfg->nofficials; i++)
         check_official(&st, &cfg->officials[i]);
+    int from, to;
+    if (config_quiet_hours(cfg->quiet_hours, &from, &to) != 0)
+        problem(&st, "[gateway] quiet_hours = '%s': expected HH:MM-HH:MM (WIB), or empty for none",
+                cfg->quiet_hours);
     return st.problems ? -1 : 0;
+}
+
+int config_quiet_hours(const char *spec, int *from, int *to)
+{
+    int h1, m1, h2, m2, end = 0;
+    *from = *to = 0;
+    if (spec[0] == '\0')
+        return 0;
+    if (sscanf(spec, "%2d:%2d-%2d:%2d%n", &h1, &m1, &h2, &m2, &end) != 4 || spec[end] != '\0' ||
+        h1 < 0 || h1 > 23 || h2 < 0 || h2 > 23 || m1 < 0 || m1 > 59 || m2 < 0 || m2 > 59)
+        return -1;
+    *from = h1 * 60 + m1;
+    *to = h2 * 60 + m2;
+    return 0;
+}
+
+int config_is_quiet(const struct config *cfg, long long now)
+{
+    int from, to;
+    if (config_quiet_hours(cfg->quiet_hours, &from, &to) != 0 || from == to)
+        return 0;
+    int minute = (int)(((now + 7 * 3600) % 86400 + 86400) % 86400 / 60); /* WIB = UTC+7 */
+    return from < to ? minute >= from && minute < to : minute >= from || minute < to;
 }
 
 const char *modem_gammu(const struct modem_config *m, const char *key)

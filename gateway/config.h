@@ -71,6 +71,9 @@ struct config {
     int menu_sms_ttl;                    /* seconds an SMS menu session lives after a reply */
     char ussd_secret[128];               /* "" = none; else X-Kentongan-Secret must match */
     char ussd_allow[CONFIG_VALUE_MAX];   /* "" = any; else comma-separated source addresses */
+    char quiet_hours[32];                /* "21:00-06:00" (WIB): no ordinary broadcasts; "" none */
+    int broadcast_window;                /* messages of one broadcast queued and not yet sent */
+    int broadcast_ttl;                   /* seconds a broadcast message may wait for a modem */
     struct modem_config modems[CONFIG_MAX_MODEMS];
     int nmodems;
     struct official_config officials[CONFIG_MAX_OFFICIALS];
@@ -90,6 +93,12 @@ const struct modem_config *config_modem(const struct config *cfg, const char *na
 /* Splits a redis spec ("HOST:PORT" or "unix:PATH") into host (or path) and
  * port (0 for unix sockets); 0, or -1 if it does not parse. */
 int config_redis_endpoint(const char *spec, char *host, size_t hostlen, int *port);
+/* Parses quiet_hours ("HH:MM-HH:MM", "" = none) into minutes of the day;
+ * 0, or -1 when it does not parse. */
+int config_quiet_hours(const char *spec, int *from, int *to);
+/* 1 when unix time now falls in the quiet hours (WIB); a range may wrap
+ * midnight ("21:00-06:00"). */
+int config_is_quiet(const struct config *cfg, long long now);
 /* 1 when two modem sections would start identical workers. */
 int modem_config_equal(const struct modem_config *a, const struct modem_config *b);
 

@@ -10,6 +10,7 @@
  * let the router finish what is in flight, stop the workers and exit 0;
  * SIGHUP reloads the configuration all-or-nothing. */
 #include "gateway/adminduk.h"
+#include "gateway/broadcast.h"
 #include "gateway/config.h"
 #include "gateway/http.h"
 #include "gateway/log.h"
@@ -41,6 +42,7 @@ struct gateway {
     struct supervisor *sv;
     struct http *http;
     struct ussd *ussd;
+    struct broadcasts *bc;
     struct event *sigterm_ev, *sigint_ev, *sighup_ev;
     int stopping;
 };
@@ -154,6 +156,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     router_set_config(g->router, next);
     router_set_services(g->router, svc);
     ussd_set_config(g->ussd, next);
+    broadcasts_set_config(g->bc, next);
     services_free(g->retired);
     g->retired = g->svc;
     g->svc = svc;
@@ -244,13 +247,14 @@ int main(int argc, char **argv)
     if (g.router) {
         router_set_services(g.router, svc);
         g.ussd = ussd_new(g.router, cfg);
+        g.bc = broadcasts_new(g.base, g.router, cfg);
     }
     if (cfg->http[0] && (g.http = open_http(&g, cfg->http, errs, sizeof(errs))) == NULL) {
         log_error("event=start_failed reason=\"%s\"", errs);
         return 1;
     }
     g.sv = supervisor_new(g.base, cfg, exe);
-    if (g.router == NULL || g.sv == NULL) {
+    if (g.router == NULL || g.sv == NULL || g.bc == NULL) {
         log_error("event=start_failed reason=\"out of memory\"");
         return 1;
     }
@@ -267,7 +271,8 @@ int main(int argc, char **argv)
 
     http_free(g.http);
     ussd_free(g.ussd);
-    router_free(g.router);
+    router_free(g.router); /* answers what is in flight, broadcasts' feed included */
+    broadcasts_free(g.bc);
     supervisor_free(g.sv);
     event_free(g.sigterm_ev);
     event_free(g.sigint_ev);

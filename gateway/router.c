@@ -680,10 +680,12 @@ static void failover_check(struct router *r)
         snprintf(after, sizeof(after), "%lld", m->failover_seconds * 1000LL);
         snprintf(hash, sizeof(hash), "kt:modem:%s", m->name);
         snprintf(lane, sizeof(lane), "kt:out:m:%s", m->name);
-        const char *argv[] = {"FCALL", "kt_failover",   "3",    hash, lane, STORE_OUT_ANY, now,
-                              after,   STORE_OUT_GROUP, m->name};
+        const char *argv[] = {
+            "FCALL",         "kt_failover",  "6",        hash, lane,  STORE_OUT_ANY,
+            STORE_OUT_EMERG, STORE_OUT_BULK, STORE_SENT, now,  after, STORE_OUT_GROUP,
+            m->name};
         char *name = strdup(m->name); /* the callback may outlive a reloaded config */
-        if (name && redisAsyncCommandArgv(r->cmd, on_failover, name, 10, argv, NULL) != REDIS_OK)
+        if (name && redisAsyncCommandArgv(r->cmd, on_failover, name, 13, argv, NULL) != REDIS_OK)
             free(name);
     }
 }

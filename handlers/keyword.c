@@ -43,6 +43,7 @@
 
 #include "handlers/complaint.h"
 #include "handlers/menu_sms.h"
+#include "handlers/siar.h"
 #include "handlers/subscribe.h"
 
 #include <string.h>
@@ -85,6 +86,7 @@ static const char *const terima_kasih_aliases[] = {
     "TRIMA KASIH", "MAKASIH", "TERIMAKASIH", "MATUR NUWUN", "MATURNUWUN",
     "SUWUN",       "THANKS",  "THX",         NULL,
 };
+static const char *const ya_aliases[] = {"IYA", "KIRIM", NULL};
 static const char *const none[] = {NULL};
 
 /* Help lines share one SMS (INFO_SMS_MAX); keep each short, GSM-7 only,
@@ -107,6 +109,9 @@ const struct keyword kw_table[] = {
     {"SELESAI", none, complaint_selesai, "SELESAI <tiket> <jawaban>", KW_OFFICIAL},
     {"ALIHKAN", none, complaint_alihkan, "ALIHKAN <tiket> <OPD>", KW_OFFICIAL},
     {"TOLAK", none, complaint_tolak, "TOLAK <tiket> <alasan>", KW_OFFICIAL},
+    {"SIAR", none, siar_handler, "SIAR <desa/kec/SEMUA> <isi>", KW_OFFICIAL},
+    {"YA", ya_aliases, siar_ya, "YA: kirim siaran", KW_OFFICIAL},
+    {"BATAL", none, siar_batal, "BATAL: batalkan siaran", KW_OFFICIAL},
     {NULL, NULL, NULL, NULL, 0},
 };
 

@@ -609,6 +609,20 @@ const char *region_kecamatan_name(const struct region_db *db, int k)
     return db && k >= 0 && k < db->nkec ? db->kec[k] : NULL;
 }
 
+void region_kecamatan_code(const struct region_db *db, int kec, char *out, size_t len)
+{
+    snprintf(out, len, "%d", kec);
+    for (int i = 0; db && i < db->ndesa; i++) {
+        if (region_desa_kecamatan(db, i) != kec)
+            continue;
+        const char *code = region_desa_code(db, i);
+        const char *dot = strrchr(code, '.');
+        if (dot)
+            snprintf(out, len, "%.*s", (int)(dot - code), code);
+        return;
+    }
+}
+
 int region_desa_by_code(const struct region_db *db, const char *code)
 {
     if (!db || !code)

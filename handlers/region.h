@@ -87,6 +87,9 @@ const char *region_desa_code(const struct region_db *db, int desa);
 const char *region_desa_jenis(const struct region_db *db, int desa); /* "desa", "kelurahan" */
 int region_desa_kecamatan(const struct region_db *db, int desa);
 const char *region_kecamatan_name(const struct region_db *db, int kecamatan);
+/* The kode of a kecamatan ("33.25.11"): its desa codes without the last
+ * part (the index as text when it has no desa). */
+void region_kecamatan_code(const struct region_db *db, int kecamatan, char *out, size_t len);
 /* Index of the desa with this kode (exact), -1 if none. */
 int region_desa_by_code(const struct region_db *db, const char *code);
 

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const role_names[] = {"liaison", "head", "coordinator", "sekda"};
+static const char *const role_names[] = {"liaison", "head", "coordinator", "sekda", "staff"};
 
 const char *services_role_name(enum official_role role)
 {
@@ -88,7 +88,7 @@ struct services *services_load(const struct config *cfg, char *err, size_t errle
                         oc->phone);
             continue;
         }
-        for (int r = 0; r < 4; r++)
+        for (int r = 0; r < (int)(sizeof(role_names) / sizeof(role_names[0])); r++)
             if (strcmp(oc->role, role_names[r]) == 0)
                 o->role = (enum official_role)r;
         o->opd = -1;

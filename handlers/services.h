@@ -19,7 +19,7 @@ struct opd_db;
 struct holidays;
 struct menu;
 
-enum official_role { ROLE_LIAISON, ROLE_HEAD, ROLE_COORDINATOR, ROLE_SEKDA };
+enum official_role { ROLE_LIAISON, ROLE_HEAD, ROLE_COORDINATOR, ROLE_SEKDA, ROLE_STAFF };
 
 struct official {
     char name[32];

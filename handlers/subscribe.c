@@ -42,20 +42,6 @@ static void subscribed(struct request *req, redisReply *r, void *arg)
 
 /* The kecamatan's code: the first three parts of any of its desa codes
  * (33.25.01.2001 -> 33.25.01). */
-static void kecamatan_code(const struct region_db *db, int kec, char *out, size_t len)
-{
-    snprintf(out, len, "%d", kec);
-    for (int i = 0; i < region_desa_count(db); i++) {
-        if (region_desa_kecamatan(db, i) != kec)
-            continue;
-        const char *code = region_desa_code(db, i);
-        const char *dot = strrchr(code, '.');
-        if (dot)
-            snprintf(out, len, "%.*s", (int)(dot - code), code);
-        return;
-    }
-}
-
 static void ask_which(struct request *req, const struct region_db *db,
                       const struct region_match *rm)
 {
@@ -107,7 +93,7 @@ void subscribe_daftar(struct request *req, const struct kw_match *m)
                  strcmp(region_desa_jenis(db, rm.desa), "kelurahan") == 0 ? "Kel." : "Desa",
                  region_desa_name(db, rm.desa), region_kecamatan_name(db, kec));
     } else if (rm.kind == REGION_KECAMATAN) {
-        kecamatan_code(db, rm.kecamatan, code, sizeof(code));
+        region_kecamatan_code(db, rm.kecamatan, code, sizeof(code));
         snprintf(key, sizeof(key), "kec:%s", code);
         snprintf(label, 128, "Kec. %s", region_kecamatan_name(db, rm.kecamatan));
     } else {

@@ -687,6 +687,18 @@ static void count_part(struct worker *w)
     freeReplyObject(cmd(w, "EXPIRE %s 172800", key));
 }
 
+/* Broadcasts leave a fifth of each cap (at least one SMS) to replies, so an
+ * announcement never keeps a resident's answer waiting. */
+static int reserve(int cap)
+{
+    return cap < 2 ? 0 : cap / 5 > 0 ? cap / 5 : 1;
+}
+
+static int is_broadcast(const struct outmsg *m)
+{
+    return strncmp(m->origin, "bc:", 3) == 0;
+}
+
 /* 1 when the SIM may send one more part now. */
 static int cap_allows(struct worker *w)
 {
@@ -701,6 +713,13 @@ static int cap_allows(struct worker *w)
         freeReplyObject(r);
     }
     return w->day_sent < w->mc->per_day && minute_used(w) < w->mc->per_minute;
+}
+
+/* 1 when a broadcast may take one more part now (see reserve). */
+static int bulk_allows(struct worker *w)
+{
+    return cap_allows(w) && w->day_sent < w->mc->per_day - reserve(w->mc->per_day) &&
+           minute_used(w) < w->mc->per_minute - reserve(w->mc->per_minute);
 }
 
 static void outmsg_free(struct outmsg *m)
@@ -821,11 +840,28 @@ static int send_part(struct worker *w, const char *to, const char *text, enum co
     return w->send_status;
 }
 
+/* A broadcast's message (origin "bc:ID") is not sent once staff cancelled
+ * the broadcast, even though it was already queued. */
+static int broadcast_cancelled(struct worker *w, const struct outmsg *m)
+{
+    if (!is_broadcast(m))
+        return 0;
+    redisReply *r = cmd(w, "HGET kt:bc:%s status", m->origin + 3);
+    int cancelled = r && r->type == REDIS_REPLY_STRING && strcmp(r->str, "cancelled") == 0;
+    freeReplyObject(r);
+    return cancelled;
+}
+
 static void send_message(struct worker *w, struct outmsg *m)
 {
     m->attempt++;
     if (m->expires > 0 && now_ms() > m->expires) {
         finish(w, m, "expired", 0, "", 0, "expired");
+        outmsg_free(m);
+        return;
+    }
+    if (broadcast_cancelled(w, m)) {
+        finish(w, m, "cancelled", 0, "", 0, "cancelled");
         outmsg_free(m);
         return;
     }
@@ -891,10 +927,14 @@ static void send_message(struct worker *w, struct outmsg *m)
      * message is never left half-sent waiting for tomorrow's quota, and the
      * worker does not sit in a long wait (no sweeps, lock not refreshed). */
     int left = n - done;
-    int need_now = left < w->mc->per_minute ? left : w->mc->per_minute;
-    int day_short = w->mc->per_day - w->day_sent < left;
-    if ((day_short || w->mc->per_minute - minute_used(w) < need_now) &&
-        w->nretry < WORKER_RETRY_MAX) {
+    int per_minute = w->mc->per_minute, per_day = w->mc->per_day;
+    if (is_broadcast(m)) {
+        per_minute -= reserve(per_minute);
+        per_day -= reserve(per_day);
+    }
+    int need_now = left < per_minute ? left : per_minute;
+    int day_short = per_day - w->day_sent < left;
+    if ((day_short || per_minute - minute_used(w) < need_now) && w->nretry < WORKER_RETRY_MAX) {
         m->attempt--; /* held back, not tried */
         m->due = now_ms() + (day_short ? DEFER_DAY_MS : DEFER_MINUTE_MS);
         log_debug("event=send_deferred modem=%s id=%s parts=%d reason=%s", w->name, m->id, left,
@@ -1009,6 +1049,11 @@ static int in_retry(struct worker *w, const char *id)
 static int send_from_lanes(struct worker *w, int block_ms)
 {
     const char *lanes[] = {w->own_lane, STORE_OUT_ANY, STORE_OUT_EMERG, STORE_OUT_BULK};
+    /* No ordinary broadcasts in the quiet hours: the bulk lane waits (once
+     * what this worker had taken before a restart is recovered). */
+    int nlanes = w->recovered && config_is_quiet(w->cfg, (long long)time(NULL)) ? 3 : 4;
+    if (w->recovered && !bulk_allows(w))
+        nlanes = 2; /* broadcasts used their share of the caps for now */
     const char *from = w->recovered ? ">" : "0";
     char block[16];
     snprintf(block, sizeof(block), "%d", block_ms);
@@ -1025,9 +1070,9 @@ static int send_from_lanes(struct worker *w, int block_ms)
         argv[argc++] = block;
     }
     argv[argc++] = "STREAMS";
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < nlanes; i++)
         argv[argc++] = lanes[i];
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < nlanes; i++)
         argv[argc++] = from;
     if (block_ms > 0 && w->rc) {
         struct timeval tv = {10 + block_ms / 1000, 0};
@@ -1046,7 +1091,7 @@ static int send_from_lanes(struct worker *w, int block_ms)
     /* Collect per lane, then send in priority order. */
     struct outmsg *batch[400];
     int nb = 0, got = 0;
-    for (int prio = 0; prio < 4; prio++) {
+    for (int prio = 0; prio < nlanes; prio++) {
         if (r->type != REDIS_REPLY_ARRAY)
             break;
         for (size_t s = 0; s < r->elements; s++) {
