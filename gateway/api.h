@@ -4,7 +4,7 @@
  *
  *   struct api *a = api_new(http, router, cfg);     registers /api/ routes
  *   api_route(a, "POST", "/api/broadcasts", API_STAFF, fn, arg);
- *   api_route(a, "GET", "/api/broadcasts/*", API_STAFF, fn, arg);
+ *   api_route(a, "GET", "/api/broadcasts/" "*", API_STAFF, fn, arg);
  *   api_set_config(a, cfg);                          after a reload
  *   api_free(a);
  *

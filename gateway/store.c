@@ -468,6 +468,23 @@ const char store_library[] =
 "  end\n"
 "  return fed\n"
 "end)\n"
+/* kt_bc_get: ARGV id. {hash as a flat list, failure reasons as a flat list},
+ * or nil when there is no such broadcast. */
+"redis.register_function('kt_bc_get', function(k, a)\n"
+"  local h = redis.call('HGETALL', 'kt:bc:' .. a[1])\n"
+"  if #h == 0 then return nil end\n"
+"  return {h, redis.call('HGETALL', 'kt:bc:' .. a[1] .. ':fail')}\n"
+"end)\n"
+/* kt_bc_list: KEYS index; ARGV offset, limit. Newest first:
+ * {total, {hash, fails}, ...}. */
+"redis.register_function('kt_bc_list', function(k, a)\n"
+"  local out = {redis.call('ZCARD', k[1])}\n"
+"  local first = tonumber(a[1])\n"
+"  for _, id in ipairs(redis.call('ZREVRANGE', k[1], first, first + tonumber(a[2]) - 1)) do\n"
+"    out[#out + 1] = {redis.call('HGETALL', 'kt:bc:' .. id), redis.call('HGETALL', 'kt:bc:' .. id .. ':fail')}\n"
+"  end\n"
+"  return out\n"
+"end)\n"
 /* kt_bc_cancel: KEYS broadcast hash, active set, emergency lane, bulk lane;
  * ARGV now_s, id, group. Stops a broadcast: recipients not yet queued, and
  * queued messages no modem has taken yet, are dropped (counted as

@@ -14,6 +14,7 @@
  *   kt:applied:ID              an official's command or event already applied
  *   kt:sub:NUMBER              set of areas (desa:CODE, kec:CODE) a number follows
  *   kt:subs:AREA               set of numbers following an area
+ *   kt:subscribers             set of every number following at least one area
  *   kt:consent:NUMBER          stream: consent given and withdrawn, with time and channel
  *   kt:optout:NUMBER           time of the last BERHENTI (broadcasts skip the number)
  *   kt:adminduk:APPNO          hash: a civil-registration application's status
@@ -29,6 +30,14 @@
  *   kt:out:any                 replies any modem may send
  *   kt:out:emergency           emergency broadcasts (ahead of bulk)
  *   kt:out:bulk                broadcasts
+ *   kt:bc:seq                  counter behind broadcast ids
+ *   kt:bcs                     zset of broadcast ids (for listing)
+ *   kt:bc:ID                   hash: one broadcast (text, status, counters of outcomes)
+ *   kt:bc:ID:todo              list: recipients not yet queued
+ *   kt:bc:ID:fail              hash: failure reason -> count
+ *   kt:bc:active               set of broadcasts still to feed
+ *   kt:bc:by-inbound:ID        the broadcast a confirming SMS created (idempotency)
+ *   kt:siar:NUMBER             hash: a staff SIAR waiting for YA (10 minutes)
  *   kt:sent                    stream: every send outcome (sent/failed/expired)
  *   kt:dead                    stream: messages or events no handler could finish
  *   kt:sending:LANE:OUT-ID     hash: progress of a multipart send in flight
@@ -72,7 +81,10 @@
  *   kt_ussd_touch USSD: bind a session to its number and keep it alive
  *   kt_menu     the SMS menu session of a number (MENU, then numbered replies)
  *   kt_subscribe, kt_unsubscribe
- *               DAFTAR / BERHENTI: all sets and the consent record in one step */
+ *               DAFTAR / BERHENTI: all sets and the consent record in one step
+ *   kt_bc_create, kt_bc_audience, kt_bc_feed, kt_bc_cancel
+ *               broadcasts: gather recipients once, count an audience, queue
+ *               within a window, stop (gateway/broadcast.h) */
 extern const char store_library[];
 
 /* 64-bit FNV-1a of a buffer, chained from h (start with STORE_HASH_INIT). */

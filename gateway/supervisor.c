@@ -260,8 +260,10 @@ static struct slot *slot_for(struct supervisor *sv, const char *name)
     for (int i = 0; i < sv->nslots && s == NULL; i++)
         if (sv->slots[i].state == SLOT_RETIRED && sv->slots[i].pid == 0)
             s = &sv->slots[i]; /* reuse a retired slot */
-    if (s == NULL && sv->nslots < (int)(sizeof(sv->slots) / sizeof(sv->slots[0])))
+    if (s == NULL && sv->nslots < (int)(sizeof(sv->slots) / sizeof(sv->slots[0]))) {
         s = &sv->slots[sv->nslots++];
+        s->fd = -1; /* fresh from calloc: 0 would close whatever holds fd 0 (a worker's pipe) */
+    }
     if (s == NULL)
         return NULL;
     if (s->restart_ev)

@@ -79,6 +79,7 @@ struct worker {
     GSM_MultiSMSMessage *multi;
     int dummy;
     int connected;
+    int suspect; /* a send got no answer: check the modem before the next one */
     int heartbeat_fd;
     time_t last_beat;
     /* set by libgammu callbacks */
@@ -687,8 +688,9 @@ static void count_part(struct worker *w)
     freeReplyObject(cmd(w, "EXPIRE %s 172800", key));
 }
 
-/* Broadcasts leave a fifth of each cap (at least one SMS) to replies, so an
- * announcement never keeps a resident's answer waiting. */
+/* Ordinary broadcasts leave a fifth of each cap (at least one SMS) to
+ * replies and emergencies, so an announcement never keeps a resident's
+ * answer or a disaster warning waiting. */
 static int reserve(int cap)
 {
     return cap < 2 ? 0 : cap / 5 > 0 ? cap / 5 : 1;
@@ -697,6 +699,11 @@ static int reserve(int cap)
 static int is_broadcast(const struct outmsg *m)
 {
     return strncmp(m->origin, "bc:", 3) == 0;
+}
+
+static int is_bulk(const struct outmsg *m)
+{
+    return strcmp(m->lane, STORE_OUT_BULK) == 0;
 }
 
 /* 1 when the SIM may send one more part now. */
@@ -715,7 +722,7 @@ static int cap_allows(struct worker *w)
     return w->day_sent < w->mc->per_day && minute_used(w) < w->mc->per_minute;
 }
 
-/* 1 when a broadcast may take one more part now (see reserve). */
+/* 1 when an ordinary broadcast may take one more part now (see reserve). */
 static int bulk_allows(struct worker *w)
 {
     return cap_allows(w) && w->day_sent < w->mc->per_day - reserve(w->mc->per_day) &&
@@ -820,6 +827,7 @@ static int send_part(struct worker *w, const char *to, const char *text, enum co
     }
     w->send_status = -1;
     w->send_ref = -1;
+    heartbeat(w); /* a worker sending back to back is busy, not hung */
     GSM_Error err = GSM_SendSMS(w->sm, &sms);
     if (err == ERR_TIMEOUT) {
         remember_error(w, "send_sms", err);
@@ -928,7 +936,7 @@ static void send_message(struct worker *w, struct outmsg *m)
      * worker does not sit in a long wait (no sweeps, lock not refreshed). */
     int left = n - done;
     int per_minute = w->mc->per_minute, per_day = w->mc->per_day;
-    if (is_broadcast(m)) {
+    if (is_bulk(m)) {
         per_minute -= reserve(per_minute);
         per_day -= reserve(per_day);
     }
@@ -970,6 +978,7 @@ static void send_message(struct worker *w, struct outmsg *m)
             log_warnx("event=send_unconfirmed modem=%s id=%s part=%d action=assume_sent", w->name,
                       m->id, p + 1);
             cms = 0;
+            w->suspect = !w->dummy;
         }
         if (cms != 0) {
             cmd_ok(w, "HSET %s inflight %d", key, p);
@@ -1051,9 +1060,9 @@ static int send_from_lanes(struct worker *w, int block_ms)
     const char *lanes[] = {w->own_lane, STORE_OUT_ANY, STORE_OUT_EMERG, STORE_OUT_BULK};
     /* No ordinary broadcasts in the quiet hours: the bulk lane waits (once
      * what this worker had taken before a restart is recovered). */
-    int nlanes = w->recovered && config_is_quiet(w->cfg, (long long)time(NULL)) ? 3 : 4;
-    if (w->recovered && !bulk_allows(w))
-        nlanes = 2; /* broadcasts used their share of the caps for now */
+    int nlanes = w->recovered && (config_is_quiet(w->cfg, (long long)time(NULL)) || !bulk_allows(w))
+                     ? 3 /* or ordinary broadcasts used their share of the caps for now */
+                     : 4;
     const char *from = w->recovered ? ">" : "0";
     char block[16];
     snprintf(block, sizeof(block), "%d", block_ms);
@@ -1118,7 +1127,7 @@ static int send_from_lanes(struct worker *w, int block_ms)
         }
     }
     for (int i = 0; i < nb; i++) {
-        if (stop_flag || w->rc == NULL) {
+        if (stop_flag || w->rc == NULL || w->suspect) {
             outmsg_free(batch[i]); /* stays pending */
             continue;
         }
@@ -1136,16 +1145,32 @@ static int send_from_lanes(struct worker *w, int block_ms)
     return nb;
 }
 
+/* 1 while a message this worker holds back is still pending for it: after
+ * the modem was down long enough, failover hands it to another modem. */
+static int still_mine(struct worker *w, const struct outmsg *m)
+{
+    redisReply *r =
+        cmd(w, "XPENDING %s %s %s %s 1 %s", m->lane, STORE_OUT_GROUP, m->id, m->id, w->name);
+    int mine = r == NULL || (r->type == REDIS_REPLY_ARRAY && r->elements == 1);
+    freeReplyObject(r);
+    return mine; /* Redis away: it stays held, nothing is sent without Redis anyway */
+}
+
 static void send_due_retries(struct worker *w)
 {
     long long now = now_ms();
-    for (int i = 0; i < w->nretry && !stop_flag;) {
+    for (int i = 0; i < w->nretry && !stop_flag && !w->suspect;) {
         if (w->retry[i]->due > now || !cap_allows(w)) {
             i++;
             continue;
         }
         struct outmsg *m = w->retry[i];
         w->retry[i] = w->retry[--w->nretry];
+        if (!still_mine(w, m)) {
+            log_info("event=send_handed_over modem=%s id=%s lane=%s", w->name, m->id, m->lane);
+            outmsg_free(m);
+            continue;
+        }
         send_message(w, m);
     }
 }
@@ -1204,6 +1229,18 @@ static void run(struct worker *w)
         if (now >= w->next_status) {
             w->next_status = now + WORKER_STATUS_EVERY * 1000LL;
             refresh_status(w);
+        }
+        if (w->suspect) {
+            /* No answer to a send: reconnect before handing it anything
+             * else, so a modem that died takes one message with it at
+             * most; what this worker took and did not send is read again
+             * from its pending list (or moved by failover). */
+            log_warnx("event=modem_suspect modem=%s action=reconnect", w->name);
+            set_state(w, "down");
+            gammu_close(w);
+            w->suspect = 0;
+            w->recovered = 0;
+            continue;
         }
         send_due_retries(w);
         if (!cap_allows(w)) {

@@ -290,3 +290,44 @@ Test(broadcast, quiet_hours_hold_ordinary_broadcasts_but_not_emergencies, .init 
     cr_expect_str_eq(bc_field(1, "status", st, sizeof(st)), "waiting");
     cr_expect_str_eq(bc_field(2, "emergency", st, sizeof(st)), "1");
 }
+
+/* Creates a broadcast to one subscriber set directly (as the API and YA do). */
+static long long create_bc(const char *set, const char *text, int emergency)
+{
+    redisReply *r =
+        kt_redis(&env, "FCALL kt_bc_create 3 kt:bc:seq kt:bcs %s %lld %s 1 gsm7 %d 0 test %s %s 0",
+                 set, (long long)time(NULL), text, emergency, set, "");
+    cr_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements == 3, "kt_bc_create: %s",
+              r && r->type == REDIS_REPLY_ERROR ? r->str : "?");
+    long long id = r->element[0]->integer;
+    freeReplyObject(r);
+    return id;
+}
+
+static void minute_setup(void)
+{
+    start("quiet_hours =", 60); /* 48 a minute for broadcasts */
+}
+
+Test(broadcast, an_emergency_overtakes_a_running_ordinary_broadcast, .init = minute_setup)
+{
+    for (int i = 0; i < 100; i++)
+        subscribe(i, "kec:33.25.03");
+    for (int i = 100; i < 110; i++)
+        subscribe(i, "desa:33.25.01.2001");
+    long long ordinary = create_bc("kt:subs:kec:33.25.03", "Jadwal posyandu bulan depan.", 0);
+    for (int i = 0; i < 200 && bc_int(ordinary, "sent") < 40; i++)
+        usleep(100000);
+    cr_assert_geq(bc_int(ordinary, "sent"), 40, "the ordinary one is under way");
+    long long warning = create_bc("kt:subs:desa:33.25.01.2001",
+                                  "PERINGATAN DINI: banjir bandang, segera mengungsi.", 1);
+    cr_assert(bc_status_is(warning, "done", 20), "the warning went out at once");
+    cr_expect_eq(bc_int(warning, "sent"), 10);
+    char st[32];
+    cr_expect_str_eq(bc_field(ordinary, "status", st, sizeof(st)), "running");
+    cr_expect_lt(bc_int(ordinary, "sent"), 100, "ahead of what remained of the ordinary one");
+    int got = 0;
+    for (int i = 100; i < 110; i++)
+        got += bc_received(i, NULL, 0);
+    cr_expect_eq(got, 10);
+}

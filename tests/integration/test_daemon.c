@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <stdlib.h>
 
 static struct kt_env env;
 
@@ -177,4 +179,48 @@ Test(daemon, a_restarted_worker_runs_the_validated_config_not_an_unreviewed_edit
     cr_expect(kt_wait(&env, 30, worker_replaced, &first), "worker back up");
     cr_assert_eq(kt_dummy_deliver(&env, "081234560002", "INFO", NULL, 0), 0);
     cr_expect(kt_wait(&env, 20, answered, "6281234560002"));
+}
+
+static void three_setup(void)
+{
+    cr_assert_eq(kt_env_init(&env), 0);
+    cr_assert_eq(kt_redis_start(&env), 0);
+    char modems[2048] = "";
+    for (int i = 1; i <= 3; i++) {
+        char dir[400];
+        snprintf(dir, sizeof(dir), "%s/modem%d", env.dir, i);
+        cr_assert_eq(mkdir(dir, 0700), 0);
+        size_t used = strlen(modems);
+        snprintf(modems + used, sizeof(modems) - used,
+                 "[modem:m%d]\nmodel = dummy\nconnection = none\ndevice = %s\n"
+                 "poll_seconds = 1\nhang_seconds = 10\n",
+                 i, dir);
+    }
+    cr_assert_eq(kt_write_config(&env, NULL, modems), 0);
+    cr_assert_eq(kt_gateway_start(&env), 0);
+}
+
+/* Each worker's heartbeat pipe stays its own: starting the next worker
+ * must not close the previous one's (a fresh slot once closed fd 0, which
+ * by then was the first worker's pipe, and healthy workers were killed as
+ * hung every hang_seconds). */
+Test(daemon, healthy_workers_are_never_taken_for_hung, .init = three_setup)
+{
+    pid_t first[4];
+    sleep(2);
+    for (int i = 1; i <= 3; i++) {
+        char name[8];
+        snprintf(name, sizeof(name), "m%d", i);
+        first[i] = kt_worker_pid(&env, name);
+        cr_assert_gt(first[i], 0, "worker %s up", name);
+    }
+    sleep(13); /* longer than hang_seconds */
+    for (int i = 1; i <= 3; i++) {
+        char name[8];
+        snprintf(name, sizeof(name), "m%d", i);
+        cr_expect_eq(kt_worker_pid(&env, name), first[i], "worker %s not restarted", name);
+    }
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "grep -q worker_hung %s", env.log);
+    cr_expect_neq(system(cmd), 0, "no worker_hung in the log");
 }
