@@ -11,6 +11,9 @@
  *              (tests/bench/ussd-node/server.js). tests/bench/run installs
  *              its npm packages into $KT_BUILD/bench-node and sets
  *              BENCH_NODE_DIR; without them this part is skipped, and said.
+ *              Before the runs its answers are compared with the gateway's
+ *              on sample paths (paging, back and refused input too); a
+ *              difference is reported and marks its row.
  *
  * All three get the same wrk command and script (tests/bench/ussd.lua: each
  * session walks a path of the default menu, then a new one starts), one
@@ -375,6 +378,65 @@ static struct mem measure_sessions(int port, pid_t pid, struct kt_env *e, const 
     return m;
 }
 
+/* ---- the node menu answers as the gateway does ---------------------------- */
+
+/* The screen of one POST /ussd, "" when there was no 200. */
+static void screen_of(int port, const char *session, const char *text, char *out, size_t len)
+{
+    char form[512], resp[4096];
+    snprintf(form, sizeof(form),
+             "sessionId=%s&serviceCode=%%2A123%%23&phoneNumber=081299990000&text=%s", session,
+             text);
+    out[0] = '\0';
+    if (kt_http(port, "POST", "/ussd", form, resp, sizeof(resp)) != 200)
+        return;
+    const char *body = strstr(resp, "\r\n\r\n");
+    if (body)
+        snprintf(out, len, "%s", body + 4);
+}
+
+/* each path: its screens' texts (URL-encoded), NULL-terminated */
+#define T "Jalan%20di%20depan%20balai%20desa%20berlubang%20sejak%20bulan%20lalu"
+static const char *const cmp_paths[][11] = {
+    {"", "1", "1%2A2", "1%2A2%2A7", "1%2A2%2A7%2A4", "1%2A2%2A7%2A4%2A" T,
+     "1%2A2%2A7%2A4%2A" T "%2A2", NULL},
+    {"", "3", "3%2A12", "3%2A12%2A5", "3%2A12%2A5%2A2", NULL},
+    {"", "5", "5%2A1", "5%2A1%2A98", "5%2A1%2A98%2A98", NULL},
+    {"", "5", "5%2A3", "5%2A3%2A98", NULL},
+    {"", "2", "2%2A12", NULL},
+    /* paging, back, a choice from a second page, a refused input */
+    {"", "1", "1%2A98", "1%2A98%2A12", "1%2A98%2A12%2A98", "1%2A98%2A12%2A98%2A13",
+     "1%2A98%2A12%2A98%2A13%2A2", "1%2A98%2A12%2A98%2A13%2A2%2A0",
+     "1%2A98%2A12%2A98%2A13%2A2%2A0%2A4", "1%2A98%2A12%2A98%2A13%2A2%2A0%2A4%2Apendek", NULL},
+    {"", "3", "3%2A98", "3%2A98%2A14", "3%2A98%2A14%2A3", "3%2A98%2A14%2A3%2A0", NULL},
+};
+#undef T
+#define NPATHS (sizeof(cmp_paths) / sizeof(cmp_paths[0]))
+
+/* Walks paths like the ones of ussd.lua on both servers, one session per path
+ * on each, and compares every screen. Returns the screens that differ. */
+static int compare_menus(int gport, int nport, int *screens)
+{
+    int differ = 0;
+    *screens = 0;
+    for (size_t p = 0; p < NPATHS; p++) {
+        char session[32];
+        snprintf(session, sizeof(session), "cmp-%zu", p);
+        for (int k = 0; cmp_paths[p][k]; k++) {
+            char g[2048], n[2048];
+            screen_of(gport, session, cmp_paths[p][k], g, sizeof(g));
+            screen_of(nport, session, cmp_paths[p][k], n, sizeof(n));
+            (*screens)++;
+            if (g[0] == '\0' || strcmp(g, n) != 0) {
+                if (differ++ == 0)
+                    printf("  text=%s: kentongan answers \"%s\", node \"%s\"\n", cmp_paths[p][k], g,
+                           n);
+            }
+        }
+    }
+    return differ;
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static int better(const struct wrk_result *a, const struct wrk_result *b)
@@ -451,10 +513,13 @@ int main(void)
     /* (b): only with its npm packages installed (tests/bench/run does it) */
     const char *nd = getenv("BENCH_NODE_DIR");
     char node_why[512] = "", node_v[64] = "";
+    int node_differs = 0;
+    const char *skip = getenv("BENCH_NODE_SKIP"); /* why tests/bench/run could not */
     if (nd == NULL || *nd == '\0')
-        snprintf(node_why, sizeof(node_why),
-                 "its npm packages are not installed (BENCH_NODE_DIR unset: run it through "
-                 "tests/bench/run, which installs them)");
+        snprintf(node_why, sizeof(node_why), "%s",
+                 skip && *skip ? skip
+                               : "its npm packages are not installed (BENCH_NODE_DIR unset: run "
+                                 "it through tests/bench/run, which installs them)");
     else {
         snprintf(nodedir, sizeof(nodedir), "%s", nd);
         char *nv[] = {"node", "--version", NULL};
@@ -472,6 +537,16 @@ int main(void)
             printf("node: %s, %s/server.js, ussd-menu-builder + redis (node-redis) on its own "
                    "redis-server\n",
                    node_v, nodedir);
+            int screens, differ = compare_menus(port[S_GATEWAY], port[S_NODE], &screens);
+            if (differ)
+                printf("node: WARNING: %d of %d screens differ from kentongan's (first above): "
+                       "not the same menu\n",
+                       differ, screens);
+            else
+                printf("node: the same answers as kentongan on all %d screens of %zu sample "
+                       "paths\n",
+                       screens, NPATHS);
+            node_differs = differ;
         }
     }
     if (node_why[0]) {
@@ -568,10 +643,11 @@ int main(void)
               g->p99, b->p99, p99r, p99r <= 1.5 ? "met" : "**missed**");
     if (n->ok)
         bench_row("| USSD screens, same menu with ussd-menu-builder on Node.js %s, Redis sessions "
-                  "| %.0f screens/s, p50 %.2f ms, p99 %.2f ms%s | bare %.0f/s | %.2f (kentongan "
+                  "| %.0f screens/s, p50 %.2f ms, p99 %.2f ms%s%s | bare %.0f/s | %.2f (kentongan "
                   "%.1f × node) | comparison | |",
-                  node_v, n->rate, n->p50, n->p99, nerr ? ", **errors**" : "", b->rate,
-                  n->rate / b->rate, g->rate / n->rate);
+                  node_v, n->rate, n->p50, n->p99, nerr ? ", **errors**" : "",
+                  node_differs ? ", **menu differs**" : "", b->rate, n->rate / b->rate,
+                  g->rate / n->rate);
     else
         bench_row("| USSD screens, ussd-menu-builder on Node.js | skipped: %s | | | comparison | "
                   "|",

@@ -8,9 +8,11 @@
  * It is the comparison (b) of tests/bench/bench_ussd.c, not a second
  * implementation: it has the screens the benchmark walks (complaint up to
  * "Batal", subscription up to "Batal", status check up to a refused ticket
- * number, the information pages), with the titles, prompts, texts and lists
- * of etc/menu.json and data/, paged to the same 182 characters. Leaf actions
- * ("1 Ya") only answer a fixed END: nothing is filed or sent.
+ * number, the information pages) and the navigation around them (98 more,
+ * 0 back, 00 home, refused input), with the titles, prompts, texts and lists
+ * of etc/menu.json and data/, paged to the same 182 characters; bench_ussd
+ * checks that it answers as kentongan does. Leaf actions ("1 Ya") only
+ * answer a fixed END: nothing is filed or sent.
  *
  *   node server.js --port PORT --redis /path/redis.sock --root KENTONGAN_ROOT
  *
@@ -158,23 +160,22 @@ function buildMenu(redis) {
         next: { 1: 'lapor_kategori', 2: 'cek', 3: 'daftar_kecamatan', 4: 'berhenti', 5: 'info' },
     });
 
-    /* a list of numbered items over pages; a valid number goes on */
-    function list(name, title, items, onward, back) {
-        const count = (its) => {
-            let pages = 0;
-            while (listPage(title, its, pages)) pages++;
-            return pages;
-        };
-        const maxPages = typeof items === 'function' ? 8 : count(items);
-        for (let p = 0; p < maxPages; p++) {
+    /* A list of numbered items over pages (98 next, 0 back, a number goes
+     * on). Its first page is entered with the choice made on the screen
+     * before: enter() stores it and returns the items, or null when there is
+     * no such choice; later pages, and the first one come back to with 0,
+     * get them from items(). */
+    function list(name, title, { enter, items, pages, onward, back }) {
+        for (let p = 0; p < pages; p++) {
             const id = p === 0 ? name : `${name}#${p}`;
             menu.state(id, {
                 run: async () => {
-                    const its = typeof items === 'function' ? await items() : items;
+                    const its = p === 0 && menu.val !== '0' ? await enter() : await items();
+                    if (!its) return menu.end('Pilihan tidak ada.');
                     menu.con(listScreen(title, its, p));
                 },
                 next: {
-                    98: p + 1 < maxPages ? `${name}#${p + 1}` : id,
+                    98: p + 1 < pages ? `${name}#${p + 1}` : id,
                     0: p === 0 ? back : p === 1 ? name : `${name}#${p - 1}`,
                     '00': '__start__',
                     '*^[1-9][0-9]{0,2}$': onward,
@@ -182,43 +183,64 @@ function buildMenu(redis) {
             });
         }
     }
+    const pagesOf = (title, ...lists) =>
+        Math.max(...lists.map((its) => {
+            let n = 0;
+            while (listPage(title, its, n)) n++;
+            return n;
+        }));
+    const allDesa = Object.values(desaOf);
+    const choose = (its, key) => async () => {
+        const v = pick(its, menu.val);
+        if (v === null) return null;
+        await menu.session.set(key, v);
+        return v;
+    };
+    const desaOfChosen = async () => desaOf[await menu.session.get('kecamatan')] || [];
 
     /* complaint: category, kecamatan, desa, text, confirm */
     const kat = nodes.lapor_kategori, kec = nodes.lapor_kecamatan, desa = nodes.lapor_desa;
     const isi = nodes.lapor_isi, kirim = nodes.lapor_kirim;
-    list('lapor_kategori', kat.title, categories, 'lapor_kecamatan', '__start__');
-    menu.state('lapor_kecamatan', {
-        run: async () => {
-            const c = pick(categories, menu.val);
-            if (c === null) return menu.end('Pilihan tidak ada.');
-            await menu.session.set('category', c);
-            menu.con(listScreen(kec.title, kecamatan, 0));
-        },
-        next: { 0: 'lapor_kategori', '00': '__start__', '*^[1-9][0-9]?$': 'lapor_desa' },
+    list('lapor_kategori', kat.title, {
+        enter: () => categories,
+        items: () => categories,
+        pages: pagesOf(kat.title, categories),
+        onward: 'lapor_kecamatan',
+        back: '__start__',
     });
-    menu.state('lapor_desa', {
-        run: async () => {
-            const k = pick(kecamatan, menu.val);
-            if (k === null) return menu.end('Pilihan tidak ada.');
-            await menu.session.set('kecamatan', k);
-            menu.con(listScreen(desa.title, desaOf[k], 0));
+    list('lapor_kecamatan', kec.title, {
+        enter: async () => ((await choose(categories, 'category')()) ? kecamatan : null),
+        items: () => kecamatan,
+        pages: pagesOf(kec.title, kecamatan),
+        onward: 'lapor_desa',
+        back: 'lapor_kategori',
+    });
+    list('lapor_desa', desa.title, {
+        enter: async () => {
+            const k = await choose(kecamatan, 'kecamatan')();
+            return k && desaOf[k];
         },
-        next: { 0: 'lapor_kecamatan', '00': '__start__', '*^[1-9][0-9]?$': 'lapor_isi' },
+        items: desaOfChosen,
+        pages: pagesOf(desa.title, ...allDesa),
+        onward: 'lapor_isi',
+        back: 'lapor_kecamatan',
     });
     menu.state('lapor_isi', {
         run: async () => {
-            const k = await menu.session.get('kecamatan');
-            const d = k && pick(desaOf[k] || [], menu.val);
-            if (!d) return menu.end('Pilihan tidak ada.');
-            await menu.session.set('desa', d);
+            if (menu.val !== '0') {
+                const k = await menu.session.get('kecamatan');
+                const d = k && pick(desaOf[k] || [], menu.val);
+                if (!d) return menu.end('Pilihan tidak ada.');
+                await menu.session.set('desa', d);
+            }
             menu.con(isi.prompt + '\n' + NAV);
         },
-        next: { ...nav, [`*^[\\s\\S]{${isi.min},${isi.max}}$`]: 'lapor_kirim' },
+        next: { ...nav, 0: 'lapor_desa', [`*^[\\s\\S]{${isi.min},${isi.max}}$`]: 'lapor_kirim' },
         defaultNext: 'lapor_isi_salah',
     });
     menu.state('lapor_isi_salah', {
         run: () => menu.con(inputError(isi) + '\n' + isi.prompt + '\n' + NAV),
-        next: { ...nav, [`*^[\\s\\S]{${isi.min},${isi.max}}$`]: 'lapor_kirim' },
+        next: { ...nav, 0: 'lapor_desa', [`*^[\\s\\S]{${isi.min},${isi.max}}$`]: 'lapor_kirim' },
     });
     menu.state('lapor_kirim', {
         run: async () => {
@@ -227,7 +249,7 @@ function buildMenu(redis) {
             const show = [`Jenis: ${c}`, `Desa: ${d}`, `Isi: ${menu.val}`];
             menu.con([kirim.title, ...show, '1 Ya 2 Batal', NAV].join('\n'));
         },
-        next: { ...nav, 1: 'terkirim', 2: 'batal' },
+        next: { ...nav, 0: 'lapor_isi', 1: 'terkirim', 2: 'batal' },
     });
 
     /* status check: a ticket number of 6-10 digits */
@@ -245,15 +267,22 @@ function buildMenu(redis) {
 
     /* subscription: kecamatan, desa, confirm */
     const dk = nodes.daftar_kecamatan, dd = nodes.daftar_desa, ok = nodes.daftar_ok;
-    list('daftar_kecamatan', dk.title, kecamatan, 'daftar_desa', '__start__');
-    menu.state('daftar_desa', {
-        run: async () => {
-            const k = pick(kecamatan, menu.val);
-            if (k === null) return menu.end('Pilihan tidak ada.');
-            await menu.session.set('kecamatan', k);
-            menu.con(listScreen(dd.title, desaOf[k], 0));
+    list('daftar_kecamatan', dk.title, {
+        enter: () => kecamatan,
+        items: () => kecamatan,
+        pages: pagesOf(dk.title, kecamatan),
+        onward: 'daftar_desa',
+        back: '__start__',
+    });
+    list('daftar_desa', dd.title, {
+        enter: async () => {
+            const k = await choose(kecamatan, 'kecamatan')();
+            return k && desaOf[k];
         },
-        next: { 0: 'daftar_kecamatan', '00': '__start__', '*^[1-9][0-9]?$': 'daftar_ok' },
+        items: desaOfChosen,
+        pages: pagesOf(dd.title, ...allDesa),
+        onward: 'daftar_ok',
+        back: 'daftar_kecamatan',
     });
     menu.state('daftar_ok', {
         run: async () => {
@@ -263,7 +292,7 @@ function buildMenu(redis) {
             await menu.session.set('desa', d);
             menu.con([ok.title, `Desa: ${d}`, `Kec: ${k}`, '1 Ya 2 Batal', NAV].join('\n'));
         },
-        next: { ...nav, 1: 'terkirim', 2: 'batal' },
+        next: { ...nav, 0: 'daftar_desa', 1: 'terkirim', 2: 'batal' },
     });
     menu.state('berhenti', {
         run: () => menu.con([nodes.berhenti.title, '1 Ya 2 Batal', NAV].join('\n')),
