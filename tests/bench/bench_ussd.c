@@ -18,10 +18,11 @@
  * All three get the same wrk command and script (tests/bench/ussd.lua: each
  * session walks a path of the default menu, then a new one starts), one
  * after the other, BENCH_USSD_ROUNDS rounds of bare, kentongan, node, each
- * run after a 1 s warm-up; a server's best round (screens/s) counts, with
- * its latencies. Then memory: BENCH_USSD_SESSIONS live sessions of three
- * screens each ("", "1", "1*2") on the gateway and on node, and each one's
- * VmRSS and Redis used_memory.
+ * run after a 1 s warm-up; a server's median round (by screens/s: the
+ * middle of 3) counts, with its latencies; one disturbed run of one server
+ * (this machine is shared) then moves no ratio. Then memory: BENCH_USSD_SESSIONS live sessions of
+ * three screens each ("", "1", "1*2") on the gateway and on node, and each one's VmRSS and Redis
+ * used_memory.
  *
  * Knobs (env): BENCH_USSD_THREADS (2), BENCH_USSD_CONNECTIONS (32),
  * BENCH_USSD_SECONDS (5), BENCH_USSD_ROUNDS (3), BENCH_USSD_LIVE (sessions
@@ -439,9 +440,27 @@ static int compare_menus(int gport, int nport, int *screens)
 
 /* ---- main -------------------------------------------------------------- */
 
-static int better(const struct wrk_result *a, const struct wrk_result *b)
+#define MAX_ROUNDS 16
+
+static int by_rate(const void *a, const void *b)
 {
-    return a->ok && (!b->ok || a->rate > b->rate);
+    double x = ((const struct wrk_result *)a)->rate, y = ((const struct wrk_result *)b)->rate;
+    return x < y ? -1 : x > y;
+}
+
+/* The median of a server's usable rounds by screens/s (the upper one of two
+ * middles); .ok is 0 when there is none. */
+static struct wrk_result median_round(const struct wrk_result *runs, int n)
+{
+    struct wrk_result ok[MAX_ROUNDS], none = {0};
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (runs[i].ok)
+            ok[k++] = runs[i];
+    if (k == 0)
+        return none;
+    qsort(ok, (size_t)k, sizeof(ok[0]), by_rate);
+    return ok[k / 2];
 }
 
 int main(void)
@@ -453,8 +472,8 @@ int main(void)
     w.live = (int)bench_env_long("BENCH_USSD_LIVE", 1024);
     int rounds = (int)bench_env_long("BENCH_USSD_ROUNDS", 3);
     int sessions = (int)bench_env_long("BENCH_USSD_SESSIONS", 10000);
-    if (w.threads < 1 || w.connections < w.threads || w.seconds < 1 || rounds < 1 || w.live < 1 ||
-        sessions < 1) {
+    if (w.threads < 1 || w.connections < w.threads || w.seconds < 1 || rounds < 1 ||
+        rounds > MAX_ROUNDS || w.live < 1 || sessions < 1) {
         fprintf(stderr, "bench_ussd: bad BENCH_USSD_* setting\n");
         return 1;
     }
@@ -557,7 +576,8 @@ int main(void)
            "live sessions per wrk thread\n",
            ver, w.threads, w.connections, w.seconds, rounds, rounds == 1 ? "" : "s", w.live);
 
-    struct wrk_result best[NSERVERS] = {0};
+    static struct wrk_result runs[NSERVERS][MAX_ROUNDS];
+    long errors[NSERVERS] = {0}; /* over all rounds */
     for (int round = 1; round <= rounds; round++) {
         for (int s = 0; s < NSERVERS; s++) {
             if (pid[s] <= 0)
@@ -568,9 +588,19 @@ int main(void)
             snprintf(tag, sizeof(tag), "r%d%c", round, names[s][0]);
             struct wrk_result r = run_wrk(&w, port[s], tag, w.seconds, pid[s], redis[s]);
             print_run(s, round, &r, w.connections);
-            if (better(&r, &best[s]))
-                best[s] = r;
+            runs[s][round - 1] = r;
+            errors[s] += r.ok ? run_errors(&r, s != S_BARE, w.connections) : 0;
         }
+    }
+    struct wrk_result med[NSERVERS];
+    for (int s = 0; s < NSERVERS; s++)
+        med[s] = median_round(runs[s], rounds);
+    if (rounds > 1 && runs[S_BARE][0].ok) {
+        printf("  kentongan / bare round by round:");
+        for (int i = 0; i < rounds; i++)
+            if (runs[S_BARE][i].ok && runs[S_GATEWAY][i].ok)
+                printf(" %.2f", runs[S_GATEWAY][i].rate / runs[S_BARE][i].rate);
+        printf("\n");
     }
     bench_stop_pid(pid[S_BARE]);
 
@@ -584,15 +614,14 @@ int main(void)
         live_n = redis_count(&node_env, "ussd:*");
     }
 
-    struct wrk_result *b = &best[S_BARE], *g = &best[S_GATEWAY], *n = &best[S_NODE];
+    struct wrk_result *b = &med[S_BARE], *g = &med[S_GATEWAY], *n = &med[S_NODE];
     if (!b->ok || !g->ok) {
         fprintf(stderr, "bench_ussd: no usable wrk run\n");
         return 1;
     }
     double ratio = g->rate / b->rate, p99r = b->p99 > 0 ? g->p99 / b->p99 : 0;
-    long gerr = run_errors(g, 1, w.connections), berr = run_errors(b, 0, w.connections);
-    long nerr = n->ok ? run_errors(n, 1, w.connections) : 0;
-    printf("best rounds (screens/s):\n");
+    long gerr = errors[S_GATEWAY], berr = errors[S_BARE], nerr = errors[S_NODE];
+    printf("median rounds (by screens/s; errors over all rounds):\n");
     printf("  bare       %8.0f screens/s  p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  errors %ld\n",
            b->rate, b->p50, b->p90, b->p99, berr);
     printf("  kentongan  %8.0f screens/s  p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  errors %ld\n",
@@ -632,7 +661,7 @@ int main(void)
            rss_max >= 0 && rss_max < 30 * 1024 ? "met" : "MISSED");
 
     char what[160];
-    snprintf(what, sizeof(what), "wrk %d threads, %d connections, %d s, best of %d", w.threads,
+    snprintf(what, sizeof(what), "wrk %d threads, %d connections, %d s, median of %d", w.threads,
              w.connections, w.seconds, rounds);
     bench_row("| USSD screens, multi-step sessions (%s) | %.0f screens/s, p50 %.2f ms, p90 %.2f "
               "ms, p99 %.2f ms%s | bare libevent server, fixed screen: %.0f/s, p99 %.2f ms | "
