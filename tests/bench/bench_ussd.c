@@ -549,9 +549,16 @@ int main(void)
         if (kt_redis_start(&node_env) != 0)
             snprintf(node_why, sizeof(node_why), "its redis-server did not start");
         else if ((pid[S_NODE] = start_node(nodedir, port[S_NODE], node_env.sock, root, log)) < 0 ||
-                 wait_http(port[S_NODE], pid[S_NODE]) != 0)
-            snprintf(node_why, sizeof(node_why), "node did not start (log: %s)", log);
-        else {
+                 wait_http(port[S_NODE], pid[S_NODE]) != 0) {
+            snprintf(node_why, sizeof(node_why), "node did not start (its log follows)");
+            char tail[2048] = "";
+            FILE *f = fopen(log, "r"); /* the temp dir goes at exit: show it now */
+            if (f) {
+                tail[fread(tail, 1, sizeof(tail) - 1, f)] = '\0';
+                fclose(f);
+            }
+            fprintf(stderr, "bench_ussd: node did not start; %s:\n%s\n", log, tail);
+        } else {
             redis[S_NODE] = node_env.redis_pid;
             printf("node: %s, %s/server.js, ussd-menu-builder + redis (node-redis) on its own "
                    "redis-server\n",
