@@ -3,6 +3,7 @@
 #   make run        install what is missing, build, start private redis + gateway (dummy modem)
 #   make test       install what is missing, build, run every test suite
 #   make test SAN=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make bench      install what is missing (also wrk, node), build, run the benchmarks
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS
 #   make format     apply .clang-format
 
@@ -27,13 +28,15 @@ TESTLIB_SRC := $(wildcard tests/lib/*.c)
 
 BINS := $(BUILD)/kentongan $(BUILD)/atsim $(BUILD)/test-unit $(BUILD)/test-integration
 
-.PHONY: all run test test-unit test-integration fuzz fuzz-short bench format clean setup setup-quiet install
+.PHONY: all run test test-unit test-integration fuzz fuzz-short bench format clean setup setup-quiet setup-bench install
 all: setup-quiet $(BINS)
 
 setup:
 	@scripts/setup --test
 setup-quiet:
 	@scripts/setup
+setup-bench:
+	@scripts/setup --bench
 
 $(BUILD)/%.o: %.c $(wildcard */*.h) $(wildcard tests/lib/*.h)
 	@mkdir -p $(dir $@)
@@ -84,7 +87,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(wildcard tests/bench/*.h) $(TESTLIB_SRC:%.c=
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS)
 
-bench: setup
+bench: setup-bench
 	@$(MAKE) --no-print-directory $(BUILD)/kentongan $(BUILD)/atsim $(BENCH_BINS)
 	@KT_BUILD=$(abspath $(BUILD)) KT_ROOT=$(CURDIR) tests/bench/run
 

@@ -3,10 +3,12 @@
  * Benchmarks are programs that print figures, never tests (STYLE.md habit
  * 15). Each program:
  *   1. bench_guard(seconds)      registers cleanup for every struct kt_env it
- *                                will use (bench_track) and arms a bound: on
- *                                SIGALRM/SIGTERM/SIGINT or at exit the private
- *                                redis-servers and gateways are killed and
- *                                their temp dirs removed;
+ *                                will use (bench_track) and every other
+ *                                process it starts (bench_track_pid) and arms
+ *                                a bound: on SIGALRM/SIGTERM/SIGINT or at
+ *                                exit the private redis-servers, gateways and
+ *                                those processes are killed and the temp dirs
+ *                                removed;
  *   2. measures, printing each figure with the command that produced it;
  *   3. bench_row(...) appends a markdown table row to $BENCH_TABLE (if set),
  *      which tests/bench/run prints as the summary.
@@ -25,16 +27,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define BENCH_MAX_ENVS 4
+#define BENCH_MAX_PIDS 8
 #define BENCH_CMD_MAX  4096 /* a printed command line */
 
 static struct kt_env *bench_envs[BENCH_MAX_ENVS];
 static int bench_nenvs;
+static pid_t bench_pids[BENCH_MAX_PIDS];
+static int bench_npids;
 
 static inline double bench_now(void)
 {
@@ -52,6 +58,14 @@ static inline void bench_sleep(double seconds)
 
 static inline void bench_cleanup_all(void)
 {
+    for (int i = 0; i < bench_npids; i++) {
+        if (bench_pids[i] > 0) {
+            kill(bench_pids[i], SIGKILL);
+            waitpid(bench_pids[i], NULL, 0);
+            bench_pids[i] = 0;
+        }
+    }
+    bench_npids = 0;
     for (int i = 0; i < bench_nenvs; i++) {
         if (bench_envs[i]) {
             kt_env_cleanup(bench_envs[i]);
@@ -77,6 +91,25 @@ static inline void bench_track(struct kt_env *e)
 {
     if (bench_nenvs < BENCH_MAX_ENVS)
         bench_envs[bench_nenvs++] = e;
+}
+
+/* A child process (a baseline server, ...) to kill at cleanup; its own
+ * child should also set PR_SET_PDEATHSIG, for a bench killed with SIGKILL. */
+static inline void bench_track_pid(pid_t pid)
+{
+    if (pid > 0 && bench_npids < BENCH_MAX_PIDS)
+        bench_pids[bench_npids++] = pid;
+}
+
+/* Stops a tracked child now (SIGKILL, reaped) and forgets it. */
+static inline void bench_stop_pid(pid_t pid)
+{
+    for (int i = 0; i < bench_npids; i++)
+        if (bench_pids[i] == pid) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            bench_pids[i] = 0;
+        }
 }
 
 static inline void bench_guard(unsigned seconds)
@@ -229,6 +262,7 @@ static inline int bench_capture(char *const argv[], double seconds, char *out, s
         return -1;
     }
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* dies with a killed bench */
         dup2(pfd[1], 1);
         int null = open("/dev/null", O_RDWR);
         if (null >= 0) {
