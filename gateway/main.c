@@ -10,6 +10,7 @@
  * let the router finish what is in flight, stop the workers and exit 0;
  * SIGHUP reloads the configuration all-or-nothing. */
 #include "gateway/adminduk.h"
+#include "gateway/api.h"
 #include "gateway/config.h"
 #include "gateway/http.h"
 #include "gateway/log.h"
@@ -41,6 +42,7 @@ struct gateway {
     struct supervisor *sv;
     struct http *http;
     struct ussd *ussd;
+    struct api *api;
     struct event *sigterm_ev, *sigint_ev, *sighup_ev;
     int stopping;
 };
@@ -69,12 +71,16 @@ static void status(void *arg, struct http_status *out)
     out->replies = rs.replies;
 }
 
-/* The HTTP listener with every route: /healthz in http.c, /ussd from ussd.c. */
+/* The HTTP listener with every route: /healthz and /readyz in http.c, /ussd
+ * from ussd.c, /api/ and /metrics from api.c (once the API exists: at
+ * start it is created on this listener right after). */
 static struct http *open_http(struct gateway *g, const char *listen, char *errs, size_t len)
 {
     struct http *h = http_new(g->base, listen, status, g, errs, len);
     if (h && g->ussd)
         http_add_route(h, "/ussd", EVHTTP_REQ_POST, ussd_handle, g->ussd);
+    if (h && g->api)
+        api_listen(g->api, h);
     return h;
 }
 
@@ -154,6 +160,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     router_set_config(g->router, next);
     router_set_services(g->router, svc);
     ussd_set_config(g->ussd, next);
+    api_set_config(g->api, next);
     services_free(g->retired);
     g->retired = g->svc;
     g->svc = svc;
@@ -209,8 +216,9 @@ int main(int argc, char **argv)
         return 1;
     }
     if (check) {
-        printf("%s: configuration ok (%d modem%s, %d official%s)\n", path, cfg->nmodems,
-               cfg->nmodems == 1 ? "" : "s", svc->nofficials, svc->nofficials == 1 ? "" : "s");
+        printf("%s: configuration ok (%d modem%s, %d official%s, %d API token%s)\n", path,
+               cfg->nmodems, cfg->nmodems == 1 ? "" : "s", svc->nofficials,
+               svc->nofficials == 1 ? "" : "s", cfg->ntokens, cfg->ntokens == 1 ? "" : "s");
         services_free(svc);
         config_free(cfg);
         return 0;
@@ -249,8 +257,12 @@ int main(int argc, char **argv)
         log_error("event=start_failed reason=\"%s\"", errs);
         return 1;
     }
+    /* The admin API answers on the same listener (api.h); it exists even
+     * without one, so modules can add their routes all the same. */
+    if (g.router)
+        g.api = api_new(g.http, g.router, cfg);
     g.sv = supervisor_new(g.base, cfg, exe);
-    if (g.router == NULL || g.sv == NULL) {
+    if (g.router == NULL || g.sv == NULL || g.api == NULL) {
         log_error("event=start_failed reason=\"out of memory\"");
         return 1;
     }
@@ -267,7 +279,8 @@ int main(int argc, char **argv)
 
     http_free(g.http);
     ussd_free(g.ussd);
-    router_free(g.router);
+    router_free(g.router); /* answers calls still waiting on Redis, so before api_free */
+    api_free(g.api);
     supervisor_free(g.sv);
     event_free(g.sigterm_ev);
     event_free(g.sigint_ev);
