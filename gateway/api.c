@@ -911,10 +911,35 @@ static void new_id(char *out, size_t len)
 static void act_ticket(struct api_call *c, redisReply *r)
 {
     struct act *s = c->state;
+    const struct services *svc = services_of(c);
+    if (svc == NULL)
+        return;
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 3 || !visible(c, kv_get(r, 1, "opd"))) {
         api_error(c, 404, "no such ticket %s", s->ticket);
         return;
     }
+    /* Who acts: an official's token acts as its official; admin and staff
+     * tokens as the coordinator (Diskominfo triage). */
+    const struct official *o = NULL;
+    if (c->role == API_OFFICIAL) {
+        for (int i = 0; i < svc->nofficials && c->official[0]; i++)
+            if (strcmp(svc->officials[i].name, c->official) == 0)
+                o = &svc->officials[i];
+        if (o == NULL) {
+            api_error(c, 409, "token %s acts as no official: set official = NAME in [token:%s]",
+                      c->token, c->token);
+            return;
+        }
+    } else {
+        const struct official *list[1];
+        if (services_officials(svc, -1, ROLE_COORDINATOR, list, 1) == 1)
+            o = list[0];
+        if (o == NULL) {
+            api_error(c, 409, "no coordinator official is configured to act in the name of");
+            return;
+        }
+    }
+    snprintf(s->sender, sizeof(s->sender), "%s", o->phone);
     struct router_hint hints[] = {{"authenticated", "1"}, {"via", s->via}};
     struct router_submission sub = {"api",   s->id, s->sender, s->action->keyword,
                                     s->args, hints, 2,         1};
@@ -968,28 +993,6 @@ static void complaints_act(void *arg, struct api_call *c)
         }
         snprintf(text, sizeof(text), "%s", opd_code(svc->opds, opd));
     }
-    /* Who acts: an official's token acts as its official; admin and staff
-     * tokens as the coordinator (Diskominfo triage). */
-    const struct official *o = NULL;
-    if (c->role == API_OFFICIAL) {
-        for (int i = 0; i < svc->nofficials && c->official[0]; i++)
-            if (strcmp(svc->officials[i].name, c->official) == 0)
-                o = &svc->officials[i];
-        if (o == NULL) {
-            api_error(c, 409, "token %s acts as no official: set official = NAME in [token:%s]",
-                      c->token, c->token);
-            return;
-        }
-    } else {
-        const struct official *list[1];
-        if (services_officials(svc, -1, ROLE_COORDINATOR, list, 1) == 1)
-            o = list[0];
-        if (o == NULL) {
-            api_error(c, 409, "no coordinator official is configured to act in the name of");
-            return;
-        }
-    }
-    snprintf(s->sender, sizeof(s->sender), "%s", o->phone);
     snprintf(s->via, sizeof(s->via), "api:%s", c->token);
     snprintf(s->args, sizeof(s->args), "%s%s%s", s->ticket, text[0] ? " " : "", text);
     new_id(s->id, sizeof(s->id));
@@ -1688,7 +1691,7 @@ static void metrics_handle(void *arg, struct evhttp_request *req)
 {
     struct api *a = arg;
     struct api_call *c = call_new(a, req);
-    if (c == NULL)
+    if (c == NULL || parse_target(c) != 0)
         return;
     if (!a->cfg->metrics_public) {
         if (authenticate(c) != 0)
