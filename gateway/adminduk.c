@@ -135,9 +135,35 @@ static void report_csv(struct reporter *rp, int line, const char *err)
         report(rp, line, "%s", err);
 }
 
+/* Numbers already seen, for the duplicate check: open addressing over row
+ * indexes + 1 (0 = empty), twice as many slots as rows can be. The check
+ * runs on the gateway's event loop for an upload, so it must stay linear. */
+#define SEEN_SLOTS (2 * ADMINDUK_ROWS_MAX)
+
+static unsigned number_hash(const char *s)
+{
+    unsigned h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)(*s >= 'a' && *s <= 'z' ? *s - 32 : *s)) * 16777619u;
+    return h;
+}
+
+/* The row holding number already, or -1 (then it is recorded as row i). */
+static int seen_before(int *seen, const struct row *rows, const char *number, int i)
+{
+    unsigned slot = number_hash(number) % SEEN_SLOTS;
+    while (seen[slot]) {
+        if (strcasecmp(rows[seen[slot] - 1].number, number) == 0)
+            return seen[slot] - 1;
+        slot = (slot + 1) % SEEN_SLOTS;
+    }
+    seen[slot] = i + 1;
+    return -1;
+}
+
 /* Parses and checks every row into rows; returns the row count, or -1 after
  * reporting every problem. */
-static int check(const char *text, size_t len, struct row *rows, struct reporter *rp)
+static int check(const char *text, size_t len, struct row *rows, int *seen, struct reporter *rp)
 {
     struct csv c;
     const char *f[CSV_FIELDS_MAX];
@@ -212,11 +238,10 @@ static int check(const char *text, size_t len, struct row *rows, struct reporter
             BAD("DIBATALKAN needs the reason in catatan");
             bad = 1;
         }
-        for (int k = 0; k < nrows && !bad; k++) {
-            if (strcasecmp(rows[k].number, r->number) == 0) {
-                BAD("nomor %s already on line %d", r->number, rows[k].line);
-                bad = 1;
-            }
+        int k = bad ? -1 : seen_before(seen, rows, r->number, nrows);
+        if (k >= 0) {
+            BAD("nomor %s already on line %d", r->number, rows[k].line);
+            bad = 1;
         }
         privacy_mask(r->number, r->sms_number, sizeof(r->sms_number));
         char masked[CSV_FIELD_MAX * 2];
@@ -237,15 +262,18 @@ struct adminduk_batch *adminduk_check(const char *text, size_t len, adminduk_pro
 {
     struct reporter rp = {fn, arg, 0};
     struct adminduk_batch *b = calloc(1, sizeof(*b));
+    int *seen = calloc(SEEN_SLOTS, sizeof(*seen));
     if (b)
         b->rows = calloc(ADMINDUK_ROWS_MAX, sizeof(*b->rows));
-    if (b == NULL || b->rows == NULL) {
+    if (b == NULL || b->rows == NULL || seen == NULL) {
         report(&rp, 0, "out of memory");
         *problems = rp.problems;
         adminduk_free(b);
+        free(seen);
         return NULL;
     }
-    b->nrows = check(text, len, b->rows, &rp);
+    b->nrows = check(text, len, b->rows, seen, &rp);
+    free(seen);
     *problems = rp.problems;
     if (b->nrows < 0) {
         adminduk_free(b);

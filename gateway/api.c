@@ -534,6 +534,11 @@ static int authenticate(struct api_call *c)
     snprintf(c->token, sizeof(c->token), "%s", t->name);
     c->role = t->role;
     snprintf(c->opd, sizeof(c->opd), "%s", t->opd);
+    /* The OPD as data/opd.csv spells its code ("dpupr" in the file is DPUPR). */
+    const struct services *svc = router_services(c->api->router);
+    int opd = c->opd[0] && svc && svc->opds ? opd_by_code(svc->opds, c->opd) : -1;
+    if (opd >= 0)
+        snprintf(c->opd, sizeof(c->opd), "%s", opd_code(svc->opds, opd));
     snprintf(c->official, sizeof(c->official), "%s", t->official);
     c->authenticated = 1;
     return 0;

@@ -225,7 +225,7 @@ static void start(const char *gateway_extra, const char *extra_sections, int wit
              "per_minute = 600\nper_day = 100000\n%s%s"
              "[token:ops]\nsha256 = %s\nrole = admin\n"
              "[token:desk]\nsha256 = %s\nrole = staff\n"
-             "[token:budi]\nsha256 = %s\nrole = official\nopd = DPUPR\nofficial = budi\n"
+             "[token:budi]\nsha256 = %s\nrole = official\nopd = dpupr\nofficial = budi\n"
              "[token:dlh]\nsha256 = %s\nrole = official\nopd = DLH\n%s",
              env.modem_dir,
              with_coordinator ? officials
