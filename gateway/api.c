@@ -50,6 +50,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <jansson.h>
+#include <nettle/memops.h>
 #include <nettle/sha2.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -480,14 +481,16 @@ static int call_redis(struct api_call *c, reply_fn fn, int argc, const char **ar
 {
     redisAsyncContext *rc = router_redis(c->api->router);
     struct pending *p = malloc(sizeof(*p));
+    if (p) {
+        p->c = c;
+        p->fn = fn;
+    }
     if (rc == NULL || p == NULL ||
         redisAsyncCommandArgv(rc, on_redis, p, argc, argv, NULL) != REDIS_OK) {
         free(p);
         api_error(c, 503, "redis not ready");
         return -1;
     }
-    p->c = c;
-    p->fn = fn;
     return 0;
 }
 
@@ -504,10 +507,8 @@ static int find_token(const struct api *a, const char *token)
      * taken says nothing about which token, or how much of one, was right. */
     unsigned found = ~0u;
     for (int i = 0; i < a->ntokens; i++) {
-        unsigned diff = 0;
-        for (size_t k = 0; k < sizeof(digest); k++)
-            diff |= (unsigned)(digest[k] ^ a->tokens[i].hash[k]);
-        unsigned mask = 0u - (1u & ((diff - 1u) >> 8)); /* all ones when diff == 0 */
+        /* nettle's comparison takes the same time whatever the bytes */
+        unsigned mask = 0u - (unsigned)(memeql_sec(digest, a->tokens[i].hash, sizeof(digest)) != 0);
         found = (found & ~mask) | ((unsigned)i & mask);
     }
     return found == ~0u ? -1 : (int)found;
@@ -963,11 +964,12 @@ static int action_text(struct api_call *c, const char *field, char *out, size_t 
         return -1;
     json_t *v = json_object_get(doc, field);
     const char *s = json_is_string(v) ? json_string_value(v) : NULL;
-    if (s == NULL || strspn(s, " \t\r\n") == strlen(s) || strlen(s) > API_TEXT_MAX) {
+    if (s && strlen(s) <= API_TEXT_MAX)
+        codec_utf8_sanitize(s, strlen(s), out, len); /* control characters go */
+    if (s == NULL || strlen(s) > API_TEXT_MAX || strspn(out, " \t\r\n") == strlen(out)) {
         api_error(c, 400, "%s: required, a text of 1 to %d bytes", field, API_TEXT_MAX);
         return -1;
     }
-    codec_utf8_sanitize(s, strlen(s), out, len);
     return 0;
 }
 
@@ -1011,7 +1013,8 @@ static void complaints_act(void *arg, struct api_call *c)
 
 static void collect_problem(void *arg, int line, const char *problem)
 {
-    json_array_append_new(arg, json_pack("{s:i, s:s}", "line", line, "problem", problem));
+    /* the problem quotes the file's bytes, which need not be UTF-8 */
+    json_array_append_new(arg, json_pack("{s:i, s:o}", "line", line, "problem", str_json(problem)));
 }
 
 static void import_done(struct api_call *c, redisReply *r)
@@ -1399,13 +1402,15 @@ static int send_snapshot(struct api_call *c, reply_fn fn)
     for (int i = 0; i < cfg->nmodems; i++)
         argv[argc++] = cfg->modems[i].name;
     struct pending *p = malloc(sizeof(*p));
+    if (p) {
+        p->c = c;
+        p->fn = fn;
+    }
     if (rc == NULL || p == NULL ||
         redisAsyncCommandArgv(rc, on_redis, p, argc, argv, NULL) != REDIS_OK) {
         free(p);
         return -1;
     }
-    p->c = c;
-    p->fn = fn;
     return 0;
 }
 

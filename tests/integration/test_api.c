@@ -602,6 +602,9 @@ Test(api, complaint_actions_run_as_the_officials_sms)
     api("POST", path, T_BUDI, "{\"text\": \"   \"}", &r);
     expect_status(&r, 400, "blank text");
     resp_free(&r);
+    api("POST", path, T_BUDI, "{\"text\": \"\\u0001\\u0007 \"}", &r);
+    expect_status(&r, 400, "only control characters");
+    resp_free(&r);
     api("POST", path, T_BUDI, "{\"text\": \"Pelatihan tanggal 5 di balai desa\"}", &r);
     expect_status(&r, 200, "answer");
     resp_free(&r);
@@ -694,12 +697,15 @@ Test(api, status_import_checks_everything_first)
     const char *bad = "nomor,jenis,telepon,status,catatan\n"
                       "LU-001,Akta Kelahiran,081234567890,PROSES CETAK,\n"
                       "LU-002,KTP-el,12345,SIAP DIAMBIL,\n"
-                      "LU-003,KK,081234567891,DIMAKAN,\n";
+                      "LU-003,KK,081234567891,DIMAKAN,\n"
+                      "LU-\xff\xfe,KK,081234567891,DIAMBIL,\n";
     http_raw("POST", "/api/status/import", headers, bad, strlen(bad), &r);
     expect_status(&r, 400, "bad rows");
-    cr_expect_eq(jint(r.json, "count"), 2);
+    cr_expect_eq(jint(r.json, "count"), 3);
     json_t *problems = json_object_get(r.json, "problems");
-    cr_assert_eq(json_array_size(problems), 2, "%s", r.body);
+    cr_assert_eq(json_array_size(problems), 3, "even one quoting bytes that are not UTF-8: %s",
+                 r.body);
+    cr_expect_eq(jint(json_array_get(problems, 2), "line"), 5);
     cr_expect_eq(jint(json_array_get(problems, 0), "line"), 3);
     cr_expect_eq(jint(json_array_get(problems, 1), "line"), 4);
     resp_free(&r);
