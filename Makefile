@@ -1,5 +1,5 @@
 # kentongan — build, run, test.
-#   make            build bin/kentongan and the test tools
+#   make            build the gateway, kentongan-ctl and the test tools
 #   make run        install what is missing, build, start private redis + gateway (dummy modem)
 #   make test       install what is missing, build, run every test suite
 #   make test SAN=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer
@@ -7,7 +7,7 @@
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS
 #   make format     apply .clang-format
 
-PKGS    := gammu hiredis libevent inih jansson
+PKGS    := gammu hiredis libevent inih jansson nettle
 SAN     ?=
 BUILD   := build$(if $(SAN),-san)
 CC      ?= cc
@@ -20,13 +20,13 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRC := $(filter-out gateway/main.c,$(wildcard gateway/*.c handlers/*.c modems/*.c))
+LIB_SRC := $(filter-out gateway/main.c gateway/ctl.c,$(wildcard gateway/*.c handlers/*.c modems/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 INTEG_SRC := $(wildcard tests/integration/*.c)
 TESTLIB_SRC := $(wildcard tests/lib/*.c)
 
-BINS := $(BUILD)/kentongan $(BUILD)/atsim $(BUILD)/test-unit $(BUILD)/test-integration
+BINS := $(BUILD)/kentongan $(BUILD)/kentongan-ctl $(BUILD)/atsim $(BUILD)/test-unit $(BUILD)/test-integration
 
 .PHONY: all run test test-unit test-integration fuzz fuzz-short bench format clean setup setup-quiet setup-bench install
 all: setup-quiet $(BINS)
@@ -49,6 +49,10 @@ $(BUILD)/libkentongan.a: $(LIB_OBJ)
 $(BUILD)/kentongan: $(BUILD)/gateway/main.o $(BUILD)/libkentongan.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The admin API's command-line client (libevent's HTTP client, jansson, inih).
+$(BUILD)/kentongan-ctl: $(BUILD)/gateway/ctl.o $(BUILD)/libkentongan.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/atsim: tests/atsim/atsim.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
@@ -60,6 +64,8 @@ $(BUILD)/test-integration: $(INTEG_SRC:%.c=$(BUILD)/%.o) $(TESTLIB_SRC:%.c=$(BUI
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
 
 bin/kentongan: $(BUILD)/kentongan
+	@mkdir -p bin && cp $< $@
+bin/kentongan-ctl: $(BUILD)/kentongan-ctl
 	@mkdir -p bin && cp $< $@
 
 run: setup-quiet $(BUILD)/kentongan
@@ -114,8 +120,9 @@ fuzz-short: $(FUZZ_BINS)
 	  || { cat build-fuzz/$$n.log; exit 1; }; echo "fuzz $$n: ok"; done
 
 PREFIX ?= /usr/local
-install: $(BUILD)/kentongan
+install: $(BUILD)/kentongan $(BUILD)/kentongan-ctl
 	install -D -m 0755 $(BUILD)/kentongan $(DESTDIR)$(PREFIX)/bin/kentongan
+	install -D -m 0755 $(BUILD)/kentongan-ctl $(DESTDIR)$(PREFIX)/bin/kentongan-ctl
 	install -D -m 0644 scripts/kentongan.service $(DESTDIR)/etc/systemd/system/kentongan.service
 	install -d $(DESTDIR)$(PREFIX)/share/kentongan/data
 	install -m 0644 data/*.csv $(DESTDIR)$(PREFIX)/share/kentongan/data/

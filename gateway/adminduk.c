@@ -1,5 +1,7 @@
-/* adminduk — see adminduk.h. Runs as a short command (kentongan
- * --import-status FILE), so it talks to Redis synchronously. */
+/* adminduk — see adminduk.h. Checking is pure (adminduk_check); applying
+ * is one Redis function call. The command (kentongan --import-status FILE)
+ * talks to Redis synchronously; the admin API sends the same command on the
+ * gateway's asynchronous connection. */
 #include "gateway/adminduk.h"
 
 #include "gateway/config.h"
@@ -9,15 +11,15 @@
 #include "handlers/privacy.h"
 
 #include <hiredis/hiredis.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
 
-#define NUMBER_MAX   40
-#define NOTE_SMS     70          /* characters of the note put in the SMS */
-#define NOTICE_TTL   (3 * 86400) /* seconds the SIAP DIAMBIL SMS may wait for a modem */
-#define PROBLEMS_MAX 200         /* bad rows listed before "and more" */
+#define NUMBER_MAX 40
+#define NOTE_SMS   70          /* characters of the note put in the SMS */
+#define NOTICE_TTL (3 * 86400) /* seconds the SIAP DIAMBIL SMS may wait for a modem */
 
 static const char *const statuses[] = {"DITERIMA",     "VERIFIKASI", "DIVALIDASI", "PROSES CETAK",
                                        "SIAP DIAMBIL", "DIAMBIL",    "DIBATALKAN", NULL};
@@ -95,38 +97,98 @@ static char *read_file(const char *path, size_t *len, FILE *out)
     return buf;
 }
 
-/* Parses and checks every row; returns the row count, or -1 after printing
- * every problem. */
-static int check(const char *path, const char *text, size_t len, struct row *rows, FILE *out)
+struct adminduk_batch {
+    struct row *rows;
+    int nrows;
+    const char **argv;
+    char now[24], expires[24];
+};
+
+struct reporter {
+    adminduk_problem_fn fn;
+    void *arg;
+    int problems;
+};
+
+static void report(struct reporter *rp, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void report(struct reporter *rp, int line, const char *fmt, ...)
+{
+    if (++rp->problems > ADMINDUK_PROBLEMS_MAX)
+        return;
+    char text[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    rp->fn(rp->arg, line, text);
+}
+
+/* A CSV error reads "line N: what"; the line goes apart. */
+static void report_csv(struct reporter *rp, int line, const char *err)
+{
+    int n = 0, at = 0;
+    if (sscanf(err, "line %d: %n", &n, &at) == 1 && at > 0)
+        report(rp, n, "%s", err + at);
+    else
+        report(rp, line, "%s", err);
+}
+
+/* Numbers already seen, for the duplicate check: open addressing over row
+ * indexes + 1 (0 = empty), twice as many slots as rows can be. The check
+ * runs on the gateway's event loop for an upload, so it must stay linear. */
+#define SEEN_SLOTS (2 * ADMINDUK_ROWS_MAX)
+
+static unsigned number_hash(const char *s)
+{
+    unsigned h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)(*s >= 'a' && *s <= 'z' ? *s - 32 : *s)) * 16777619u;
+    return h;
+}
+
+/* The row holding number already, or -1 (then it is recorded as row i). */
+static int seen_before(int *seen, const struct row *rows, const char *number, int i)
+{
+    unsigned slot = number_hash(number) % SEEN_SLOTS;
+    while (seen[slot]) {
+        if (strcasecmp(rows[seen[slot] - 1].number, number) == 0)
+            return seen[slot] - 1;
+        slot = (slot + 1) % SEEN_SLOTS;
+    }
+    seen[slot] = i + 1;
+    return -1;
+}
+
+/* Parses and checks every row into rows; returns the row count, or -1 after
+ * reporting every problem. */
+static int check(const char *text, size_t len, struct row *rows, int *seen, struct reporter *rp)
 {
     struct csv c;
     const char *f[CSV_FIELDS_MAX];
     char err[200];
-    int n, nrows = 0, problems = 0;
+    int n, nrows = 0;
     csv_init(&c, text, len);
-#define BAD(...)                                                                                   \
-    do {                                                                                           \
-        if (++problems <= PROBLEMS_MAX) {                                                          \
-            fprintf(out, "%s:%d: ", path, c.line);                                                 \
-            fprintf(out, __VA_ARGS__);                                                             \
-            fputc('\n', out);                                                                      \
-        }                                                                                          \
-    } while (0)
+#define BAD(...) report(rp, c.line, __VA_ARGS__)
     n = csv_row(&c, f, CSV_FIELDS_MAX, err, sizeof(err));
     if (n <= 0) {
-        fprintf(out, "%s: %s\n", path, n < 0 ? err : "empty file");
+        if (n < 0)
+            report_csv(rp, 0, err);
+        else
+            report(rp, 0, "empty file");
         return -1;
     }
     int ok = n == 5;
     for (int i = 0; ok && i < 5; i++)
         ok = strcasecmp(f[i], header[i]) == 0;
     if (!ok) {
-        fprintf(out, "%s:1: the first line must be: nomor,jenis,telepon,status,catatan\n", path);
+        report(rp, 1, "the first line must be: nomor,jenis,telepon,status,catatan");
         return -1;
     }
     while ((n = csv_row(&c, f, CSV_FIELDS_MAX, err, sizeof(err))) != 0) {
         if (n < 0) {
-            fprintf(out, "%s: %s\n", path, err);
+            report_csv(rp, c.line, err);
             return -1; /* the file's structure is broken: line numbers after it are unsure */
         }
         if (n != 5) {
@@ -176,11 +238,10 @@ static int check(const char *path, const char *text, size_t len, struct row *row
             BAD("DIBATALKAN needs the reason in catatan");
             bad = 1;
         }
-        for (int k = 0; k < nrows && !bad; k++) {
-            if (strcasecmp(rows[k].number, r->number) == 0) {
-                BAD("nomor %s already on line %d", r->number, rows[k].line);
-                bad = 1;
-            }
+        int k = bad ? -1 : seen_before(seen, rows, r->number, nrows);
+        if (k >= 0) {
+            BAD("nomor %s already on line %d", r->number, rows[k].line);
+            bad = 1;
         }
         privacy_mask(r->number, r->sms_number, sizeof(r->sms_number));
         char masked[CSV_FIELD_MAX * 2];
@@ -193,14 +254,76 @@ static int check(const char *path, const char *text, size_t len, struct row *row
             nrows++;
     }
 #undef BAD
-    if (problems > PROBLEMS_MAX)
-        fprintf(out, "%s: ... and %d more problems\n", path, problems - PROBLEMS_MAX);
-    if (problems) {
-        fprintf(out, "%s: %d problem%s; nothing imported\n", path, problems,
-                problems == 1 ? "" : "s");
-        return -1;
+    return rp->problems ? -1 : nrows;
+}
+
+struct adminduk_batch *adminduk_check(const char *text, size_t len, adminduk_problem_fn fn,
+                                      void *arg, int *problems)
+{
+    struct reporter rp = {fn, arg, 0};
+    struct adminduk_batch *b = calloc(1, sizeof(*b));
+    int *seen = calloc(SEEN_SLOTS, sizeof(*seen));
+    if (b)
+        b->rows = calloc(ADMINDUK_ROWS_MAX, sizeof(*b->rows));
+    if (b == NULL || b->rows == NULL || seen == NULL) {
+        report(&rp, 0, "out of memory");
+        *problems = rp.problems;
+        adminduk_free(b);
+        free(seen);
+        return NULL;
     }
-    return nrows;
+    b->nrows = check(text, len, b->rows, seen, &rp);
+    free(seen);
+    *problems = rp.problems;
+    if (b->nrows < 0) {
+        adminduk_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+int adminduk_rows(const struct adminduk_batch *b)
+{
+    return b->nrows;
+}
+
+int adminduk_command(struct adminduk_batch *b, long long now, const char ***argv)
+{
+    free(b->argv);
+    b->argv = calloc(8 + (size_t)b->nrows * 7, sizeof(*b->argv));
+    if (b->argv == NULL)
+        return -1;
+    snprintf(b->now, sizeof(b->now), "%lld", now * 1000);
+    snprintf(b->expires, sizeof(b->expires), "%lld", (now + NOTICE_TTL) * 1000);
+    int argc = 0;
+    const char **v = b->argv;
+    v[argc++] = "FCALL";
+    v[argc++] = "kt_adminduk_import";
+    v[argc++] = "1";
+    v[argc++] = STORE_OUT_ANY;
+    v[argc++] = b->now;
+    v[argc++] = b->expires;
+    for (int i = 0; i < b->nrows; i++) {
+        struct row *r = &b->rows[i];
+        v[argc++] = r->number;
+        v[argc++] = r->doc;
+        v[argc++] = r->phone;
+        v[argc++] = r->status;
+        v[argc++] = r->note;
+        v[argc++] = r->sms_note;
+        v[argc++] = r->sms_number;
+    }
+    *argv = b->argv;
+    return argc;
+}
+
+void adminduk_free(struct adminduk_batch *b)
+{
+    if (b == NULL)
+        return;
+    free(b->rows);
+    free(b->argv);
+    free(b);
 }
 
 static redisContext *connect_redis(const struct config *cfg, FILE *out)
@@ -221,20 +344,40 @@ static redisContext *connect_redis(const struct config *cfg, FILE *out)
     return rc;
 }
 
+struct cli_out {
+    FILE *out;
+    const char *path;
+};
+
+static void print_problem(void *arg, int line, const char *problem)
+{
+    struct cli_out *o = arg;
+    if (line > 0)
+        fprintf(o->out, "%s:%d: %s\n", o->path, line, problem);
+    else
+        fprintf(o->out, "%s: %s\n", o->path, problem);
+}
+
 int adminduk_import(const struct config *cfg, const char *path, FILE *out)
 {
     size_t len;
-    int rc = 1;
+    int rc = 1, problems = 0;
     char *text = read_file(path, &len, out);
-    struct row *rows = calloc(ADMINDUK_ROWS_MAX, sizeof(*rows));
-    const char **argv = NULL;
+    struct adminduk_batch *b = NULL;
     redisContext *redis = NULL;
     redisReply *r = NULL;
-    if (text == NULL || rows == NULL)
+    const char **argv;
+    if (text == NULL)
         goto out;
-    int n = check(path, text, len, rows, out);
-    if (n < 0)
+    struct cli_out o = {out, path};
+    b = adminduk_check(text, len, print_problem, &o, &problems);
+    if (b == NULL) {
+        if (problems > ADMINDUK_PROBLEMS_MAX)
+            fprintf(out, "%s: ... and %d more problems\n", path, problems - ADMINDUK_PROBLEMS_MAX);
+        fprintf(out, "%s: %d problem%s; nothing imported\n", path, problems,
+                problems == 1 ? "" : "s");
         goto out;
+    }
     rc = 2;
     if ((redis = connect_redis(cfg, out)) == NULL)
         goto out;
@@ -244,45 +387,26 @@ int adminduk_import(const struct config *cfg, const char *path, FILE *out)
         goto out;
     }
     freeReplyObject(r);
+    r = NULL;
     struct timeval tv;
     gettimeofday(&tv, NULL);
-    char now[24], expires[24];
-    snprintf(now, sizeof(now), "%lld", (long long)tv.tv_sec * 1000);
-    snprintf(expires, sizeof(expires), "%lld", ((long long)tv.tv_sec + NOTICE_TTL) * 1000);
-    int argc = 0;
-    argv = calloc(8 + (size_t)n * 7, sizeof(*argv));
-    if (argv == NULL)
+    int argc = adminduk_command(b, (long long)tv.tv_sec, &argv);
+    if (argc < 0)
         goto out;
-    argv[argc++] = "FCALL";
-    argv[argc++] = "kt_adminduk_import";
-    argv[argc++] = "1";
-    argv[argc++] = STORE_OUT_ANY;
-    argv[argc++] = now;
-    argv[argc++] = expires;
-    for (int i = 0; i < n; i++) {
-        argv[argc++] = rows[i].number;
-        argv[argc++] = rows[i].doc;
-        argv[argc++] = rows[i].phone;
-        argv[argc++] = rows[i].status;
-        argv[argc++] = rows[i].note;
-        argv[argc++] = rows[i].sms_note;
-        argv[argc++] = rows[i].sms_number;
-    }
     r = redisCommandArgv(redis, argc, argv, NULL);
     if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
         fprintf(out, "redis: %s\n", r && r->str ? r->str : redis->errstr);
         goto out;
     }
-    fprintf(out, "%s: %d rows, %lld changed, %lld applicants notified (SIAP DIAMBIL)\n", path, n,
-            r->element[1]->integer, r->element[2]->integer);
+    fprintf(out, "%s: %d rows, %lld changed, %lld applicants notified (SIAP DIAMBIL)\n", path,
+            adminduk_rows(b), r->element[1]->integer, r->element[2]->integer);
     rc = 0;
 out:
     if (r)
         freeReplyObject(r);
     if (redis)
         redisFree(redis);
-    free(argv);
-    free(rows);
+    adminduk_free(b);
     free(text);
     return rc;
 }

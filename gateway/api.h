@@ -6,6 +6,7 @@
  *   api_route(a, "POST", "/api/broadcasts", API_STAFF, fn, arg);
  *   api_route(a, "GET", "/api/broadcasts/" "*", API_STAFF, fn, arg);
  *   api_set_config(a, cfg);                          after a reload
+ *   api_listen(a, http2);                            a reload moved the listener
  *   api_free(a);
  *
  * A route's pattern may end in "/x" segments that are "*": each "*" matches
@@ -37,6 +38,9 @@ typedef void (*api_handler_fn)(void *arg, struct api_call *call);
 
 struct api *api_new(struct http *h, struct router *r, const struct config *cfg);
 void api_set_config(struct api *a, const struct config *cfg);
+/* Registers the API (/api/, /metrics) on another listener, when a reload
+ * opened a new one; 0, or -1 when its route table is full. */
+int api_listen(struct api *a, struct http *h);
 void api_free(struct api *a);
 /* method "GET", "POST" or "DELETE"; 0, or -1 when the table is full. */
 int api_route(struct api *a, const char *method, const char *pattern, enum api_role min_role,

@@ -2,7 +2,8 @@
  *
  * Two tables describe every key kentongan understands: gateway_keys for the
  * [gateway] section and modem_keys for the gateway's own keys of a
- * [modem:NAME] section. gammu_keys lists what libgammu reads from a gammurc
+ * [modem:NAME] section (official_keys and token_keys likewise for
+ * [official:NAME] and [token:NAME]). gammu_keys lists what libgammu reads from a gammurc
  * [gammu] section; those are stored verbatim and handed to libgammu. Anything
  * else is an error, so a typo never silently falls back to a default. */
 #include "gateway/config.h"
@@ -61,6 +62,7 @@ static const struct key_def gateway_keys[] = {
     S(quiet_hours, KEY_STRING, "21:00-06:00"),
     I(broadcast_window, 1, 10000, 200),
     I(broadcast_ttl, 600, 7 * 86400, 86400),
+    I(metrics_public, 0, 1, 1),
     {NULL, 0, 0, 0, 0, 0, NULL},
 };
 
@@ -289,6 +291,109 @@ static void check_official(struct load_state *st, const struct official_config *
         problem(st, "[official:%s] pin: expected 4 to 8 digits", o->name);
 }
 
+#define TS(field)                                                                                  \
+    {                                                                                              \
+#field, KEY_STRING, offsetof(struct token_config, field),                                  \
+            sizeof(((struct token_config *)0)->field), 0, 0, ""                                    \
+    }
+
+static const struct key_def token_keys[] = {
+    TS(sha256), TS(role), TS(opd), TS(official), {NULL, 0, 0, 0, 0, 0, NULL},
+};
+
+static const char *const token_roles[] = {"admin", "staff", "official", NULL};
+
+/* Letters, digits, '-', '_' and '.': names that go into log lines as they are. */
+static int plain_name(const char *name, size_t max)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len >= max)
+        return 0;
+    for (; *name; name++)
+        if (!((*name >= 'a' && *name <= 'z') || (*name >= 'A' && *name <= 'Z') ||
+              (*name >= '0' && *name <= '9') || *name == '-' || *name == '_' || *name == '.'))
+            return 0;
+    return 1;
+}
+
+static struct token_config *token_for(struct load_state *st, const char *section)
+{
+    const char *name = section + strlen("token:");
+    struct config *cfg = st->cfg;
+    for (int i = 0; i < cfg->ntokens; i++)
+        if (strcmp(cfg->tokens[i].name, name) == 0)
+            return &cfg->tokens[i];
+    if (cfg->ntokens == CONFIG_MAX_TOKENS) {
+        problem(st, "[%s]: too many tokens (at most %d)", section, CONFIG_MAX_TOKENS);
+        return NULL;
+    }
+    if (!plain_name(name, CONFIG_NAME_MAX)) {
+        problem(st, "[%s]: a token name is 1-%d letters, digits, '-', '_' or '.'", section,
+                CONFIG_NAME_MAX - 1);
+        return NULL;
+    }
+    struct token_config *t = &cfg->tokens[cfg->ntokens++];
+    memset(t, 0, sizeof(*t));
+    snprintf(t->name, sizeof(t->name), "%s", name);
+    return t;
+}
+
+/* A token's own keys; whether its official and OPD exist is checked once
+ * every section is read (check_tokens) and against data/opd.csv by the
+ * services. */
+static void check_token(struct load_state *st, struct token_config *t)
+{
+    size_t n = strlen(t->sha256);
+    if (n == 0)
+        problem(st, "[token:%s] sha256: missing (printf %%s TOKEN | sha256sum)", t->name);
+    else if (n != CONFIG_SHA256_HEX || strspn(t->sha256, "0123456789abcdefABCDEF") != n)
+        problem(st, "[token:%s] sha256: expected 64 hex digits (printf %%s TOKEN | sha256sum)",
+                t->name);
+    for (char *p = t->sha256; *p; p++)
+        if (*p >= 'A' && *p <= 'F')
+            *p = (char)(*p + 32);
+    int known = 0;
+    for (const char *const *r = token_roles; *r; r++)
+        known |= strcmp(*r, t->role) == 0;
+    if (!known) {
+        problem(st, "[token:%s] role = '%s': expected admin, staff or official", t->name, t->role);
+        return;
+    }
+    int official = strcmp(t->role, "official") == 0;
+    if (official && t->opd[0] == '\0')
+        problem(st,
+                "[token:%s] opd: missing (an official's token sees one OPD, a code from opd.csv)",
+                t->name);
+    if (!official && t->opd[0])
+        problem(st, "[token:%s] opd: only for role = official", t->name);
+    if (!official && t->official[0])
+        problem(st,
+                "[token:%s] official: only for role = official (admin and staff tokens act "
+                "as the coordinator)",
+                t->name);
+}
+
+static void check_tokens(struct load_state *st)
+{
+    struct config *cfg = st->cfg;
+    for (int i = 0; i < cfg->ntokens; i++) {
+        struct token_config *t = &cfg->tokens[i];
+        check_token(st, t);
+        if (t->official[0]) {
+            int found = 0;
+            for (int k = 0; k < cfg->nofficials; k++)
+                found |= strcmp(cfg->officials[k].name, t->official) == 0;
+            if (!found)
+                problem(st, "[token:%s] official = '%s': no [official:%s] section", t->name,
+                        t->official, t->official);
+        }
+        for (int k = 0; k < i; k++)
+            if (t->sha256[0] && strcmp(cfg->tokens[k].sha256, t->sha256) == 0)
+                problem(st, "[token:%s] sha256: the same as [token:%s] (each token must differ)",
+                        t->name, cfg->tokens[k].name);
+    }
+}
+
 static int on_entry(void *user, const char *section, const char *name, const char *value)
 {
     struct load_state *st = user;
@@ -329,7 +434,15 @@ static int on_entry(void *user, const char *section, const char *name, const cha
             problem(st, "[%s] %s: unknown key", section, name);
         return 1;
     }
-    problem(st, "[%s]: unknown section (expected [gateway], [modem:NAME] or [official:NAME])",
+    if (strncmp(section, "token:", 6) == 0) {
+        struct token_config *t = token_for(st, section);
+        if (t && set_key(st, token_keys, t, section, name, value) != 0)
+            problem(st, "[%s] %s: unknown key", section, name);
+        return 1;
+    }
+    problem(st,
+            "[%s]: unknown section (expected [gateway], [modem:NAME], [official:NAME] or "
+            "[token:NAME])",
             section);
     return 1;
 }
@@ -465,6 +578,7 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
     if (config_quiet_hours(cfg->quiet_hours, &from, &to) != 0)
         problem(&st, "[gateway] quiet_hours = '%s': expected HH:MM-HH:MM (WIB), or empty for none",
                 cfg->quiet_hours);
+    check_tokens(&st);
     return st.problems ? -1 : 0;
 }
 

@@ -50,6 +50,19 @@ struct official_config {
     char pin[16];                /* "" = no PIN asked */
 };
 
+#define CONFIG_MAX_TOKENS 64
+#define CONFIG_SHA256_HEX 64
+
+/* [token:NAME]: a bearer token of the admin API, stored as the SHA-256 of
+ * the token (hex), never the token itself. */
+struct token_config {
+    char name[CONFIG_NAME_MAX];
+    char sha256[CONFIG_SHA256_HEX + 8]; /* 64 hex digits */
+    char role[16];                      /* admin, staff, official */
+    char opd[CONFIG_NAME_MAX];          /* official: the OPD it sees (code in data/opd.csv) */
+    char official[CONFIG_NAME_MAX];     /* official: [official:NAME] it acts as on complaints */
+};
+
 struct config {
     char path[CONFIG_VALUE_MAX];
     char *text;                   /* the file as read and checked; workers get exactly this */
@@ -74,10 +87,13 @@ struct config {
     char quiet_hours[32];                /* "21:00-06:00" (WIB): no ordinary broadcasts; "" none */
     int broadcast_window;                /* messages of one broadcast queued and not yet sent */
     int broadcast_ttl;                   /* seconds a broadcast message may wait for a modem */
+    int metrics_public;                  /* 1: GET /metrics needs no token; 0: a staff token */
     struct modem_config modems[CONFIG_MAX_MODEMS];
     int nmodems;
     struct official_config officials[CONFIG_MAX_OFFICIALS];
     int nofficials;
+    struct token_config tokens[CONFIG_MAX_TOKENS];
+    int ntokens;
 };
 
 /* Returns a config holding every default; NULL on allocation failure. */

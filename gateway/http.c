@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HTTP_EXTRA_ROUTES 8
+#define HTTP_EXTRA_ROUTES 16
 
 struct extra_route {
     const char *path;
@@ -42,7 +42,11 @@ static void send_json(struct evhttp_request *req, int code, json_t *doc)
         evbuffer_add(out, "\n", 1);
         evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                           "application/json");
-        evhttp_send_reply(req, code, code == 200 ? "OK" : "Error", out);
+        evhttp_send_reply(req, code,
+                          code == 200   ? "OK"
+                          : code == 503 ? "Unavailable"
+                                        : "Error",
+                          out);
     } else {
         evhttp_send_error(req, 500, "out of memory");
     }
@@ -63,8 +67,26 @@ static void healthz(struct http *h, struct evhttp_request *req)
     send_json(req, 200, doc);
 }
 
+/* Readiness: the gateway can do its work only with Redis and a modem. */
+static void readyz(struct http *h, struct evhttp_request *req)
+{
+    struct http_status st = {0};
+    h->status(h->arg, &st);
+    json_t *reasons = json_array();
+    if (!st.redis_connected)
+        json_array_append_new(reasons, json_string("redis not connected"));
+    if (st.workers_up == 0)
+        json_array_append_new(reasons, json_string("no modem worker up"));
+    int ready = json_array_size(reasons) == 0;
+    json_t *doc = json_pack("{s:b, s:b, s:i, s:i, s:o}", "ready", ready, "redis",
+                            st.redis_connected, "workers_up", st.workers_up, "workers_configured",
+                            st.workers_configured, "reasons", reasons);
+    send_json(req, ready ? 200 : 503, doc);
+}
+
 static const struct route routes[] = {
     {"/healthz", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, healthz},
+    {"/readyz", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, readyz},
     {NULL, 0, NULL},
 };
 
@@ -76,6 +98,15 @@ int http_add_route(struct http *h, const char *path, int methods, http_handler_f
     return 0;
 }
 
+/* An exact path, or every path under a route ending in '/'. */
+static int path_matches(const char *route, const char *path)
+{
+    size_t n = strlen(route);
+    if (n > 0 && route[n - 1] == '/')
+        return strncmp(route, path, n) == 0;
+    return strcmp(route, path) == 0;
+}
+
 static void dispatch(struct evhttp_request *req, void *arg)
 {
     struct http *h = arg;
@@ -83,7 +114,7 @@ static void dispatch(struct evhttp_request *req, void *arg)
     if (path == NULL)
         path = "/";
     for (int i = 0; i < h->nextra; i++) {
-        if (strcmp(h->extra[i].path, path) != 0)
+        if (!path_matches(h->extra[i].path, path))
             continue;
         if (!(evhttp_request_get_command(req) & h->extra[i].methods)) {
             send_json(req, 405, json_pack("{s:s}", "error", "method not allowed"));
@@ -132,7 +163,8 @@ struct http *http_new(struct event_base *base, const char *listen, http_status_f
     evhttp_set_max_body_size(h->evh, HTTP_BODY_MAX);
     evhttp_set_max_headers_size(h->evh, HTTP_HEADERS_MAX);
     evhttp_set_timeout(h->evh, 30);
-    evhttp_set_allowed_methods(h->evh, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
+    evhttp_set_allowed_methods(h->evh, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                                           EVHTTP_REQ_DELETE);
     evhttp_set_gencb(h->evh, dispatch, h);
     if (evhttp_bind_socket(h->evh, host, (ev_uint16_t)port) != 0) {
         snprintf(err, errlen, "cannot listen on %s", listen);

@@ -10,6 +10,8 @@
  * let the router finish what is in flight, stop the workers and exit 0;
  * SIGHUP reloads the configuration all-or-nothing. */
 #include "gateway/adminduk.h"
+#include "gateway/api.h"
+#include "gateway/api_broadcast.h"
 #include "gateway/broadcast.h"
 #include "gateway/config.h"
 #include "gateway/http.h"
@@ -43,6 +45,7 @@ struct gateway {
     struct http *http;
     struct ussd *ussd;
     struct broadcasts *bc;
+    struct api *api;
     struct event *sigterm_ev, *sigint_ev, *sighup_ev;
     int stopping;
 };
@@ -71,12 +74,16 @@ static void status(void *arg, struct http_status *out)
     out->replies = rs.replies;
 }
 
-/* The HTTP listener with every route: /healthz in http.c, /ussd from ussd.c. */
+/* The HTTP listener with every route: /healthz and /readyz in http.c, /ussd
+ * from ussd.c, /api/ and /metrics from api.c (once the API exists: at
+ * start it is created on this listener right after). */
 static struct http *open_http(struct gateway *g, const char *listen, char *errs, size_t len)
 {
     struct http *h = http_new(g->base, listen, status, g, errs, len);
     if (h && g->ussd)
         http_add_route(h, "/ussd", EVHTTP_REQ_POST, ussd_handle, g->ussd);
+    if (h && g->api)
+        api_listen(g->api, h);
     return h;
 }
 
@@ -157,6 +164,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     router_set_services(g->router, svc);
     ussd_set_config(g->ussd, next);
     broadcasts_set_config(g->bc, next);
+    api_set_config(g->api, next);
     services_free(g->retired);
     g->retired = g->svc;
     g->svc = svc;
@@ -212,8 +220,9 @@ int main(int argc, char **argv)
         return 1;
     }
     if (check) {
-        printf("%s: configuration ok (%d modem%s, %d official%s)\n", path, cfg->nmodems,
-               cfg->nmodems == 1 ? "" : "s", svc->nofficials, svc->nofficials == 1 ? "" : "s");
+        printf("%s: configuration ok (%d modem%s, %d official%s, %d API token%s)\n", path,
+               cfg->nmodems, cfg->nmodems == 1 ? "" : "s", svc->nofficials,
+               svc->nofficials == 1 ? "" : "s", cfg->ntokens, cfg->ntokens == 1 ? "" : "s");
         services_free(svc);
         config_free(cfg);
         return 0;
@@ -253,8 +262,16 @@ int main(int argc, char **argv)
         log_error("event=start_failed reason=\"%s\"", errs);
         return 1;
     }
+    /* The admin API answers on the same listener (api.h); it exists even
+     * without one, so modules can add their routes all the same. */
+    if (g.router)
+        g.api = api_new(g.http, g.router, cfg);
+    if (g.api && api_broadcast_routes(g.api) != 0) {
+        log_error("event=start_failed reason=\"API route table full\"");
+        return 1;
+    }
     g.sv = supervisor_new(g.base, cfg, exe);
-    if (g.router == NULL || g.sv == NULL || g.bc == NULL) {
+    if (g.router == NULL || g.sv == NULL || g.bc == NULL || g.api == NULL) {
         log_error("event=start_failed reason=\"out of memory\"");
         return 1;
     }
@@ -271,7 +288,8 @@ int main(int argc, char **argv)
 
     http_free(g.http);
     ussd_free(g.ussd);
-    router_free(g.router); /* answers what is in flight, broadcasts' feed included */
+    router_free(g.router); /* answers calls still waiting on Redis (API, broadcasts' feed) */
+    api_free(g.api);
     broadcasts_free(g.bc);
     supervisor_free(g.sv);
     event_free(g.sigterm_ev);

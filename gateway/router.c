@@ -63,6 +63,7 @@ struct request {
     const char *channel;
     router_done_fn done_fn;
     void *done_arg;
+    int answer_only; /* replies to the sender are not queued (router_submit) */
     int committed;
     int in_menu; /* the sender is inside an SMS menu session */
     char id[32];
@@ -323,8 +324,15 @@ static void request_free(struct request *req)
 static void request_finished(struct request *req)
 {
     struct router *r = req->router;
-    if (req->done_fn)
-        req->done_fn(req->done_arg, req->committed, req->nreplies > 0 ? req->replies[0].text : "");
+    if (req->done_fn) {
+        /* The answer is the first reply to the sender: an official's
+         * command tells the resident first and answers the official after. */
+        const char *first = "";
+        for (int i = 0; i < req->nreplies && first[0] == '\0'; i++)
+            if (strcmp(req->replies[i].kind, "reply") == 0)
+                first = req->replies[i].text;
+        req->done_fn(req->done_arg, req->committed, first);
+    }
     r->inflight--;
     request_free(req);
     maybe_read(r);
@@ -355,12 +363,15 @@ static void commit(struct request *req)
         request_finished(req);
         return;
     }
-    int argc = 4 + 2 + 5 + 5 * req->nreplies;
+    int argc;
     const char *argv[4 + 2 + 5 + 5 * ROUTER_MAX_REPLIES];
-    char done_key[64], ttl[16], n[8], now[24], expires[24];
+    char done_key[64], ttl[16], n[16], now[24], expires[24];
     snprintf(done_key, sizeof(done_key), "kt:done:%s%s", req->event[0] ? "ev:" : "", req->id);
     snprintf(ttl, sizeof(ttl), "%d", r->cfg->dedupe_ttl);
-    snprintf(n, sizeof(n), "%d", req->nreplies);
+    int queued = 0;
+    for (int k = 0; k < req->nreplies; k++)
+        queued += !(req->answer_only && strcmp(req->replies[k].kind, "reply") == 0);
+    snprintf(n, sizeof(n), "%d", queued);
     long long t = now_ms();
     snprintf(now, sizeof(now), "%lld", t);
     snprintf(expires, sizeof(expires), "%lld", t + (long long)r->cfg->reply_ttl * 1000);
@@ -376,6 +387,8 @@ static void commit(struct request *req)
     argv[i++] = n;
     argv[i++] = now;
     for (int k = 0; k < req->nreplies; k++) {
+        if (req->answer_only && strcmp(req->replies[k].kind, "reply") == 0)
+            continue;
         argv[i++] = req->replies[k].stream;
         argv[i++] = req->replies[k].to;
         argv[i++] = req->replies[k].text;
@@ -954,6 +967,7 @@ int router_submit(struct router *r, const struct router_submission *sub, router_
     req->channel = sub->channel;
     req->done_fn = done;
     req->done_arg = arg;
+    req->answer_only = sub->answer_only;
     snprintf(req->id, sizeof(req->id), "%s", sub->id);
     snprintf(req->sender, sizeof(req->sender), "%s", sub->sender);
     for (int i = 0; i < sub->nhints && req->nfields < 2 * ROUTER_EVENT_FIELDS; i++) {

@@ -48,7 +48,11 @@ void router_get_stats(const struct router *r, struct router_stats *out);
  * replies are queued (and reach the resident by SMS) under the idempotency
  * id `id`, so a repeated submission queues nothing twice. done(arg, ok,
  * first_reply) runs once when it is over; ok is 0 when nothing could be
- * queued. Returns 0, or -1 when Redis is not ready (done is not called). */
+ * queued; first_reply is the handler's first reply to the sender ("" when
+ * none). With answer_only, replies to the sender are handed to done and
+ * not sent by SMS (the admin API answers over HTTP); messages to others
+ * (the resident, officials) are queued as usual. Returns 0, or -1 when
+ * Redis is not ready (done is not called). */
 struct router_hint {
     const char *key, *value;
 };
@@ -56,6 +60,7 @@ struct router_submission {
     const char *channel, *id, *sender, *keyword, *args;
     const struct router_hint *hints;
     int nhints;
+    int answer_only;
 };
 /* The command connection when ready (NULL otherwise), for other modules on
  * the same loop (USSD sessions). */

@@ -5,6 +5,33 @@
 /* clang-format off */
 const char store_library[] =
 "#!lua name=kentongan\n"
+/* Counters behind GET /metrics (kt:stats) and the complaint indexes behind
+ * GET /api/complaints: kt:tickets:status:STATUS and kt:tickets:opd:OPD
+ * (zsets of seq) and kt:stats:complaints ("STATUS|OPD" -> count). They are
+ * kept by the functions that change tickets; cidx_ensure builds them once
+ * from the tickets themselves when kt:tickets:indexed is missing (a Redis
+ * that has tickets from before the indexes existed). */
+"local function stat(field, n) redis.call('HINCRBY', 'kt:stats', field, n or 1) end\n"
+"local function cidx_add(seq, status, opd, n)\n"
+"  if n > 0 then\n"
+"    redis.call('ZADD', 'kt:tickets:status:' .. status, seq, seq)\n"
+"    redis.call('ZADD', 'kt:tickets:opd:' .. opd, seq, seq)\n"
+"  else\n"
+"    redis.call('ZREM', 'kt:tickets:status:' .. status, seq)\n"
+"    redis.call('ZREM', 'kt:tickets:opd:' .. opd, seq)\n"
+"  end\n"
+"  redis.call('HINCRBY', 'kt:stats:complaints', status .. '|' .. opd, n)\n"
+"end\n"
+"local function cidx_ensure()\n"
+"  if redis.call('EXISTS', 'kt:tickets:indexed') == 1 then return end\n"
+"  redis.call('DEL', 'kt:stats:complaints')\n"
+"  local top = tonumber(redis.call('GET', 'kt:ticket:seq') or '0')\n"
+"  for seq = 1, top do\n"
+"    local h = redis.call('HMGET', 'kt:ticket:' .. seq, 'status', 'opd')\n"
+"    if h[1] then cidx_add(seq, h[1], h[2] or '', 1) end\n"
+"  end\n"
+"  redis.call('SET', 'kt:tickets:indexed', '1')\n"
+"end\n"
 /* bc_outcome (shared): one broadcast message has an outcome; counted once
  * per message by the caller. The broadcast is done when every recipient
  * has one and nothing is left to queue. */
@@ -30,12 +57,15 @@ const char store_library[] =
 /* kt_ingest: KEYS seen, in, parthash, partzset
  * ARGV ttl, partno, total, now_ms, modem, from, coding, smsc_time, text, data, udh */
 "redis.register_function('kt_ingest', function(k, a)\n"
-"  if not redis.call('SET', k[1], '1', 'NX', 'EX', a[1]) then return 0 end\n"
+"  if not redis.call('SET', k[1], '1', 'NX', 'EX', a[1]) then\n"
+"    stat('dup:' .. a[5]); return 0\n"
+"  end\n"
 "  local total = tonumber(a[3])\n"
 "  if total <= 1 then\n"
 "    redis.call('XADD', k[2], 'MAXLEN', '~', '" STORE_IN_MAXLEN "', '*', 'modem', a[5], 'from', a[6],\n"
 "      'coding', a[7], 'smsc_time', a[8], 'text', a[9], 'data', a[10], 'parts', '1',\n"
 "      'incomplete', '0', 'received', a[4])\n"
+"    stat('in:' .. a[5])\n"
 "    return 1\n"
 "  end\n"
 "  redis.call('HSET', k[3], 't' .. a[2], a[9], 'd' .. a[2], a[10])\n"
@@ -53,6 +83,7 @@ const char store_library[] =
 "  redis.call('XADD', k[2], 'MAXLEN', '~', '" STORE_IN_MAXLEN "', '*', 'modem', a[5], 'from', a[6],\n"
 "    'coding', h[1], 'smsc_time', h[2], 'text', table.concat(text), 'data', table.concat(data),\n"
 "    'parts', a[3], 'incomplete', '0', 'received', h[3])\n"
+"  stat('in:' .. a[5])\n"
 "  redis.call('DEL', k[3]); redis.call('ZREM', k[4], k[3])\n"
 "  return 1\n"
 "end)\n"
@@ -74,6 +105,7 @@ const char store_library[] =
 "        'coding', f.coding, 'smsc_time', f.smsc_time, 'text', table.concat(text),\n"
 "        'data', table.concat(data), 'parts', f.total, 'incomplete', tostring(f.total - have),\n"
 "        'received', f.received)\n"
+"      stat('in:' .. f.modem)\n"
 "    end\n"
 "    redis.call('DEL', key); redis.call('ZREM', k[1], key)\n"
 "  end\n"
@@ -123,13 +155,18 @@ const char store_library[] =
 "  return redis.call('LRANGE', k[1], 1, -1)\n"
 "end)\n"
 /* kt_finish: KEYS lane, sent, sendingkey; ARGV group, id, then field/value pairs for kt:sent
- * (a broadcast message, origin "bc:ID", also counts towards its broadcast, once). */
+ * (modem, outcome and parts are also counted in kt:stats; a broadcast message,
+ * origin "bc:ID", also counts towards its broadcast, once). */
 "redis.register_function('kt_finish', function(k, a)\n"
 "  redis.call('XADD', k[2], 'MAXLEN', '~', '" STORE_SENT_MAXLEN "', '*', unpack(a, 3))\n"
-"  local acked = redis.call('XACK', k[1], a[1], a[2])\n"
-"  redis.call('DEL', k[3])\n"
 "  local f = {}\n"
 "  for i = 3, #a - 1, 2 do f[a[i]] = a[i + 1] end\n"
+"  if f.modem and f.outcome then\n"
+"    stat('out:' .. f.modem .. ':' .. f.outcome)\n"
+"    stat('parts:' .. f.modem, tonumber(f.parts) or 0)\n"
+"  end\n"
+"  local acked = redis.call('XACK', k[1], a[1], a[2])\n"
+"  redis.call('DEL', k[3])\n"
 "  if acked == 1 and f.origin and string.sub(f.origin, 1, 3) == 'bc:' then\n"
 "    bc_outcome(string.sub(f.origin, 4), f.outcome, f.reason, math.floor(tonumber(f.at or '0') / 1000))\n"
 "    redis.call('XDEL', k[1], a[2])\n" /* kt:sent keeps the record; the lane stays small */
@@ -171,6 +208,7 @@ const char store_library[] =
 "              'cms', '0', 'reason', 'unconfirmed_failover', 'attempts', '1',\n"
 "              'origin', f.origin or '', 'kind', f.kind or '', 'at', a[1], 'text', f.text or '')\n"
 "            redis.call('DEL', progress)\n"
+"            stat('out:' .. a[4] .. ':sent')\n"
 "            if f.origin and string.sub(f.origin, 1, 3) == 'bc:' then\n"
 "              bc_outcome(string.sub(f.origin, 4), 'sent', '', math.floor(tonumber(a[1]) / 1000))\n"
 "            end\n"
@@ -221,6 +259,7 @@ const char store_library[] =
 "redis.register_function('kt_complaint_new', function(k, a)\n"
 "  local old = redis.call('GET', k[2])\n"
 "  if old then return {tonumber(old), 0} end\n"
+"  cidx_ensure()\n"
 "  local seq = redis.call('INCR', k[1])\n"
 "  local key = 'kt:ticket:' .. seq\n"
 "  redis.call('HSET', key, 'seq', seq, 'phone', a[2], 'text', a[3], 'category', a[4],\n"
@@ -232,6 +271,7 @@ const char store_library[] =
 "  redis.call('SET', k[2], seq, 'EX', 2592000)\n"
 "  redis.call('ZADD', k[4], a[1], seq)\n"
 "  if a[9] ~= '' then redis.call('ZADD', k[3], a[9], 'ticket:' .. seq) end\n"
+"  cidx_add(seq, a[8], a[5], 1)\n"
 "  return {seq, 1}\n"
 "end)\n"
 /* kt_ticket_read: KEYS ticket, applied. Returns {applied(0|1), field, value, ...}. */
@@ -245,15 +285,23 @@ const char store_library[] =
  *      ('' = none, '-' = keep), deadline_kind, opd ('' = keep), escalation ('' = keep),
  *      expected_opd ('' = any)
  * Compare-and-set on the status (and the OPD, so an official whose ticket
- * was just reassigned cannot act on it), once per message or event.
+ * was just reassigned cannot act on it), once per message or event. Keeps
+ * the complaint indexes; an ESKALASI counts as a missed deadline of the OPD.
  * Returns 1 applied, 2 applied before, 0 status changed meanwhile, -1 no ticket. */
 "redis.register_function('kt_ticket_update', function(k, a)\n"
 "  if redis.call('EXISTS', k[3]) == 1 then return 2 end\n"
 "  local cur = redis.call('HGET', k[1], 'status')\n"
 "  if not cur then return -1 end\n"
 "  if cur ~= a[2] then return 0 end\n"
-"  if a[11] and a[11] ~= '' and redis.call('HGET', k[1], 'opd') ~= a[11] then return 0 end\n"
+"  local opd = redis.call('HGET', k[1], 'opd') or ''\n"
+"  if a[11] and a[11] ~= '' and opd ~= a[11] then return 0 end\n"
+"  cidx_ensure()\n"
 "  local seq = redis.call('HGET', k[1], 'seq')\n"
+"  local new_opd = a[9] ~= '' and a[9] or opd\n"
+"  if cur ~= a[3] or opd ~= new_opd then\n"
+"    cidx_add(seq, cur, opd, -1); cidx_add(seq, a[3], new_opd, 1)\n"
+"  end\n"
+"  if a[5] == 'ESKALASI' then stat('missed:' .. opd) end\n"
 "  redis.call('HSET', k[1], 'status', a[3], 'updated', a[1], 'last_action', a[5],\n"
 "    'last_actor', a[4])\n"
 "  if a[9] ~= '' then redis.call('HSET', k[1], 'opd', a[9]) end\n"
@@ -518,7 +566,97 @@ const char store_library[] =
 "  redis.call('HSET', k[1], 'status', 'cancelled', 'finished', a[1])\n"
 "  redis.call('SREM', k[2], a[2])\n"
 "  return st\n"
-"end)\n";/* clang-format on */
+"end)\n"
+/* kt_unsubscribe_area: KEYS sub, subs, consent; ARGV number, area, now_ms,
+ * channel, inbound. One area of a number (the admin API); 1 removed, 0 not
+ * subscribed to it. */
+"redis.register_function('kt_unsubscribe_area', function(k, a)\n"
+"  if redis.call('SREM', k[1], a[2]) == 0 then return 0 end\n"
+"  redis.call('SREM', k[2], a[1])\n"
+"  if redis.call('SCARD', k[1]) == 0 then redis.call('SREM', 'kt:subscribers', a[1]) end\n"
+"  redis.call('XADD', k[3], '*', 'at', a[3], 'consent', 'no', 'area', a[2], 'channel', a[4],\n"
+"    'message', a[5])\n"
+"  return 1\n"
+"end)\n"
+/* kt_complaints_list: ARGV status ('' any), opd ('' any), offset, limit.
+ * Newest first; returns {total, {field, value, ...} per ticket}. */
+"redis.register_function('kt_complaints_list', function(k, a)\n"
+"  cidx_ensure()\n"
+"  local st, opd, off, lim = a[1], a[2], tonumber(a[3]), tonumber(a[4])\n"
+"  local seqs, total = {}, 0\n"
+"  if st == '' and opd == '' then\n"
+"    total = tonumber(redis.call('GET', 'kt:ticket:seq') or '0')\n"
+"    for s = total - off, math.max(1, total - off - lim + 1), -1 do seqs[#seqs + 1] = s end\n"
+"  elseif st == '' or opd == '' then\n"
+"    local key = st ~= '' and ('kt:tickets:status:' .. st) or ('kt:tickets:opd:' .. opd)\n"
+"    total = redis.call('ZCARD', key)\n"
+"    seqs = redis.call('ZREVRANGE', key, off, off + lim - 1)\n"
+"  else\n"
+"    total = tonumber(redis.call('HGET', 'kt:stats:complaints', st .. '|' .. opd) or '0')\n"
+"    local walk, other = 'kt:tickets:status:' .. st, 'kt:tickets:opd:' .. opd\n"
+"    if redis.call('ZCARD', walk) > redis.call('ZCARD', other) then walk, other = other, walk end\n"
+"    local at, skipped = 0, 0\n"
+"    while #seqs < lim do\n"
+"      local chunk = redis.call('ZREVRANGE', walk, at, at + 499)\n"
+"      if #chunk == 0 then break end\n"
+"      for _, s in ipairs(chunk) do\n"
+"        if #seqs < lim and redis.call('ZSCORE', other, s) then\n"
+"          if skipped < off then skipped = skipped + 1 else seqs[#seqs + 1] = s end\n"
+"        end\n"
+"      end\n"
+"      at = at + 500\n"
+"    end\n"
+"  end\n"
+"  local out = {total}\n"
+"  for _, s in ipairs(seqs) do\n"
+"    local h = redis.call('HGETALL', 'kt:ticket:' .. s)\n"
+"    if #h > 0 then out[#out + 1] = h end\n"
+"  end\n"
+"  return out\n"
+"end)\n"
+/* kt_observe: KEYS histogram hash; ARGV bucket field, value_ms. One
+ * observation of a latency histogram (the bucket is chosen by the caller). */
+"redis.register_function('kt_observe', function(k, a)\n"
+"  redis.call('HINCRBY', k[1], a[1], 1)\n"
+"  redis.call('HINCRBY', k[1], 'count', 1)\n"
+"  redis.call('HINCRBY', k[1], 'sum_ms', tonumber(a[2]) or 0)\n"
+"  return 1\n"
+"end)\n"
+/* kt_snapshot: ARGV group, day (YYYYMMDD, WIB), then modem names. What
+ * GET /metrics and GET /api/modems show, in one round trip:
+ * {kt:stats, kt:stats:complaints, {any, emergency, bulk lanes}, then per
+ * modem {kt:modem:NAME, own lane, sent today, send histogram}}, hashes as
+ * {field, value, ...} and lanes as {waiting, pending}: waiting is not yet
+ * read by any worker, pending read and not yet finished. */
+"local function lane_depth(lane, group)\n"
+"  if redis.call('EXISTS', lane) == 0 then return {0, 0} end\n"
+"  for _, g in ipairs(redis.call('XINFO', 'GROUPS', lane)) do\n"
+"    local f = {}\n"
+"    for i = 1, #g, 2 do f[g[i]] = g[i + 1] end\n"
+"    if f['name'] == group then\n"
+"      local lag = f['lag']\n"
+"      if not lag then\n"
+"        lag = #redis.call('XRANGE', lane, '(' .. f['last-delivered-id'], '+', 'COUNT', 10000)\n"
+"      end\n"
+"      return {lag, f['pending']}\n"
+"    end\n"
+"  end\n"
+"  return {redis.call('XLEN', lane), 0}\n"
+"end\n"
+"redis.register_function('kt_snapshot', function(k, a)\n"
+"  cidx_ensure()\n"
+"  local out = {redis.call('HGETALL', 'kt:stats'), redis.call('HGETALL', 'kt:stats:complaints'),\n"
+"    {lane_depth('" STORE_OUT_ANY "', a[1]), lane_depth('" STORE_OUT_EMERG "', a[1]),\n"
+"     lane_depth('" STORE_OUT_BULK "', a[1])}}\n"
+"  for i = 3, #a do\n"
+"    out[#out + 1] = {redis.call('HGETALL', 'kt:modem:' .. a[i]),\n"
+"      lane_depth('kt:out:m:' .. a[i], a[1]),\n"
+"      tonumber(redis.call('GET', 'kt:cap:' .. a[i] .. ':' .. a[2]) or '0'),\n"
+"      redis.call('HGETALL', 'kt:stats:send:' .. a[i])}\n"
+"  end\n"
+"  return out\n"
+"end)\n";
+/* clang-format on */
 
 unsigned long long store_hash(unsigned long long h, const void *buf, size_t len)
 {

@@ -10,6 +10,10 @@
  *   kt:ticket:SEQ              hash: one complaint (status, opd, deadline, ...)
  *   kt:ticket:SEQ:log          stream: every change with time and actor
  *   kt:ticket:by-inbound:ID    the ticket a message created (idempotency)
+ *   kt:tickets:status:STATUS   zset: seqs of the tickets in that status (score seq)
+ *   kt:tickets:opd:OPD         zset: seqs of the tickets of that OPD
+ *   kt:tickets:indexed         set once the two indexes and kt:stats:complaints are built
+ *   kt:stats:complaints        hash "STATUS|OPD" -> tickets in that status at that OPD
  *   kt:tickets:by-phone:NUMBER zset of a resident's tickets
  *   kt:applied:ID              an official's command or event already applied
  *   kt:sub:NUMBER              set of areas (desa:CODE, kec:CODE) a number follows
@@ -45,6 +49,10 @@
  *   kt:cap:MODEM:YYYYMMDD      SMS parts sent by MODEM that day (WIB)
  *   kt:modem:MODEM             hash: worker/modem status (state, state_since, alive, ...)
  *   kt:lock:modem:MODEM        "host:pid" of the worker driving MODEM
+ *   kt:stats                   hash of counters for GET /metrics: in:MODEM, dup:MODEM,
+ *                              out:MODEM:OUTCOME, parts:MODEM, missed:OPD (escalations)
+ *   kt:stats:send:MODEM        hash: send latency histogram of one SIM (le:MS bucket
+ *                              counts, le:inf, count, sum_ms; see gateway/metrics.h)
  * Outbound lanes are read with the consumer group "workers". */
 #ifndef KT_STORE_H
 #define KT_STORE_H
@@ -84,7 +92,13 @@
  *               DAFTAR / BERHENTI: all sets and the consent record in one step
  *   kt_bc_create, kt_bc_audience, kt_bc_feed, kt_bc_cancel
  *               broadcasts: gather recipients once, count an audience, queue
- *               within a window, stop (gateway/broadcast.h) */
+ *               within a window, stop (gateway/broadcast.h)
+ *   kt_bc_get, kt_bc_list
+ *               broadcasts: one, or a page of them, with failure reasons
+ *   kt_unsubscribe_area  admin API: one area of a number, with the consent record
+ *   kt_complaints_list   admin API: tickets by status and OPD, newest first
+ *   kt_observe  worker: one observation of a latency histogram
+ *   kt_snapshot admin API: counters, lane depths and modem status in one step */
 extern const char store_library[];
 
 /* 64-bit FNV-1a of a buffer, chained from h (start with STORE_HASH_INIT). */

@@ -15,6 +15,7 @@
 
 #include "gateway/config.h"
 #include "gateway/log.h"
+#include "gateway/metrics.h"
 #include "gateway/phone.h"
 #include "gateway/router.h"
 #include "handlers/keyword.h"
@@ -33,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #define USSD_BODY_MAX     4096 /* a USSD form is a few hundred bytes */
 #define USSD_TEXT_MAX     1000 /* inputs so far, joined by '*' */
@@ -62,6 +64,7 @@ struct ussd {
 struct call {
     struct ussd *u;
     struct evhttp_request *req;
+    double started; /* monotonic seconds, for the screen latency histogram */
     char session[USSD_SESSION_MAX + 1];
     char phone[24];
     char service[32];
@@ -73,8 +76,18 @@ struct call {
     struct menu_result result;
 };
 
-static void answer(struct evhttp_request *req, const char *body)
+static double monotonic(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Every screen answered, refusals included, is one observation of the
+ * USSD latency histogram (GET /metrics). */
+static void answer(struct evhttp_request *req, const char *body, double started)
+{
+    metrics_hist_observe(metrics_ussd(), monotonic() - started);
     struct evbuffer *out = evbuffer_new();
     if (out == NULL) {
         evhttp_send_error(req, 503, "out of memory");
@@ -91,7 +104,7 @@ static void finish(struct call *c, const char *body)
 {
     if (c->req) {
         evhttp_connection_set_closecb(evhttp_request_get_connection(c->req), NULL, NULL);
-        answer(c->req, body);
+        answer(c->req, body, c->started);
     }
     free(c);
 }
@@ -369,9 +382,10 @@ static const char *form(struct evkeyvalq *kv, const char *name)
 void ussd_handle(void *arg, struct evhttp_request *req)
 {
     struct ussd *u = arg;
+    double started = monotonic();
     if (!allowed(u->cfg, req)) {
         log_warnx("event=ussd_refused reason=source");
-        answer(req, END_BAD);
+        answer(req, END_BAD, started);
         return;
     }
     if (u->cfg->ussd_secret[0]) {
@@ -379,14 +393,14 @@ void ussd_handle(void *arg, struct evhttp_request *req)
             evhttp_find_header(evhttp_request_get_input_headers(req), "X-Kentongan-Secret");
         if (given == NULL || !same_secret(given, u->cfg->ussd_secret)) {
             log_warnx("event=ussd_refused reason=secret");
-            answer(req, END_BAD);
+            answer(req, END_BAD, started);
             return;
         }
     }
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     size_t len = evbuffer_get_length(in);
     if (len > USSD_BODY_MAX) {
-        answer(req, END_BAD);
+        answer(req, END_BAD, started);
         return;
     }
     char body[USSD_BODY_MAX + 1];
@@ -396,7 +410,7 @@ void ussd_handle(void *arg, struct evhttp_request *req)
     TAILQ_INIT(&kv);
     if (memchr(body, '\0', len) != NULL || evhttp_parse_query_str(body, &kv) != 0) {
         evhttp_clear_headers(&kv);
-        answer(req, END_BAD);
+        answer(req, END_BAD, started);
         return;
     }
     const char *session = form(&kv, "sessionId"), *phone = form(&kv, "phoneNumber");
@@ -419,11 +433,12 @@ void ussd_handle(void *arg, struct evhttp_request *req)
     if (problem) {
         evhttp_clear_headers(&kv);
         free(c);
-        answer(req, problem);
+        answer(req, problem, started);
         return;
     }
     c->u = u;
     c->req = req;
+    c->started = started;
     evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_close, c);
     snprintf(c->session, sizeof(c->session), "%s", session);
     snprintf(c->service, sizeof(c->service), "%s", service);

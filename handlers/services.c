@@ -112,6 +112,29 @@ struct services *services_load(const struct config *cfg, char *err, size_t errle
         svc->nofficials++;
     next:;
     }
+    /* Admin API tokens of officials: the OPD they see must exist, and the
+     * official they act as must belong to it. */
+    for (int i = 0; i < cfg->ntokens && svc->opds; i++) {
+        const struct token_config *t = &cfg->tokens[i];
+        if (t->opd[0] == '\0')
+            continue;
+        int opd = opd_by_code(svc->opds, t->opd);
+        if (opd < 0) {
+            add_problem(err, errlen, &problems,
+                        "[token:%s] opd = '%s': no such OPD code in %s/opd.csv", t->name, t->opd,
+                        cfg->data_dir);
+            continue;
+        }
+        for (int k = 0; t->official[0] && k < svc->nofficials; k++) {
+            const struct official *o = &svc->officials[k];
+            if (strcmp(o->name, t->official) == 0 && o->opd != opd && o->role != ROLE_COORDINATOR &&
+                o->role != ROLE_SEKDA)
+                add_problem(err, errlen, &problems,
+                            "[token:%s] official = '%s': that official is of %s, not %s", t->name,
+                            t->official, o->opd >= 0 ? opd_code(svc->opds, o->opd) : "no OPD",
+                            opd_code(svc->opds, opd));
+        }
+    }
     if (problems) {
         services_free(svc);
         return NULL;

@@ -21,6 +21,7 @@
 
 #include "gateway/config.h"
 #include "gateway/log.h"
+#include "gateway/metrics.h"
 #include "gateway/phone.h"
 #include "gateway/store.h"
 #include "modems/codec.h"
@@ -828,6 +829,7 @@ static int send_part(struct worker *w, const char *to, const char *text, enum co
     w->send_status = -1;
     w->send_ref = -1;
     heartbeat(w); /* a worker sending back to back is busy, not hung */
+    long long started = now_ms();
     GSM_Error err = GSM_SendSMS(w->sm, &sms);
     if (err == ERR_TIMEOUT) {
         remember_error(w, "send_sms", err);
@@ -842,6 +844,14 @@ static int send_part(struct worker *w, const char *to, const char *text, enum co
         heartbeat(w);
         GSM_ReadDevice(w->sm, TRUE);
     }
+    /* The send latency histogram of this SIM (GET /metrics): handing the
+     * part to the modem until the network's answer, or the timeout. */
+    char hist[64], field[32], elapsed[24];
+    snprintf(hist, sizeof(hist), "kt:stats:send:%s", w->name);
+    metrics_send_field((double)(now_ms() - started), field, sizeof(field));
+    snprintf(elapsed, sizeof(elapsed), "%lld", now_ms() - started);
+    const char *observe[] = {"FCALL", "kt_observe", "1", hist, field, elapsed};
+    freeReplyObject(cmd_argv(w, 6, observe));
     if (w->send_status < 0)
         return w->dummy ? 0 : SEND_UNCONFIRMED; /* the dummy driver answers nothing */
     *mr = w->send_ref;
