@@ -534,6 +534,8 @@ static char *slurp(FILE *f, const char *name, struct load_state *st)
     return text;
 }
 
+static int parse_text(struct config *cfg, struct load_state *st, char *text);
+
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 {
     struct load_state st = {cfg, err, errlen, 0, 0};
@@ -552,6 +554,34 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
         fclose(f);
     if (text == NULL)
         return -1;
+    return parse_text(cfg, &st, text);
+}
+
+int config_load_text(struct config *cfg, const char *name, const char *text, char *err,
+                     size_t errlen)
+{
+    struct load_state st = {cfg, err, errlen, 0, 0};
+    if (err && errlen)
+        err[0] = '\0';
+    snprintf(cfg->path, sizeof(cfg->path), "%s", name);
+    size_t len = strlen(text);
+    if (len > CONFIG_TEXT_MAX) {
+        problem(&st, "%s: larger than %d bytes", name, CONFIG_TEXT_MAX);
+        return -1;
+    }
+    char *copy = strdup(text);
+    if (copy == NULL) {
+        problem(&st, "%s: out of memory", name);
+        return -1;
+    }
+    return parse_text(cfg, &st, copy);
+}
+
+/* Parses text (taken over by cfg) and checks the whole. */
+static int parse_text(struct config *cfg, struct load_state *st_, char *text)
+{
+    struct load_state st = *st_;
+    const char *path = cfg->path;
     free(cfg->text);
     cfg->text = text;
     int rc = ini_parse_string(text, on_entry, &st);

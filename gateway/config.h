@@ -102,6 +102,10 @@ void config_free(struct config *cfg);
 /* Reads and checks path ("-" = standard input) into cfg, which should be
  * fresh from config_new. Returns 0, or -1 with one line per problem in err. */
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
+/* The same for a text in memory (name is used in messages); for tests and
+ * fuzzing. */
+int config_load_text(struct config *cfg, const char *name, const char *text, char *err,
+                     size_t errlen);
 /* Looks up a gammu key of a modem; NULL when absent. */
 const char *modem_gammu(const struct modem_config *m, const char *key);
 /* The modem named name, or NULL. */

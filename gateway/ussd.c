@@ -36,9 +36,6 @@
 #include <sys/time.h>
 #include <time.h>
 
-#define USSD_BODY_MAX     4096 /* a USSD form is a few hundred bytes */
-#define USSD_TEXT_MAX     1000 /* inputs so far, joined by '*' */
-#define USSD_SESSION_MAX  64   /* bytes of a sessionId */
 #define USSD_EXPIRED_KEEP 3600 /* seconds an expired session is still known as such */
 
 #define END_BUSY  "END Maaf, layanan sedang sibuk. Silakan coba lagi sebentar lagi."
@@ -64,11 +61,8 @@ struct ussd {
 struct call {
     struct ussd *u;
     struct evhttp_request *req;
-    double started; /* monotonic seconds, for the screen latency histogram */
-    char session[USSD_SESSION_MAX + 1];
-    char phone[24];
-    char service[32];
-    char text[USSD_TEXT_MAX + 1];
+    double started;                   /* monotonic seconds, for the screen latency histogram */
+    struct ussd_form form;            /* what the aggregator sent, checked */
     char draft[USSD_TEXT_MAX + 1];    /* inputs of the complaint offered to this session */
     char path[2 * USSD_TEXT_MAX + 2]; /* the inputs replayed: the draft's, then this session's */
     int expired;                      /* the session outlived ussd_session_ttl */
@@ -164,14 +158,14 @@ static int same_secret(const char *a, const char *b)
 
 static void draft_key(const struct call *c, char *key, size_t len)
 {
-    snprintf(key, len, "kt:draft:%s", c->phone);
+    snprintf(key, len, "kt:draft:%s", c->form.phone);
 }
 
 static void on_draft(redisAsyncContext *ac, void *reply, void *priv)
 {
     struct call *c = priv;
     if (reply == NULL || ((redisReply *)reply)->type == REDIS_REPLY_ERROR)
-        log_warnx("event=ussd_draft_failed session=%s", c->session);
+        log_warnx("event=ussd_draft_failed session=%s", c->form.session);
     finish(c, c->answer);
 }
 
@@ -194,7 +188,7 @@ static void reply_with(struct call *c, enum draft_op op, const char *body)
     snprintf(c->answer, sizeof(c->answer), "%s", body);
     if (rc == NULL || redisAsyncCommandArgv(rc, on_draft, c, op == DRAFT_SAVE ? 5 : 2,
                                             op == DRAFT_SAVE ? save : drop, NULL) != REDIS_OK) {
-        log_warnx("event=ussd_draft_failed session=%s", c->session);
+        log_warnx("event=ussd_draft_failed session=%s", c->form.session);
         finish(c, body);
     }
 }
@@ -248,11 +242,11 @@ static void run_action(struct call *c)
     char id[USSD_SESSION_MAX + 48];
     /* One action per session and node: a resent last screen does not file
      * a second complaint (the replies' done key carries this id). */
-    snprintf(id, sizeof(id), "ussd:%s:%s", c->session, m->node);
-    struct router_submission sub = {"ussd", id, c->phone, kw->name, args, hints, nhints};
+    snprintf(id, sizeof(id), "ussd:%s:%s", c->form.session, m->node);
+    struct router_submission sub = {"ussd", id, c->form.phone, kw->name, args, hints, nhints};
     char masked[32];
-    log_info("event=ussd_action session=%s from=%s action=%s", c->session,
-             log_phone(c->phone, masked, sizeof(masked)), m->action);
+    log_info("event=ussd_action session=%s from=%s action=%s", c->form.session,
+             log_phone(c->form.phone, masked, sizeof(masked)), m->action);
     if (router_submit(c->u->router, &sub, action_done, c) != 0)
         finish(c, END_BUSY);
 }
@@ -308,7 +302,7 @@ static void on_session(redisAsyncContext *ac, void *reply, void *priv)
     }
     /* A session belongs to the number that opened it. */
     if (r->element[0]->integer == 0) {
-        log_warnx("event=ussd_session_mismatch session=%s", c->session);
+        log_warnx("event=ussd_session_mismatch session=%s", c->form.session);
         finish(c, END_BAD);
         return;
     }
@@ -323,7 +317,7 @@ static void on_session(redisAsyncContext *ac, void *reply, void *priv)
      * resident chose to continue it (the answer to the offer is input 0). */
     const char *mine[MENU_INPUTS_MAX], *inputs[2 * MENU_INPUTS_MAX];
     char draft[USSD_TEXT_MAX + 1];
-    int n = menu_split(c->text, mine, MENU_INPUTS_MAX), total = 0, skip = 0;
+    int n = menu_split(c->form.text, mine, MENU_INPUTS_MAX), total = 0, skip = 0;
     enum draft_op op = DRAFT_KEEP;
     if (n > MENU_INPUTS_MAX) {
         finish(c, "END Sesi terlalu panjang. Silakan mulai lagi.");
@@ -333,7 +327,7 @@ static void on_session(redisAsyncContext *ac, void *reply, void *priv)
         if (n == 0 || (strcmp(mine[0], "1") != 0 && strcmp(mine[0], "2") != 0)) {
             if (c->expired) {
                 char body[256];
-                snprintf(body, sizeof(body), END_EXPIRED, c->service);
+                snprintf(body, sizeof(body), END_EXPIRED, c->form.service);
                 finish(c, body);
             } else
                 offer(c, svc, n > 0);
@@ -360,7 +354,7 @@ static void on_session(redisAsyncContext *ac, void *reply, void *priv)
     if (c->expired) {
         /* Too late to act on; what was typed is kept when it was a complaint. */
         snprintf(body, sizeof(body), op == DRAFT_SAVE ? END_EXPIRED_DRAFT : END_EXPIRED,
-                 c->service);
+                 c->form.service);
         reply_with(c, op, body);
         return;
     }
@@ -373,10 +367,44 @@ static void on_session(redisAsyncContext *ac, void *reply, void *priv)
     reply_with(c, op, body);
 }
 
-static const char *form(struct evkeyvalq *kv, const char *name)
+const char *ussd_parse_form(const char *body, size_t len, struct ussd_form *f)
 {
-    const char *v = evhttp_find_header(kv, name);
-    return v ? v : NULL;
+    struct evkeyvalq kv;
+    const char *problem = NULL;
+    char *copy;
+    memset(f, 0, sizeof(*f));
+    if (len > USSD_BODY_MAX || memchr(body, '\0', len) != NULL ||
+        (copy = strndup(body, len)) == NULL)
+        return len > USSD_BODY_MAX || memchr(body, '\0', len) ? END_BAD : END_BUSY;
+    TAILQ_INIT(&kv);
+    if (evhttp_parse_query_str(copy, &kv) != 0) {
+        evhttp_clear_headers(&kv);
+        free(copy);
+        return END_BAD;
+    }
+    const char *session = evhttp_find_header(&kv, "sessionId");
+    const char *phone = evhttp_find_header(&kv, "phoneNumber");
+    const char *service = evhttp_find_header(&kv, "serviceCode");
+    const char *text = evhttp_find_header(&kv, "text");
+    if (session == NULL || !valid_session(session) || service == NULL || text == NULL ||
+        strlen(text) > USSD_TEXT_MAX || strlen(service) >= sizeof(f->service))
+        problem = END_BAD;
+    else if (phone == NULL || phone_normalise(phone, f->phone, sizeof(f->phone)) != PHONE_MOBILE)
+        problem = END_PHONE;
+    else {
+        char clean[USSD_TEXT_MAX * 3 + 1];
+        codec_utf8_sanitize(text, strlen(text), clean, sizeof(clean));
+        if (strcmp(clean, text) != 0)
+            problem = END_BAD; /* invalid UTF-8 or control characters */
+    }
+    if (problem == NULL) {
+        snprintf(f->session, sizeof(f->session), "%s", session);
+        snprintf(f->service, sizeof(f->service), "%s", service);
+        snprintf(f->text, sizeof(f->text), "%s", text);
+    }
+    evhttp_clear_headers(&kv);
+    free(copy);
+    return problem;
 }
 
 void ussd_handle(void *arg, struct evhttp_request *req)
@@ -406,32 +434,9 @@ void ussd_handle(void *arg, struct evhttp_request *req)
     char body[USSD_BODY_MAX + 1];
     evbuffer_copyout(in, body, len);
     body[len] = '\0';
-    struct evkeyvalq kv;
-    TAILQ_INIT(&kv);
-    if (memchr(body, '\0', len) != NULL || evhttp_parse_query_str(body, &kv) != 0) {
-        evhttp_clear_headers(&kv);
-        answer(req, END_BAD, started);
-        return;
-    }
-    const char *session = form(&kv, "sessionId"), *phone = form(&kv, "phoneNumber");
-    const char *service = form(&kv, "serviceCode"), *text = form(&kv, "text");
     struct call *c = calloc(1, sizeof(*c));
-    const char *problem = NULL;
-    if (c == NULL)
-        problem = END_BUSY;
-    else if (session == NULL || !valid_session(session) || service == NULL || text == NULL ||
-             strlen(text) > USSD_TEXT_MAX || strlen(service) >= sizeof(c->service))
-        problem = END_BAD;
-    else if (phone == NULL || phone_normalise(phone, c->phone, sizeof(c->phone)) != PHONE_MOBILE)
-        problem = END_PHONE;
-    else {
-        char clean[USSD_TEXT_MAX * 3 + 1];
-        codec_utf8_sanitize(text, strlen(text), clean, sizeof(clean));
-        if (strcmp(clean, text) != 0)
-            problem = END_BAD; /* invalid UTF-8 or control characters */
-    }
+    const char *problem = c ? ussd_parse_form(body, len, &c->form) : END_BUSY;
     if (problem) {
-        evhttp_clear_headers(&kv);
         free(c);
         answer(req, problem, started);
         return;
@@ -440,21 +445,20 @@ void ussd_handle(void *arg, struct evhttp_request *req)
     c->req = req;
     c->started = started;
     evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_close, c);
-    snprintf(c->session, sizeof(c->session), "%s", session);
-    snprintf(c->service, sizeof(c->service), "%s", service);
-    snprintf(c->text, sizeof(c->text), "%s", text);
-    evhttp_clear_headers(&kv);
     /* One round trip per screen: check the session's owner and refresh it. */
     redisAsyncContext *rc = router_redis(u->router);
     char key[USSD_SESSION_MAX + 16], draft[48], ttl[16], now[24], keep[16];
-    snprintf(key, sizeof(key), "kt:ussd:%s", c->session);
+    snprintf(key, sizeof(key), "kt:ussd:%s", c->form.session);
     draft_key(c, draft, sizeof(draft));
     snprintf(ttl, sizeof(ttl), "%d", u->cfg->ussd_session_ttl);
     snprintf(now, sizeof(now), "%lld", router_now(u->router));
     /* kept a while after it expires, so a late screen is told so */
     snprintf(keep, sizeof(keep), "%d", u->cfg->ussd_session_ttl + USSD_EXPIRED_KEEP);
-    const char *argv[] = {"FCALL", "kt_ussd_touch",       "2", key, draft, c->phone, ttl, now,
-                          keep,    c->text[0] ? "0" : "1"};
+    const char *argv[] = {"FCALL", "kt_ussd_touch",
+                          "2",     key,
+                          draft,   c->form.phone,
+                          ttl,     now,
+                          keep,    c->form.text[0] ? "0" : "1"};
     if (rc == NULL || redisAsyncCommandArgv(rc, on_session, c, 10, argv, NULL) != REDIS_OK)
         finish(c, END_BUSY);
 }

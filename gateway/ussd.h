@@ -19,6 +19,8 @@
 #ifndef KT_USSD_H
 #define KT_USSD_H
 
+#include <stddef.h>
+
 struct router;
 struct config;
 struct ussd;
@@ -29,5 +31,23 @@ void ussd_set_config(struct ussd *u, const struct config *cfg);
 void ussd_free(struct ussd *u);
 /* The route handler (http_handler_fn). */
 void ussd_handle(void *arg, struct evhttp_request *req);
+
+#define USSD_BODY_MAX    4096 /* a USSD form is a few hundred bytes */
+#define USSD_TEXT_MAX    1000 /* inputs so far, joined by '*' */
+#define USSD_SESSION_MAX 64   /* bytes of a sessionId */
+
+/* One screen's form, checked: the session id ([A-Za-z0-9-_.:], 1-64), the
+ * caller's number normalised (628...), the service code and the inputs so
+ * far (valid UTF-8, no control characters). */
+struct ussd_form {
+    char session[USSD_SESSION_MAX + 1];
+    char phone[24];
+    char service[32];
+    char text[USSD_TEXT_MAX + 1];
+};
+/* Parses an application/x-www-form-urlencoded body of len bytes (any
+ * bytes). Returns NULL with f filled, or the END screen to answer (a clear
+ * sentence for the resident). */
+const char *ussd_parse_form(const char *body, size_t len, struct ussd_form *f);
 
 #endif

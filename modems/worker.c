@@ -41,7 +41,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WORKER_TEXT_MAX      4096  /* UTF-8 bytes of one SMS part (70 UCS-2 units fit easily) */
 #define WORKER_OUT_TEXT_MAX  8192  /* an outbound message (CODEC_MAX_PARTS parts) */
 #define WORKER_RETRY_MAX     64    /* messages waiting for a retry at once */
 #define WORKER_ATTEMPTS      3     /* sends of one message before it is recorded as failed */
@@ -81,6 +80,7 @@ struct worker {
     int dummy;
     int connected;
     int suspect; /* a send got no answer: check the modem before the next one */
+    struct worker_inbound inbound;
     int heartbeat_fd;
     time_t last_beat;
     /* set by libgammu callbacks */
@@ -507,55 +507,63 @@ static int dummy_inbox_count(struct worker *w)
     return n;
 }
 
-/* Stores one SIM message in Redis; 0 stored (or already stored), -1 error. */
-static int ingest(struct worker *w, GSM_SMSMessage *sms)
+void worker_inbound(const GSM_SMSMessage *sms, struct worker_inbound *in)
 {
-    char from[64], text[WORKER_TEXT_MAX], data[2 * GSM_MAX_SMS_LENGTH + 1] = "";
-    char smsc_time[32], udh[2 * GSM_MAX_UDH_LENGTH + 1] = "";
-    const char *coding;
-    codec_ucs2_to_utf8(sms->Number, ucs2_units(sms->Number, GSM_MAX_NUMBER_LENGTH), from,
-                       sizeof(from));
-    text[0] = '\0';
+    memset(in, 0, sizeof(*in));
+    codec_ucs2_to_utf8(sms->Number, ucs2_units(sms->Number, GSM_MAX_NUMBER_LENGTH), in->from,
+                       sizeof(in->from));
     if (sms->Coding == SMS_Coding_8bit) {
-        coding = "8bit";
+        in->coding = "8bit";
         size_t n = sms->Length > 0 && sms->Length <= GSM_MAX_SMS_LENGTH ? (size_t)sms->Length : 0;
-        codec_hex(sms->Text, n, data, sizeof(data));
+        codec_hex(sms->Text, n, in->data, sizeof(in->data));
     } else {
-        coding = sms->Coding == SMS_Coding_Default_No_Compression ? "gsm7" : "ucs2";
-        codec_ucs2_to_utf8(sms->Text, ucs2_units(sms->Text, GSM_MAX_SMS_LENGTH), text,
-                           sizeof(text));
+        in->coding = sms->Coding == SMS_Coding_Default_No_Compression ? "gsm7" : "ucs2";
+        codec_ucs2_to_utf8(sms->Text, ucs2_units(sms->Text, GSM_MAX_SMS_LENGTH), in->text,
+                           sizeof(in->text));
     }
     const GSM_DateTime *dt = &sms->DateTime;
-    snprintf(smsc_time, sizeof(smsc_time), "%04d%02d%02d%02d%02d%02d%+03d", dt->Year, dt->Month,
-             dt->Day, dt->Hour, dt->Minute, dt->Second, dt->Timezone / 3600);
+    snprintf(in->smsc_time, sizeof(in->smsc_time), "%04d%02d%02d%02d%02d%02d%+03d",
+             dt->Year % 10000, dt->Month % 100, dt->Day % 100, dt->Hour % 100, dt->Minute % 100,
+             dt->Second % 100, dt->Timezone / 3600 % 100);
     if (sms->UDH.Type != UDH_NoUDH && sms->UDH.Length > 0 && sms->UDH.Length <= GSM_MAX_UDH_LENGTH)
-        codec_hex(sms->UDH.Text, (size_t)sms->UDH.Length, udh, sizeof(udh));
+        codec_hex(sms->UDH.Text, (size_t)sms->UDH.Length, in->udh, sizeof(in->udh));
 
-    int part = 1, total = 1, ref = -1, bits = 0;
+    in->part = in->total = 1;
+    in->ref = -1;
     if ((sms->UDH.Type == UDH_ConcatenatedMessages ||
          sms->UDH.Type == UDH_ConcatenatedMessages16bit) &&
         sms->UDH.AllParts > 1 && sms->UDH.PartNumber >= 1 &&
         sms->UDH.PartNumber <= sms->UDH.AllParts) {
-        part = sms->UDH.PartNumber;
-        total = sms->UDH.AllParts;
-        bits = sms->UDH.Type == UDH_ConcatenatedMessages16bit ? 16 : 8;
-        ref = bits == 16 ? sms->UDH.ID16bit : sms->UDH.ID8bit;
+        in->part = sms->UDH.PartNumber;
+        in->total = sms->UDH.AllParts;
+        in->bits = sms->UDH.Type == UDH_ConcatenatedMessages16bit ? 16 : 8;
+        in->ref = in->bits == 16 ? sms->UDH.ID16bit : sms->UDH.ID8bit;
     }
 
     /* The content key: the same message read twice hashes the same. */
     unsigned long long h = STORE_HASH_INIT;
-    h = store_hash(h, from, strlen(from) + 1);
-    h = store_hash(h, smsc_time, strlen(smsc_time) + 1);
-    h = store_hash(h, udh, strlen(udh) + 1);
-    h = store_hash(h, text, strlen(text) + 1);
-    h = store_hash(h, data, strlen(data) + 1);
-    char seen[96], partkey[96], zkey[64];
-    snprintf(seen, sizeof(seen), "kt:seen:%s:%016llx", w->name, h);
-    unsigned long long g = STORE_HASH_INIT;
+    h = store_hash(h, in->from, strlen(in->from) + 1);
+    h = store_hash(h, in->smsc_time, strlen(in->smsc_time) + 1);
+    h = store_hash(h, in->udh, strlen(in->udh) + 1);
+    h = store_hash(h, in->text, strlen(in->text) + 1);
+    in->content = store_hash(h, in->data, strlen(in->data) + 1);
+    /* The group key: every part of one long message, and only those. */
     char gid[96];
-    snprintf(gid, sizeof(gid), "%s|%d|%d|%d", from, bits, ref, total);
-    g = store_hash(g, gid, strlen(gid));
-    snprintf(partkey, sizeof(partkey), "kt:part:%s:%016llx", w->name, g);
+    snprintf(gid, sizeof(gid), "%s|%d|%d|%d", in->from, in->bits, in->ref, in->total);
+    in->group = store_hash(STORE_HASH_INIT, gid, strlen(gid));
+}
+
+/* Stores one SIM message in Redis; 0 stored (or already stored), -1 error. */
+static int ingest(struct worker *w, GSM_SMSMessage *sms)
+{
+    struct worker_inbound *in = &w->inbound; /* ~10 KB: not on the stack */
+    worker_inbound(sms, in);
+    const char *from = in->from, *coding = in->coding, *smsc_time = in->smsc_time;
+    const char *text = in->text, *data = in->data, *udh = in->udh;
+    int part = in->part, total = in->total;
+    char seen[96], partkey[96], zkey[64];
+    snprintf(seen, sizeof(seen), "kt:seen:%s:%016llx", w->name, in->content);
+    snprintf(partkey, sizeof(partkey), "kt:part:%s:%016llx", w->name, in->group);
     snprintf(zkey, sizeof(zkey), "kt:parts:%s", w->name);
 
     char ttl[16], partno[16], ntotal[16], now[24];

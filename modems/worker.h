@@ -12,9 +12,31 @@
 #ifndef KT_WORKER_H
 #define KT_WORKER_H
 
+#include <gammu.h>
+
 struct config;
 
 /* Runs the worker for modem name until SIGTERM; returns the exit status. */
 int worker_main(const struct config *cfg, const char *name);
+
+#define WORKER_TEXT_MAX 4096 /* UTF-8 bytes of one SMS part (70 UCS-2 units fit easily) */
+
+/* What the worker hands Redis for one message read from the SIM: the
+ * sender, text (or 8-bit data as hex), coding, the SMSC time stamp, the UDH
+ * as hex; for one part of a long message its number, the total and the
+ * reference (else part 1 of 1, ref -1); the content key (the same message
+ * read twice hashes the same) and the group key (every part of one long
+ * message, and only those). Pure: no I/O. */
+struct worker_inbound {
+    char from[64];
+    char text[WORKER_TEXT_MAX];
+    char data[2 * GSM_MAX_SMS_LENGTH + 1];
+    char smsc_time[32];
+    char udh[2 * GSM_MAX_UDH_LENGTH + 1];
+    const char *coding; /* "gsm7", "ucs2", "8bit" */
+    int part, total, ref, bits;
+    unsigned long long content, group;
+};
+void worker_inbound(const GSM_SMSMessage *sms, struct worker_inbound *in);
 
 #endif
