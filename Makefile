@@ -102,11 +102,18 @@ FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
-               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard */*.h)
-	@mkdir -p build-fuzz
+               -fsanitize=address,undefined -fno-sanitize-recover=undefined
+# The library is instrumented once (fuzzer-no-link) and shared by every target.
+FUZZ_OBJ := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
+build-fuzz/obj/%.o: %.c $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	@clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+build-fuzz/libkentongan.a: $(FUZZ_OBJ)
 	@echo "clang (fuzzer) $@"
-	@clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+	@ar rcs $@ $^
+build-fuzz/%: tests/fuzz/%.c build-fuzz/libkentongan.a
+	@echo "clang (fuzzer) $@"
+	@clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libkentongan.a $(LDLIBS)
 
 fuzz: setup $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do n=$${f#build-fuzz/}; n=$${n#fuzz_}; mkdir -p build-fuzz/corpus-$$n; \

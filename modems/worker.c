@@ -749,18 +749,20 @@ static void outmsg_free(struct outmsg *m)
 static void finish(struct worker *w, struct outmsg *m, const char *outcome, int parts,
                    const char *mrs, int cms, const char *reason)
 {
-    char sending[128], nparts[16], ncms[16], attempts[16], at[24];
+    char sending[128], nparts[16], ncms[16], attempts[16], at[24], expires[24];
     snprintf(sending, sizeof(sending), "kt:sending:%s:%s", m->lane, m->id);
     snprintf(nparts, sizeof(nparts), "%d", parts);
     snprintf(ncms, sizeof(ncms), "%d", cms);
     snprintf(attempts, sizeof(attempts), "%d", m->attempt);
     snprintf(at, sizeof(at), "%lld", now_ms());
+    snprintf(expires, sizeof(expires), "%lld", m->expires);
     const char *argv[] = {
         "FCALL",   "kt_finish", "3",     m->lane,    STORE_SENT, sending,  STORE_OUT_GROUP,
         m->id,     "id",        m->id,   "modem",    w->name,    "to",     m->to,
         "outcome", outcome,     "parts", nparts,     "mr",       mrs,      "cms",
         ncms,      "reason",    reason,  "attempts", attempts,   "origin", m->origin,
-        "kind",    m->kind,     "at",    at,         "text",     m->text};
+        "kind",    m->kind,     "at",    at,         "expires",  expires,  "text",
+        m->text};
     freeReplyObject(cmd_argv(w, (int)(sizeof(argv) / sizeof(argv[0])), argv));
     char masked[32];
     log_info("event=send_%s modem=%s id=%s to=%s parts=%d mr=%s cms=%d attempts=%d reason=%s",
