@@ -340,8 +340,8 @@ struct broadcasts *broadcasts_new(struct event_base *base, struct router *r,
     b->router = r;
     b->cfg = cfg;
     b->tick = event_new(base, -1, EV_PERSIST, feed, b);
-    struct timeval second = {1, 0};
-    if (b->tick == NULL || event_add(b->tick, &second) != 0) {
+    struct timeval tick = {0, 250000}; /* a new broadcast starts within a quarter second */
+    if (b->tick == NULL || event_add(b->tick, &tick) != 0) {
         broadcasts_free(b);
         return NULL;
     }

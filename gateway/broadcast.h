@@ -1,6 +1,6 @@
 /* broadcast — announcements from staff to many residents.
  *
- *   struct broadcasts *b = broadcasts_new(base, router, cfg);  feeds every second
+ *   struct broadcasts *b = broadcasts_new(base, router, cfg);  feeds 4 times a second
  *   broadcasts_set_config(b, cfg);                              after a reload
  *   broadcasts_free(b);
  *
@@ -8,7 +8,7 @@
  * one step from the subscriber sets of its areas and/or a list of numbers,
  * de-duplicated, without opted-out numbers, into a Redis list. From then on
  * it lives in Redis only (kt:bc:ID, see store.h), so a restarted gateway, or
- * another one, carries on. Every second kt_bc_feed moves recipients of each
+ * another one, carries on. Four times a second kt_bc_feed moves recipients of each
  * broadcast that may go now (its time has come; not in the quiet hours
  * unless it is an emergency) onto the bulk or emergency lane, at most
  * broadcast_window of each in flight; the modem workers share those lanes

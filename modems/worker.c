@@ -79,7 +79,8 @@ struct worker {
     GSM_MultiSMSMessage *multi;
     int dummy;
     int connected;
-    int suspect; /* a send got no answer: check the modem before the next one */
+    int suspect;       /* a send got no answer: check the modem before the next one */
+    long long next_bc; /* ms: broadcasts are paced evenly over the minute, not in bursts */
     struct worker_inbound inbound;
     int heartbeat_fd;
     time_t last_beat;
@@ -734,8 +735,19 @@ static int cap_allows(struct worker *w)
 /* 1 when an ordinary broadcast may take one more part now (see reserve). */
 static int bulk_allows(struct worker *w)
 {
-    return cap_allows(w) && w->day_sent < w->mc->per_day - reserve(w->mc->per_day) &&
+    return cap_allows(w) && now_ms() >= w->next_bc &&
+           w->day_sent < w->mc->per_day - reserve(w->mc->per_day) &&
            minute_used(w) < w->mc->per_minute - reserve(w->mc->per_minute);
+}
+
+/* Broadcast parts leave at an even pace, one every 60 s / (their share of
+ * per_minute): a SIM that bursts a minute's quota in a second looks like
+ * spam to the operator, and the pace spreads a broadcast evenly over the
+ * modems. Replies are not paced. */
+static void pace_broadcast(struct worker *w, const struct outmsg *m)
+{
+    int share = w->mc->per_minute - (is_bulk(m) ? reserve(w->mc->per_minute) : 0);
+    w->next_bc = now_ms() + 60000LL / (share > 0 ? share : 1);
 }
 
 static void outmsg_free(struct outmsg *m)
@@ -993,7 +1005,11 @@ static void send_message(struct worker *w, struct outmsg *m)
             return;
         }
         int mr = -1;
+        if (is_broadcast(m) && now_ms() < w->next_bc)
+            nap(w, w->next_bc - now_ms());
         cms = send_part(w, to, part, plan.coding, ref, p + 1, n, &mr);
+        if (is_broadcast(m))
+            pace_broadcast(w, m);
         if (cms == SEND_UNCONFIRMED) {
             log_warnx("event=send_unconfirmed modem=%s id=%s part=%d action=assume_sent", w->name,
                       m->id, p + 1);
@@ -1283,6 +1299,16 @@ static void run(struct worker *w)
             block = 0;
         if (w->nretry > 0 && block > 100)
             block = 100;
+        if (w->next_bc > now) {
+            /* A broadcast is being paced: Redis times a blocking read out
+             * in ticks of up to 100 ms, too coarse for the pace, so look at
+             * the lanes without blocking and sleep here until it is due. */
+            if (send_from_lanes(w, 0) > 0)
+                w->expect_reply_until = 0;
+            else if (w->next_bc > now_ms())
+                nap(w, w->next_bc - now_ms() < 50 ? w->next_bc - now_ms() : 50);
+            continue;
+        }
         if (send_from_lanes(w, (int)block) > 0)
             w->expect_reply_until = 0;
     }
