@@ -29,14 +29,6 @@ static long long bc_field(const char *name)
     return kt_redis_int(&env, "HGET kt:bc:1 %s", name);
 }
 
-static int functions_loaded(struct kt_env *e, void *arg)
-{
-    redisReply *r = kt_redis(e, "FUNCTION LIST LIBRARYNAME kentongan");
-    int ok = r && r->type == REDIS_REPLY_ARRAY && r->elements > 0;
-    freeReplyObject(r);
-    return ok;
-}
-
 static int modems_up(struct kt_env *e, void *arg)
 {
     int n = *(int *)arg;
@@ -72,7 +64,7 @@ static double run(int m, int n, int per_minute, int kill_one, const char *progre
                  i + 1, dirs[i], per_minute);
     }
     if (kt_write_config(&env, "quiet_hours =\nloglevel = info", modems) != 0 ||
-        kt_gateway_start(&env) != 0 || !kt_wait(&env, 30, functions_loaded, NULL) ||
+        kt_gateway_start(&env) != 0 || !kt_wait_functions(&env, 30) == 0 ||
         !kt_wait(&env, 30, modems_up, &n)) {
         fprintf(stderr, "bench_broadcast: gateway did not come up\n");
         return -1;
@@ -80,12 +72,7 @@ static double run(int m, int n, int per_minute, int kill_one, const char *progre
     for (int i = 0; i < m; i++) {
         char num[32];
         snprintf(num, sizeof(num), "6281278%06d", i);
-        redisReply *r =
-            kt_redis(&env,
-                     "FCALL kt_subscribe 3 kt:sub:%s kt:subs:kec:33.25.03 kt:consent:%s "
-                     "%s kec:33.25.03 1 bench -",
-                     num, num, num);
-        freeReplyObject(r);
+        kt_subscribe(&env, num, "kec:33.25.03");
     }
     FILE *prog = progress_path ? fopen(progress_path, "w") : NULL;
     double t0 = bench_now();

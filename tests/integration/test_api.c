@@ -42,17 +42,6 @@
 static struct kt_env env;
 static int port;
 
-static void sha256_hex(const char *token, char *out)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof(cmd), "printf %%s '%s' | sha256sum", token);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    cr_assert(fgets(out, 65, p) != NULL);
-    out[64] = '\0';
-    pclose(p);
-}
-
 /* ---- HTTP ---- */
 
 struct resp {
@@ -212,10 +201,10 @@ static void start(const char *gateway_extra, const char *extra_sections, int wit
     port = kt_free_port();
     cr_assert_gt(port, 0);
     char h_admin[65], h_staff[65], h_budi[65], h_dlh[65];
-    sha256_hex(T_ADMIN, h_admin);
-    sha256_hex(T_STAFF, h_staff);
-    sha256_hex(T_BUDI, h_budi);
-    sha256_hex(T_DLH, h_dlh);
+    kt_sha256_hex(T_ADMIN, h_admin);
+    kt_sha256_hex(T_STAFF, h_staff);
+    kt_sha256_hex(T_BUDI, h_budi);
+    kt_sha256_hex(T_DLH, h_dlh);
     char extra[512], modems[8192];
     snprintf(extra, sizeof(extra),
              "http = 127.0.0.1:%d\nsender_per_minute = 100\ntest_clock = 1\n%s", port,

@@ -20,25 +20,14 @@
 static struct kt_env env;
 static int port;
 
-static void sha256_hex(const char *token, char *out)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof(cmd), "printf %%s '%s' | sha256sum", token);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    cr_assert(fgets(out, 65, p) != NULL);
-    out[64] = '\0';
-    pclose(p);
-}
-
 static void setup(void)
 {
     cr_assert_eq(kt_env_init(&env), 0);
     cr_assert_eq(kt_redis_start(&env), 0);
     port = kt_free_port();
     char staff[65], official[65], extra[256], modems[2048];
-    sha256_hex(T_STAFF, staff);
-    sha256_hex(T_OFFICIAL, official);
+    kt_sha256_hex(T_STAFF, staff);
+    kt_sha256_hex(T_OFFICIAL, official);
     snprintf(extra, sizeof(extra), "http = 127.0.0.1:%d\nquiet_hours =", port);
     snprintf(modems, sizeof(modems),
              "[modem:dummy]\nmodel = dummy\nconnection = none\ndevice = %s\npoll_seconds = 1\n"
@@ -89,11 +78,7 @@ static const char *error_of(json_t *doc)
 
 static void subscribe(const char *num, const char *area)
 {
-    redisReply *r =
-        kt_redis(&env, "FCALL kt_subscribe 3 kt:sub:%s kt:subs:%s kt:consent:%s %s %s 1 test -",
-                 num, area, num, num, area);
-    cr_assert(r && r->type == REDIS_REPLY_INTEGER);
-    freeReplyObject(r);
+    cr_assert_eq(kt_subscribe(&env, num, area), 0);
 }
 
 static long long field_int(json_t *doc, const char *name)

@@ -18,16 +18,14 @@ static void setup(void)
 {
     cr_assert_eq(kt_env_init(&env), 0);
     snprintf(simdir, sizeof(simdir), "%s/sim1", env.dir);
-    cr_assert_eq(atsim_init_dir(simdir), 0);
-    char atsim[400], device[1024], modems[2048];
-    snprintf(atsim, sizeof(atsim), "%s/atsim", env.build);
-    if (access(atsim, X_OK) != 0)
-        cr_skip_test("AT simulator not built: %s", atsim);
-    cr_assert_eq(atsim_device(atsim, simdir, device, sizeof(device)), 0);
-    snprintf(modems, sizeof(modems),
-             "[modem:at1]\nmodel = at\nconnection = proxyat\ndevice = %s\n"
-             "poll_seconds = 3600\nper_minute = 600\nper_day = 100000\nhang_seconds = 10\n",
-             device);
+    char modems[2048] = "";
+    int rc = atsim_modem_section(
+        env.build, simdir, "at1",
+        "poll_seconds = 3600\nper_minute = 600\nper_day = 100000\nhang_seconds = 10\n", modems,
+        sizeof(modems));
+    if (rc == -2)
+        cr_skip_test("AT simulator not built in %s", env.build);
+    cr_assert_eq(rc, 0);
     cr_assert_eq(kt_redis_start(&env), 0);
     cr_assert_eq(kt_write_config(&env, NULL, modems), 0);
     cr_assert_eq(kt_gateway_start(&env), 0);

@@ -33,15 +33,7 @@ static void start(const char *extra, int per_minute)
     cr_assert_eq(kt_write_config(&env, gw, modems), 0);
     cr_assert_eq(kt_gateway_start(&env), 0);
     /* the gateway loads the Redis functions the test calls too */
-    int loaded = 0;
-    for (int i = 0; i < 100 && !loaded; i++) {
-        redisReply *r = kt_redis(&env, "FUNCTION LIST LIBRARYNAME kentongan");
-        loaded = r && r->type == REDIS_REPLY_ARRAY && r->elements > 0;
-        freeReplyObject(r);
-        if (!loaded)
-            usleep(50000);
-    }
-    cr_assert(loaded, "functions loaded");
+    cr_assert_eq(kt_wait_functions(&env, 5), 0, "functions loaded");
 }
 
 static void setup(void)
@@ -69,12 +61,7 @@ static void subscribe(int i, const char *area)
 {
     char num[32];
     snprintf(num, sizeof(num), RESIDENT_FMT, i);
-    redisReply *r =
-        kt_redis(&env, "FCALL kt_subscribe 3 kt:sub:%s kt:subs:%s kt:consent:%s %s %s 1 test -",
-                 num, area, num, num, area);
-    cr_assert(r && r->type == REDIS_REPLY_INTEGER, "kt_subscribe: %s",
-              r && r->type == REDIS_REPLY_ERROR ? r->str : "?");
-    freeReplyObject(r);
+    cr_assert_eq(kt_subscribe(&env, num, area), 0);
 }
 
 /* Desa codes of a kecamatan from the data file; returns how many. */

@@ -358,3 +358,19 @@ int atsim_read_sent(const char *dir, struct atsim_sent *out, int max)
     fclose(f);
     return n;
 }
+
+int atsim_modem_section(const char *build, const char *dir, const char *name, const char *extra,
+                        char *out, size_t outlen)
+{
+    char atsim[1024], device[2048];
+    snprintf(atsim, sizeof(atsim), "%s/atsim", build);
+    if (access(atsim, X_OK) != 0)
+        return -2;
+    if (atsim_init_dir(dir) != 0 || atsim_device(atsim, dir, device, sizeof(device)) != 0)
+        return -1;
+    size_t used = strlen(out);
+    int n = snprintf(out + used, outlen - used,
+                     "[modem:%s]\nmodel = at\nconnection = proxyat\ndevice = %s\n%s", name, device,
+                     extra ? extra : "");
+    return n < 0 || (size_t)n >= outlen - used ? -1 : 0;
+}

@@ -19,6 +19,13 @@
  * characters (libgammu runs it with `$SHELL -c`). Returns 0, -1 if buf is too small. */
 int atsim_device(const char *atsim_path, const char *dir, char *buf, size_t len);
 
+/* Prepares DIR and appends to out a [modem:NAME] section driving the
+ * simulator there (build: where atsim was built), then extra (more keys,
+ * "key = value\n" each). Returns 0, -1 on failure, -2 when atsim is not
+ * built. */
+int atsim_modem_section(const char *build, const char *dir, const char *name, const char *extra,
+                        char *out, size_t outlen);
+
 /* Prepares DIR (mkdir -p DIR/inbox DIR/faults). Returns 0/-1. */
 int atsim_init_dir(const char *dir);
 

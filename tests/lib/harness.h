@@ -124,4 +124,13 @@ pid_t kt_worker_pid(struct kt_env *e, const char *name);
 /* Appends the gateway log to stderr (for failed tests). */
 void kt_dump_log(struct kt_env *e);
 
+/* SHA-256 of a token as 64 hex digits (what [token:NAME] sha256 holds). */
+void kt_sha256_hex(const char *token, char out[65]);
+/* Subscribes number (628...) to area (desa:CODE, kec:CODE) with the same
+ * Redis function DAFTAR uses; 0 or -1. */
+int kt_subscribe(struct kt_env *e, const char *number, const char *area);
+/* Waits until the gateway has loaded its Redis functions (a test may call
+ * them itself then); 0, or -1 after seconds. */
+int kt_wait_functions(struct kt_env *e, double seconds);
+
 #endif
