@@ -31,9 +31,9 @@
 
 /* ---- the JSON of a broadcast ---- */
 
-static const char *const int_fields[] = {"id",       "parts",      "created",   "at",   "started",
-                                         "finished", "recipients", "queued",    "sent", "failed",
-                                         "expired",  "cancelled",  "delivered", NULL};
+static const char *const int_fields[] = {
+    "id",   "parts",  "created", "at",        "started",   "finished",    "recipients", "queued",
+    "sent", "failed", "expired", "cancelled", "delivered", "undelivered", NULL};
 
 static int is_int_field(const char *name)
 {
@@ -64,6 +64,8 @@ static json_t *bc_json(const redisReply *pair)
     json_object_set_new(o, "failures", fails);
     if (json_object_get(o, "delivered") == NULL)
         json_object_set_new(o, "delivered", json_integer(0));
+    if (json_object_get(o, "undelivered") == NULL)
+        json_object_set_new(o, "undelivered", json_integer(0));
     return o;
 }
 

@@ -84,6 +84,7 @@ static const struct key_def modem_keys[] = {
     MI(hang_seconds, 10, 3600, 120),
     MI(failover_seconds, 0, 86400, 120),
     MI(send_timeout_seconds, 5, 600, 60),
+    MS(delivery_reports, "broadcasts"),
     {NULL, 0, 0, 0, 0, 0, NULL},
 };
 
@@ -480,6 +481,10 @@ static void check_modem(struct load_state *st, const struct modem_config *m)
     struct stat sb;
     if (conn == NULL)
         problem(st, "[modem:%s] connection: missing (e.g. at, proxyat, none)", m->name);
+    if (strcmp(m->delivery_reports, "0") != 0 && strcmp(m->delivery_reports, "1") != 0 &&
+        strcmp(m->delivery_reports, "broadcasts") != 0)
+        problem(st, "[modem:%s] delivery_reports = '%s': expected 0, 1 or broadcasts", m->name,
+                m->delivery_reports);
     if (dev == NULL || *dev == '\0') {
         problem(st, "[modem:%s] device: missing", m->name);
         return;
@@ -656,7 +661,8 @@ int modem_config_equal(const struct modem_config *a, const struct modem_config *
     if (a->ngammu != b->ngammu || strcmp(a->smsc, b->smsc) != 0 || a->per_minute != b->per_minute ||
         a->per_day != b->per_day || a->poll_seconds != b->poll_seconds ||
         a->hang_seconds != b->hang_seconds || a->failover_seconds != b->failover_seconds ||
-        a->send_timeout_seconds != b->send_timeout_seconds)
+        a->send_timeout_seconds != b->send_timeout_seconds ||
+        strcmp(a->delivery_reports, b->delivery_reports) != 0)
         return 0;
     for (int i = 0; i < a->ngammu; i++) {
         const char *v = modem_gammu(b, a->gammu[i].key);

@@ -37,6 +37,7 @@ struct modem_config {
     int hang_seconds;           /* worker silent this long is killed */
     int failover_seconds;       /* replies to a down modem move after this */
     int send_timeout_seconds;   /* wait for the network's answer per part */
+    char delivery_reports[16];  /* "0", "1" or "broadcasts": which sends ask for a report */
 };
 
 #define CONFIG_MAX_OFFICIALS 128

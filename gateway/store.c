@@ -173,6 +173,39 @@ const char store_library[] =
 "  end\n"
 "  return 1\n"
 "end)\n"
+/* kt_report: KEYS index (kt:mr:MODEM:MR), reports stream; ARGV modem, mr,
+ * recipient (normalised), tp_status, outcome (delivered|pending|undelivered,
+ * see worker_report_outcome), now_ms. One delivery report, matched to the
+ * part the worker sent with that reference to that recipient (the index,
+ * "lane|id|origin|to|part|total", written when the network accepted the
+ * part; TP-MR wraps at 256, so the recipient must match too). Recorded on
+ * kt:reports; a final report of a broadcast message's last part counts once
+ * towards kt:bc:ID delivered or undelivered. Returns 1 recorded, 2 a final
+ * report already recorded (a duplicate), 3 pending (a temporary status: the
+ * network keeps trying), 0 no matching send. */
+"redis.register_function('kt_report', function(k, a)\n"
+"  local v = redis.call('GET', k[1])\n"
+"  local f = {}\n"
+"  if v then for x in string.gmatch(v, '([^|]*)|?') do f[#f + 1] = x end end\n"
+"  if not v or #f < 6 or f[4] ~= a[3] then\n"
+"    redis.call('XADD', k[2], 'MAXLEN', '~', '" STORE_SENT_MAXLEN "', '*', 'modem', a[1], 'mr', a[2],\n"
+"      'to', a[3], 'status', a[4], 'outcome', 'unmatched', 'at', a[6])\n"
+"    stat('dlr:' .. a[1] .. ':unmatched')\n"
+"    return 0\n"
+"  end\n"
+"  if f[7] == 'final' then stat('dlr:' .. a[1] .. ':duplicate'); return 2 end\n"
+"  redis.call('XADD', k[2], 'MAXLEN', '~', '" STORE_SENT_MAXLEN "', '*', 'modem', a[1], 'mr', a[2],\n"
+"    'to', a[3], 'status', a[4], 'outcome', a[5], 'lane', f[1], 'id', f[2], 'origin', f[3],\n"
+"    'part', f[5], 'parts', f[6], 'at', a[6])\n"
+"  stat('dlr:' .. a[1] .. ':' .. a[5])\n"
+"  if a[5] == 'pending' then return 3 end\n"
+"  redis.call('SET', k[1], table.concat({f[1], f[2], f[3], f[4], f[5], f[6], 'final'}, '|'), 'KEEPTTL')\n"
+"  if f[5] == f[6] and string.sub(f[3], 1, 3) == 'bc:' then\n"
+"    local key = 'kt:bc:' .. string.sub(f[3], 4)\n"
+"    if redis.call('EXISTS', key) == 1 then redis.call('HINCRBY', key, a[5], 1) end\n"
+"  end\n"
+"  return 1\n"
+"end)\n"
 /* kt_failover: KEYS modemhash, ownlane, anylane, emergency, bulk, sent; ARGV now_ms,
  * after_ms, group, modem. When the modem has been down for after_ms, moves the
  * replies waiting on its lane that no send has started on to the lane any

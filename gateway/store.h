@@ -36,7 +36,8 @@
  *   kt:out:bulk                broadcasts
  *   kt:bc:seq                  counter behind broadcast ids
  *   kt:bcs                     zset of broadcast ids (for listing)
- *   kt:bc:ID                   hash: one broadcast (text, status, counters of outcomes)
+ *   kt:bc:ID                   hash: one broadcast (text, status, counters of outcomes;
+ *                              delivered/undelivered from delivery reports)
  *   kt:bc:ID:todo              list: recipients not yet queued
  *   kt:bc:ID:fail              hash: failure reason -> count
  *   kt:bc:active               set of broadcasts still to feed
@@ -45,12 +46,18 @@
  *   kt:sent                    stream: every send outcome (sent/failed/expired)
  *   kt:dead                    stream: messages or events no handler could finish
  *   kt:sending:LANE:OUT-ID     hash: progress of a multipart send in flight
+ *   kt:mr:MODEM:MR             "lane|id|origin|to|part|total[|final]": the part MODEM sent
+ *                              with TP-MR MR and asked a delivery report for (3 days; MR
+ *                              wraps at 256, so a report must name the same recipient)
+ *   kt:reports                 stream: every delivery report (modem, mr, to, status, outcome
+ *                              delivered/pending/undelivered/unmatched, lane, id, origin, part)
  *   kt:ref:MODEM               counter for concatenation references
  *   kt:cap:MODEM:YYYYMMDD      SMS parts sent by MODEM that day (WIB)
  *   kt:modem:MODEM             hash: worker/modem status (state, state_since, alive, ...)
  *   kt:lock:modem:MODEM        "host:pid" of the worker driving MODEM
  *   kt:stats                   hash of counters for GET /metrics: in:MODEM, dup:MODEM,
- *                              out:MODEM:OUTCOME, parts:MODEM, missed:OPD (escalations)
+ *                              out:MODEM:OUTCOME, parts:MODEM, missed:OPD (escalations),
+ *                              dlr:MODEM:OUTCOME (delivery reports, also duplicate)
  *   kt:stats:send:MODEM        hash: send latency histogram of one SIM (le:MS bucket
  *                              counts, le:inf, count, sum_ms; see gateway/metrics.h)
  * Outbound lanes are read with the consumer group "workers". */
@@ -71,6 +78,8 @@
 #define STORE_OUT_BULK    "kt:out:bulk"
 #define STORE_SENT        "kt:sent"
 #define STORE_SENT_MAXLEN "200000"
+#define STORE_REPORTS     "kt:reports"
+#define STORE_MR_TTL      259200 /* seconds a sent part's reference waits for its report */
 #define STORE_IN_MAXLEN   "1000000"
 
 /* All scripts live in one Redis function library ("kentongan", Redis 7
@@ -81,6 +90,7 @@
  *   kt_commit   router: queue replies + mark done + XACK, once per inbound id
  *   kt_rate     router: per-sender counter for the current window
  *   kt_finish   worker: record an outcome on kt:sent + XACK + clear progress
+ *   kt_report   worker: one delivery report: kt:reports + kt:bc:ID delivered/undelivered, once
  *   kt_failover router: move replies off a modem down for failover_seconds
  *   kt_due      router: move deadlines that fell due from kt:deadlines to kt:events
  *   kt_complaint_new, kt_ticket_read, kt_ticket_update, kt_ticket_awaiting

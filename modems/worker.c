@@ -554,6 +554,67 @@ void worker_inbound(const GSM_SMSMessage *sms, struct worker_inbound *in)
     in->group = store_hash(STORE_HASH_INIT, gid, strlen(gid));
 }
 
+/* ---- delivery reports ---- */
+
+int worker_wants_report(const char *setting, const char *origin)
+{
+    if (strcmp(setting, "1") == 0)
+        return 1;
+    return strcmp(setting, "broadcasts") == 0 && strncmp(origin, "bc:", 3) == 0;
+}
+
+const char *worker_report_outcome(int tp_status)
+{
+    if (tp_status >= 0x00 && tp_status <= 0x1F)
+        return "delivered";
+    if (tp_status >= 0x20 && tp_status <= 0x3F)
+        return "pending";
+    return "undelivered";
+}
+
+/* Remembers which part went out with reference mr, so its report can be
+ * matched (kt_report); best effort: a lost entry only leaves a report unmatched. */
+static void report_expect(struct worker *w, const struct outmsg *m, const char *to, int mr,
+                          int part, int total)
+{
+    if (mr < 0 || w->dummy || !worker_wants_report(w->mc->delivery_reports, m->origin))
+        return;
+    cmd_ok(w, "SET kt:mr:%s:%d %s|%s|%s|%s|%d|%d EX %d", w->name, mr, m->lane, m->id, m->origin, to,
+           part, total, STORE_MR_TTL);
+}
+
+/* Records one status report read from the SIM; 0 done (it may go), -1 Redis away. */
+static int report_record(struct worker *w, const GSM_SMSMessage *sms)
+{
+    char raw[64], to[64], key[96], mr[16], st[16], now[24];
+    codec_ucs2_to_utf8(sms->Number, ucs2_units(sms->Number, GSM_MAX_NUMBER_LENGTH), raw,
+                       sizeof(raw));
+    if (phone_normalise(raw, to, sizeof(to)) != PHONE_MOBILE)
+        snprintf(to, sizeof(to), "%s", raw);
+    snprintf(key, sizeof(key), "kt:mr:%s:%d", w->name, sms->MessageReference & 0xFF);
+    snprintf(mr, sizeof(mr), "%d", sms->MessageReference & 0xFF);
+    snprintf(st, sizeof(st), "%d", sms->DeliveryStatus);
+    snprintf(now, sizeof(now), "%lld", now_ms());
+    const char *outcome = worker_report_outcome(sms->DeliveryStatus);
+    const char *argv[] = {"FCALL", "kt_report", "2",     key, STORE_REPORTS, w->name, mr,
+                          to,      st,          outcome, now};
+    redisReply *r = cmd_argv(w, (int)(sizeof(argv) / sizeof(argv[0])), argv);
+    if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
+        if (r)
+            log_error("event=report_failed modem=%s error=\"%s\"", w->name,
+                      r->str ? r->str : "unexpected reply");
+        freeReplyObject(r);
+        return -1;
+    }
+    char masked[32];
+    static const char *const results[] = {"unmatched", "recorded", "duplicate", "pending"};
+    log_info("event=delivery_report modem=%s to=%s mr=%s status=0x%02X outcome=%s result=%s",
+             w->name, log_phone(to, masked, sizeof(masked)), mr, sms->DeliveryStatus & 0xFF,
+             outcome, r->integer >= 0 && r->integer <= 3 ? results[r->integer] : "?");
+    freeReplyObject(r);
+    return 0;
+}
+
 /* Stores one SIM message in Redis; 0 stored (or already stored), -1 error. */
 static int ingest(struct worker *w, GSM_SMSMessage *sms)
 {
@@ -631,11 +692,7 @@ static int sweep(struct worker *w)
             GSM_SMSMessage *sms = &w->multi->SMS[i];
             if (!sms->InboxFolder)
                 continue; /* our own drafts or sent items: not ours to touch */
-            if (sms->PDU == SMS_Status_Report) {
-                /* Delivery reports are matched in a later stage; keep the SIM clean. */
-                log_info("event=delivery_report modem=%s ref=%d status=%d", w->name,
-                         sms->MessageReference, sms->DeliveryStatus);
-            } else if (ingest(w, sms) != 0) {
+            if (sms->PDU == SMS_Status_Report ? report_record(w, sms) != 0 : ingest(w, sms) != 0) {
                 goto delete; /* Redis is away: leave it on the SIM */
             }
             done[ndone].folder = sms->Folder;
@@ -811,7 +868,7 @@ static int transient(int cms)
 
 /* Sends one part and waits for the network's answer: 0 ok (ref set), else an error code. */
 static int send_part(struct worker *w, const char *to, const char *text, enum codec_coding coding,
-                     int ref, int part, int total, int *mr)
+                     int ref, int part, int total, int report, int *mr)
 {
     GSM_SMSMessage sms;
     GSM_SetDefaultSMSData(&sms);
@@ -822,7 +879,7 @@ static int send_part(struct worker *w, const char *to, const char *text, enum co
     if (units < 0)
         return 1;
     sms.Length = units;
-    sms.PDU = SMS_Submit;
+    sms.PDU = report ? SMS_Status_Report : SMS_Submit; /* a submit asking for a report */
     sms.Coding = coding == CODEC_GSM7 ? SMS_Coding_Default_No_Compression
                                       : SMS_Coding_Unicode_No_Compression;
     sms.Class = -1;
@@ -1007,7 +1064,8 @@ static void send_message(struct worker *w, struct outmsg *m)
         int mr = -1;
         if (is_broadcast(m) && now_ms() < w->next_bc)
             nap(w, w->next_bc - now_ms());
-        cms = send_part(w, to, part, plan.coding, ref, p + 1, n, &mr);
+        cms = send_part(w, to, part, plan.coding, ref, p + 1, n,
+                        worker_wants_report(w->mc->delivery_reports, m->origin), &mr);
         if (is_broadcast(m))
             pace_broadcast(w, m);
         if (cms == SEND_UNCONFIRMED) {
@@ -1021,6 +1079,7 @@ static void send_message(struct worker *w, struct outmsg *m)
             break;
         }
         count_part(w);
+        report_expect(w, m, to, mr, p + 1, n);
         size_t l = strlen(mrs);
         snprintf(mrs + l, sizeof(mrs) - l, "%s%d", l ? "," : "", mr);
         done = p + 1;

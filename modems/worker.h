@@ -39,4 +39,15 @@ struct worker_inbound {
 };
 void worker_inbound(const GSM_SMSMessage *sms, struct worker_inbound *in);
 
+/* Delivery reports. worker_wants_report: 1 when a message of this origin
+ * asks the network for a status report under the modem's delivery_reports
+ * setting ("0" never, "1" always, "broadcasts" for origin "bc:ID" only).
+ * worker_report_outcome: what a report's TP-Status (23.040 9.2.3.15) means
+ * for the message: "delivered" (0x00-0x1F), "pending" (0x20-0x3F: the
+ * network keeps trying, a final report follows) or "undelivered" (0x40 and
+ * above: permanent error, or temporary and no more attempts; reserved values
+ * count as "service rejected"). Pure. */
+int worker_wants_report(const char *setting, const char *origin);
+const char *worker_report_outcome(int tp_status);
+
 #endif

@@ -48,6 +48,12 @@
  *   DIR/inbox/         incoming messages (format below).
  *   DIR/rejected/      inbox files that could not be turned into a PDU (see atsim.log for why).
  *   DIR/faults/        fault switches (format below).
+ *   DIR/reports        optional: what the network reports for a message sent with a status
+ *                      report requested (TP-SRR): "ok" (default: delivered, TP-ST 0x00), "fail"
+ *                      (permanent failure, TP-ST 0x41), "twice" (delivered, and the same report
+ *                      comes a second time, as networks sometimes do) or "none" (no report).
+ *   DIR/report_delay   optional: milliseconds between the +CMGS answer and the report (default
+ *                      300).
  *
  * Inbox files. A test writes a file under a name starting with '.' (ignored), then renames it to
  * a name without the dot; files are taken in name order. The simulator notices it at once
@@ -64,6 +70,13 @@
  *   data=HEX                optional raw user data for coding=8bit (else the text's bytes)
  *   pdu=HEX                 optional complete SMS-DELIVER TPDU without SMSC; overrides the rest
  *   time=YYYYMMDDHHMMSS     optional SMSC timestamp in local time; default now
+ *
+ * Status reports. An SMS-SUBMIT with TP-SRR set gets, after report_delay, an SMS-STATUS-REPORT
+ * (TP-MR as answered in +CMGS, TP-RA the destination as submitted, TP-SCTS and TP-DT now, TP-ST
+ * as DIR/reports says). It goes through DIR/inbox like any incoming message (a file
+ * "~report-..." holding pdu=), so it waits there while the SIM is full, is stored on the SIM
+ * and is announced with `+CDSI: "SM",N` (AT+CNMI <ds>=2) instead of +CMTI. Reports not yet due
+ * live in the process only: a simulator killed meanwhile loses them, as networks lose reports.
  *
  * sent.log: one line per accepted AT+CMGS, tab-separated key=value fields:
  *   mr=<reference> to=<destination, '+' if international> coding=gsm7|ucs2|8bit
@@ -690,6 +703,19 @@ struct incoming {
     struct tm tm;
 };
 
+/* A service-centre time stamp (TP-SCTS, TP-DT): 7 octets, local time and its offset. */
+static void put_scts(uint8_t *out, const struct tm *tm, long quarters)
+{
+    out[0] = bcd_swapped(tm->tm_year % 100);
+    out[1] = bcd_swapped(tm->tm_mon + 1);
+    out[2] = bcd_swapped(tm->tm_mday);
+    out[3] = bcd_swapped(tm->tm_hour);
+    out[4] = bcd_swapped(tm->tm_min);
+    out[5] = bcd_swapped(tm->tm_sec);
+    out[6] = (uint8_t)(bcd_swapped((int)(quarters < 0 ? -quarters : quarters)) |
+                       (quarters < 0 ? 0x08 : 0));
+}
+
 /* Builds an SMS-DELIVER TPDU. Returns its length, -1 with why set. */
 static int deliver_build(const struct incoming *m, uint8_t *out, size_t max, const char **why)
 {
@@ -765,13 +791,8 @@ static int deliver_build(const struct incoming *m, uint8_t *out, size_t max, con
         localtime_r(&t, &tm);
     }
     off = tm.tm_gmtoff / 900; /* quarters of an hour */
-    out[o++] = bcd_swapped(tm.tm_year % 100);
-    out[o++] = bcd_swapped(tm.tm_mon + 1);
-    out[o++] = bcd_swapped(tm.tm_mday);
-    out[o++] = bcd_swapped(tm.tm_hour);
-    out[o++] = bcd_swapped(tm.tm_min);
-    out[o++] = bcd_swapped(tm.tm_sec);
-    out[o++] = (uint8_t)(bcd_swapped((int)(off < 0 ? -off : off)) | (off < 0 ? 0x08 : 0));
+    put_scts(out + o, &tm, off);
+    o += 7;
     if (o + 1 + udoct > max) {
         *why = "pdu too long";
         return -1;
@@ -783,6 +804,7 @@ static int deliver_build(const struct incoming *m, uint8_t *out, size_t max, con
 
 struct submit {
     int mr;
+    int srr; /* TP-SRR: a status report is requested */
     char to[48];
     int coding;
     uint8_t udh[UD_MAX];
@@ -826,6 +848,7 @@ static int submit_decode(const uint8_t *p, size_t len, struct submit *m, const c
         return -1;
     }
     uint8_t fo = p[o++];
+    m->srr = (fo & 0x20) != 0;
     m->mr = p[o++];
     int n = address_decode(p + o, len - o, m->to, sizeof m->to);
     if (n < 0) {
@@ -1036,10 +1059,10 @@ static int name_filter(const struct dirent *d)
     return d->d_name[0] != '.';
 }
 
-static void write_cmti(int loc)
+static void write_cmti(int loc, int report)
 {
     char buf[64];
-    int n = snprintf(buf, sizeof buf, "\r\n+CMTI: \"SM\",%d\r\n", loc);
+    int n = snprintf(buf, sizeof buf, "\r\n+%s: \"SM\",%d\r\n", report ? "CDSI" : "CMTI", loc);
     emit(buf, (size_t)n);
     if (fault_exists("dup_cmti"))
         emit(buf, (size_t)n);
@@ -1091,11 +1114,106 @@ static void inbox_scan(void)
         }
         unlink(p);
         note("incoming %s stored at %d", names[i]->d_name, loc);
-        write_cmti(loc);
+        write_cmti(loc, (pdu[pre] & 3) == 2); /* TP-MTI 10: SMS-STATUS-REPORT */
     }
     for (int i = 0; i < count; i++)
         free(names[i]);
     free(names);
+}
+
+/* ---------------------------------------------------------------- status reports */
+
+#define REPORTS_MAX          256
+#define REPORT_DELAY_DEFAULT 300 /* ms */
+
+static struct pending_report {
+    long long due; /* ms, CLOCK_MONOTONIC */
+    int mr;
+    int status; /* TP-ST */
+    char to[48];
+} reports[REPORTS_MAX];
+static int nreports;
+static unsigned report_seq;
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Schedules the network's status report for a message just accepted with reference mr. */
+static void report_schedule(int mr, const char *to)
+{
+    char p[PATH_MAX], mode[32] = "ok";
+    path_of(p, sizeof p, "reports");
+    if (read_file(p, mode, sizeof mode) >= 0)
+        mode[strcspn(mode, " \r\n")] = '\0';
+    if (strcmp(mode, "none") == 0)
+        return;
+    path_of(p, sizeof p, "report_delay");
+    char buf[32];
+    long delay = read_file(p, buf, sizeof buf) > 0 ? strtol(buf, NULL, 10) : REPORT_DELAY_DEFAULT;
+    int copies = strcmp(mode, "twice") == 0 ? 2 : 1;
+    for (int i = 0; i < copies && nreports < REPORTS_MAX; i++) {
+        struct pending_report *r = &reports[nreports++];
+        r->due = mono_ms() + (delay > 0 ? delay : 0) + i * 50;
+        r->mr = mr;
+        r->status = strcmp(mode, "fail") == 0 ? 0x41 : 0x00;
+        snprintf(r->to, sizeof r->to, "%s", to);
+    }
+}
+
+/* Builds an SMS-STATUS-REPORT TPDU (no SMSC) into out. Returns its length, -1 on a bad address. */
+static int report_build(const struct pending_report *r, uint8_t *out, size_t max)
+{
+    size_t o = 0;
+    out[o++] = 0x06; /* TP-MTI 10 (status report), TP-MMS: no more messages, TP-SRQ 0 */
+    out[o++] = (uint8_t)r->mr;
+    int n = address_encode(r->to, out + o, max - o);
+    if (n < 0 || o + (size_t)n + 15 > max)
+        return -1;
+    o += (size_t)n;
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    put_scts(out + o, &tm, tm.tm_gmtoff / 900); /* TP-SCTS */
+    o += 7;
+    put_scts(out + o, &tm, tm.tm_gmtoff / 900); /* TP-DT */
+    o += 7;
+    out[o++] = (uint8_t)r->status; /* TP-ST */
+    return (int)o;
+}
+
+/* Hands the reports that fell due to the inbox. Returns ms until the next one, -1 if none. */
+static long reports_due(void)
+{
+    long long now = mono_ms(), next = -1;
+    for (int i = 0; i < nreports;) {
+        struct pending_report *r = &reports[i];
+        if (r->due > now) {
+            if (next < 0 || r->due - now < next)
+                next = r->due - now;
+            i++;
+            continue;
+        }
+        uint8_t pdu[TPDU_MAX];
+        char hex[2 * TPDU_MAX + 1], name[64], p[PATH_MAX], line[2 * TPDU_MAX + 16];
+        int len = report_build(r, pdu, sizeof pdu);
+        if (len > 0) {
+            hex_encode(pdu, (size_t)len, hex);
+            int k = snprintf(line, sizeof line, "pdu=%s\n", hex);
+            /* '~' sorts after the names tests use, so a report never overtakes a message. */
+            snprintf(name, sizeof name, "~report-%lld-%u", now, report_seq++);
+            path_of(p, sizeof p, "inbox/%s", name);
+            if (write_file(p, line, (size_t)k) == 0)
+                note("status report mr=%d to=%s st=0x%02X queued as %s", r->mr, r->to, r->status,
+                     name);
+            S.inbox_dirty = 1;
+        }
+        reports[i] = reports[--nreports];
+    }
+    return next < 0 ? -1 : (long)next;
 }
 
 /* ---------------------------------------------------------------- commands */
@@ -1526,6 +1644,8 @@ static int submit_pdu(void)
         close(fd);
     }
     free(line);
+    if (m->srr)
+        report_schedule(mr, m->to);
     free(m);
     answer("+CMGS: %d", mr);
     return RES_OK;
@@ -1920,6 +2040,7 @@ int main(int argc, char **argv)
 
     char buf[4096];
     while (!stop_flag) {
+        long next_report = nreports > 0 ? reports_due() : -1;
         if (S.answered && !S.in_pdu && (S.inbox_dirty || S.notify_fd < 0) &&
             !fault_exists("hang")) {
             S.inbox_dirty = 0;
@@ -1927,7 +2048,11 @@ int main(int argc, char **argv)
         }
         struct pollfd pfd[2] = {{STDIN_FILENO, POLLIN, 0}, {S.notify_fd, POLLIN, 0}};
         struct timespec fallback = {0, POLL_FALLBACK_MS * 1000000L};
-        int r = ppoll(pfd, S.notify_fd >= 0 ? 2 : 1, S.notify_fd >= 0 ? NULL : &fallback, &orig);
+        struct timespec until_report = {next_report / 1000, (next_report % 1000) * 1000000L};
+        const struct timespec *timeout = S.notify_fd >= 0 ? NULL : &fallback;
+        if (next_report >= 0 && (timeout == NULL || next_report < POLL_FALLBACK_MS))
+            timeout = &until_report;
+        int r = ppoll(pfd, S.notify_fd >= 0 ? 2 : 1, timeout, &orig);
         if (r < 0) {
             if (errno == EINTR)
                 continue;

@@ -227,6 +227,20 @@ int atsim_fault_value(const char *dir, const char *name, long value)
     return put_file(dir, "faults", name, buf);
 }
 
+int atsim_set_reports(const char *dir, const char *mode)
+{
+    if (!mode)
+        return remove_file(dir, ".", "reports");
+    if (strcmp(mode, "ok") != 0 && strcmp(mode, "fail") != 0 && strcmp(mode, "twice") != 0 &&
+        strcmp(mode, "none") != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    char buf[16];
+    snprintf(buf, sizeof buf, "%s\n", mode);
+    return put_file(dir, ".", "reports", buf);
+}
+
 int atsim_set_ussd_reply(const char *dir, const char *text)
 {
     if (!text)

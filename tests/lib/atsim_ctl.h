@@ -47,6 +47,11 @@ int atsim_fault(const char *dir, const char *name, int on);
  * value < 0 removes it. 0/-1. */
 int atsim_fault_value(const char *dir, const char *name, long value);
 
+/* What the network reports for messages sent with a status report requested: "ok"
+ * (delivered), "fail" (permanent failure), "twice" (delivered, reported twice), "none";
+ * NULL restores the default (ok). 0/-1. */
+int atsim_set_reports(const char *dir, const char *mode);
+
 /* Sets the text of the next USSD answers (NULL restores the default). 0/-1. */
 int atsim_set_ussd_reply(const char *dir, const char *text);
 

@@ -399,6 +399,65 @@ Test(atsim, send_cms_error)
     cr_expect_str_eq(sent[0].text, "berhasil");
 }
 
+/* A submit asking for a status report (PDU type SMS_Status_Report, as `gammu sendsms -report`
+ * does) carries TP-SRR; the simulator answers with an SMS-STATUS-REPORT announced by +CDSI,
+ * which libgammu reads back with the reference, the recipient and TP-ST. */
+static void report_round(const char *mode, int want_status)
+{
+    cr_assert_eq(atsim_set_reports(M.dir, mode), 0);
+    int sent_before = M.status_count, incoming_before = M.incoming_count;
+    GSM_SMSMessage *sms = calloc(1, sizeof *sms);
+    cr_assert_not_null(sms);
+    fill_submit(sms, "+6281234567890");
+    sms->PDU = SMS_Status_Report;
+    sms->Coding = SMS_Coding_Default_No_Compression;
+    DecodeUTF8(sms->Text, "lapor terkirim?", 15);
+    cr_assert_eq(GSM_SendSMS(M.s, sms), ERR_NONE);
+    free(sms);
+    cr_assert(wait_for(&M.status_count, sent_before + 1), "no send-status callback");
+    cr_assert_eq(M.status, 0);
+    int mr = M.status_ref;
+    cr_assert(wait_for(&M.incoming_count, incoming_before + 1), "no +CDSI for the report");
+
+    GSM_MultiSMSMessage *msg = calloc(1, sizeof *msg);
+    cr_assert_not_null(msg);
+    msg->Number = 1;
+    msg->SMS[0].Folder = M.incoming_folder;
+    msg->SMS[0].Location = M.incoming_location;
+    GSM_Error err = GSM_GetSMS(M.s, msg);
+    cr_assert_eq(err, ERR_NONE, "GSM_GetSMS: %s", GSM_ErrorString(err));
+    const GSM_SMSMessage *r = &msg->SMS[0];
+    cr_expect_eq(r->PDU, SMS_Status_Report);
+    cr_expect(r->InboxFolder);
+    cr_expect_eq(r->MessageReference, mr, "TP-MR %d, +CMGS said %d", r->MessageReference, mr);
+    cr_expect_eq(r->DeliveryStatus, want_status, "TP-ST 0x%02X", r->DeliveryStatus);
+    char num[64];
+    utf8_of(r->Number, num);
+    cr_expect_str_eq(num, "+6281234567890");
+    err = GSM_DeleteSMS(M.s, &msg->SMS[0]);
+    cr_expect_eq(err, ERR_NONE, "GSM_DeleteSMS: %s", GSM_ErrorString(err));
+    free(msg);
+}
+
+Test(atsim, status_report)
+{
+    modem_open();
+    cr_assert_eq(GSM_SetIncomingSMS(M.s, TRUE), ERR_NONE);
+    report_round("ok", 0x00);
+    report_round("fail", 0x41);
+    cr_expect_eq(atsim_sim_count(M.dir), 0);
+    /* An ordinary submit asks for nothing and gets nothing. */
+    cr_assert_eq(atsim_set_reports(M.dir, NULL), 0);
+    send_text("+6281234567890", "tanpa laporan", SMS_Coding_Default_No_Compression);
+    cr_assert(wait_for(&M.status_count, 3), "no send-status callback");
+    int before = M.incoming_count;
+    double end = now() + 1.5;
+    while (now() < end)
+        GSM_ReadDevice(M.s, TRUE);
+    cr_expect_eq(M.incoming_count, before, "no report was asked for");
+    cr_expect_eq(atsim_sim_count(M.dir), 0);
+}
+
 Test(atsim, ussd)
 {
     modem_open();

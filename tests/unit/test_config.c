@@ -76,6 +76,31 @@ Test(config, minimal_dummy_modem_gets_defaults)
     config_free(cfg);
 }
 
+Test(config, delivery_reports_default_and_values)
+{
+    struct config *cfg;
+    int rc = load("[modem:a]\nmodel = dummy\nconnection = none\ndevice = @\n"
+                  "[modem:b]\nmodel = dummy\nconnection = none\ndevice = @\n"
+                  "delivery_reports = 1\n"
+                  "[modem:c]\nmodel = dummy\nconnection = none\ndevice = @\n"
+                  "delivery_reports = 0\n",
+                  &cfg);
+    cr_assert_eq(rc, 0, "%s", errs);
+    cr_expect_str_eq(cfg->modems[0].delivery_reports, "broadcasts");
+    cr_expect_str_eq(cfg->modems[1].delivery_reports, "1");
+    cr_expect_str_eq(cfg->modems[2].delivery_reports, "0");
+    cr_expect_not(modem_config_equal(&cfg->modems[0], &cfg->modems[1]));
+    config_free(cfg);
+    rc = load("[modem:a]\nmodel = dummy\nconnection = none\ndevice = @\n"
+              "delivery_reports = yes\n",
+              &cfg);
+    cr_expect_neq(rc, 0);
+    cr_expect(strstr(errs, "[modem:a] delivery_reports = 'yes': expected 0, 1 or broadcasts") !=
+                  NULL,
+              "%s", errs);
+    config_free(cfg);
+}
+
 Test(config, every_problem_is_reported_on_its_own_line)
 {
     struct config *cfg;
