@@ -37,6 +37,11 @@ struct modem_config {
     int hang_seconds;           /* worker silent this long is killed */
     int failover_seconds;       /* replies to a down modem move after this */
     int send_timeout_seconds;   /* wait for the network's answer per part */
+    int ussd_timeout_seconds;   /* wait for the network's answer to a USSD code */
+    char balance_code[48];      /* USSD code answering the SIM's credit; "" = no check */
+    char balance_pattern[256];  /* extended regex, one group around the amount */
+    int balance_every;          /* seconds between credit checks */
+    int balance_low;            /* rupiah: below this, staff are told by SMS (once) */
 };
 
 #define CONFIG_MAX_OFFICIALS 128
