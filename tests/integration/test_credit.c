@@ -349,6 +349,48 @@ Test(credit, refusals_silence_and_a_modem_not_up_are_reported_clearly)
     freeReplyObject(kt_redis(&env, "HSET kt:modem:sim1 state up"));
 }
 
+static int dialled(struct kt_env *e, void *arg)
+{
+    return ussd_log_count(arg) >= 1;
+}
+
+Test(credit, a_code_open_when_its_worker_dies_is_answered_never_dialled_again)
+{
+    /* a code that moves credit must not go twice because a worker restarted */
+    cr_assert_eq(atsim_fault(simdir, "ussd_silent", 1), 0);
+    pid_t worker = kt_worker_pid(&env, "sim1");
+    cr_assert_gt(worker, 0);
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t child = fork();
+    cr_assert_geq(child, 0);
+    if (child == 0) {
+        struct resp r;
+        char line[1024];
+        post_ussd(T_STAFF, "\"*858*6281200000001*5000#\"", &r);
+        int n = snprintf(line, sizeof(line), "%d %s", r.status, jstr(r.json, "error"));
+        ssize_t w = write(fds[1], line, (size_t)n);
+        (void)w;
+        _exit(0);
+    }
+    close(fds[1]);
+    if (!kt_wait(&env, 20, dialled, "*858*6281200000001*5000#"))
+        kt_dump_log(&env);
+    cr_assert(kt_wait(&env, 1, dialled, "*858*6281200000001*5000#"), "the code was dialled");
+    kill(worker, SIGKILL);
+    cr_assert_eq(atsim_fault(simdir, "ussd_silent", 0), 0);
+    char line[1024] = "";
+    ssize_t n = read(fds[0], line, sizeof(line) - 1);
+    close(fds[0]);
+    waitpid(child, NULL, 0);
+    line[n > 0 ? n : 0] = '\0';
+    cr_expect_eq(atoi(line), 503, "%s", line);
+    cr_expect(strstr(line, "not dialled again") != NULL, "%s", line);
+    cr_expect(kt_wait(&env, 30, modem_up, NULL), "the modem is back");
+    cr_expect_eq(ussd_log_count("*858*6281200000001*5000#"), 1, "dialled once only");
+    cr_expect_eq(kt_redis_int(&env, "XLEN kt:ussdq:sim1"), 0, "the queue is empty");
+}
+
 Test(credit, ctl_ussd_prints_the_answer_and_exits_by_the_status)
 {
     char out[4096], err[4096];
