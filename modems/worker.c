@@ -1223,7 +1223,9 @@ static void ussd_serve(struct worker *w, redisReply *entry, int recovering)
     if (recovering) {
         res->outcome = "interrupted";
         snprintf(res->error, sizeof(res->error),
-                 "the modem's worker restarted while %s was open; it was not dialled again", code);
+                 "the modem's worker was interrupted (a restart, or Redis lost) while %s was "
+                 "open; it was not dialled again",
+                 code);
     } else if (!credit_code_valid(code)) {
         res->outcome = "failed";
         snprintf(res->error, sizeof(res->error), "'%s' is not a USSD code", code);
