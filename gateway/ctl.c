@@ -808,7 +808,7 @@ static int modems_cmd(const struct opts *o)
         json_decref(doc);
         return rc;
     }
-    printf("%-16s %-11s %6s %-10s %13s %9s %12s\n", "MODEM", "STATE", "SIGNAL", "NETWORK",
+    printf("%-16s %-11s %6s %-10s %13s %9s %14s\n", "MODEM", "STATE", "SIGNAL", "NETWORK",
            "SENT/CAP", "QUEUE", "CREDIT");
     size_t i;
     json_t *m;
@@ -832,7 +832,7 @@ static int modems_cmd(const struct opts *o)
         } else if (json_is_string(json_object_get(m, "credit_error"))) {
             snprintf(credit, sizeof(credit), "unknown");
         }
-        printf("%-16s %-11s %6s %-10s %13s %9s %12s\n", str(m, "name"),
+        printf("%-16s %-11s %6s %-10s %13s %9s %14s\n", str(m, "name"),
                json_is_true(json_object_get(m, "up")) ? "up" : str(m, "state"), sig,
                str(m, "network")[0] ? str(m, "network") : "-", cap, queue, credit);
     }
