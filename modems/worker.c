@@ -1292,7 +1292,7 @@ static void credit_check(struct worker *w)
     snprintf(expires, sizeof(expires), "%lld", now_ms() + WORKER_ALERT_TTL_MS);
     char key[64];
     snprintf(key, sizeof(key), "kt:modem:%s", w->name);
-    const char *argv[11 + CONFIG_MAX_OFFICIALS];
+    const char *argv[16 + CONFIG_MAX_OFFICIALS]; /* 13 fixed, then the staff */
     int argc = 0;
     argv[argc++] = "FCALL";
     argv[argc++] = "kt_credit";
