@@ -160,8 +160,12 @@ static const char *reason_phrase(int status)
         return "Conflict";
     case 413:
         return "Payload Too Large";
+    case 502:
+        return "Bad Gateway";
     case 503:
         return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
     default:
         return status < 400 ? "OK" : "Error";
     }
@@ -1484,6 +1488,16 @@ static void modems_answer(struct api_call *c, redisReply *r)
             "per_day", m->per_day, "per_minute", m->per_minute, "credit",
             number_or_null(kv_get(st, 0, "credit")), "last_error",
             str_json(kv_get(st, 0, "last_error")), "queue", lane_json(snap_part(mod, 1)));
+        /* The credit check (modems/credit.h): when it read the credit, why the
+         * last answer gave none, and whether the credit is below balance_low. */
+        const char *credit = kv_get(st, 0, "credit"), *error = kv_get(st, 0, "credit_error");
+        int checked = m->balance_code[0] != '\0';
+        json_object_set_new(o, "credit_at", seconds_of(kv_get(st, 0, "credit_at")));
+        json_object_set_new(o, "credit_error", error[0] ? str_json(error) : json_null());
+        json_object_set_new(o, "balance_low", checked ? json_integer(m->balance_low) : json_null());
+        json_object_set_new(o, "credit_low",
+                            checked && credit[0] ? json_boolean(atoll(credit) < m->balance_low)
+                                                 : json_null());
         json_array_append_new(modems, o);
     }
     const redisReply *lanes = snap_part(r, 2);
@@ -1641,8 +1655,10 @@ static void write_metrics(struct api_call *c, const redisReply *r)
             metrics_labels(labels, sizeof(labels), 1, "modem", cfg->modems[i].name);
             metrics_value(out, "kentongan_modem_daily_cap", labels, cfg->modems[i].per_day);
         }
-        metrics_head(out, "kentongan_sim_credit", "gauge",
-                     "SIM credit balance last read from the operator (only when known).");
+        /* Written by the worker's balance check (balance_code); absent until
+         * one answer held a balance. */
+        metrics_head(out, "kentongan_sim_credit_rupiah", "gauge",
+                     "SIM credit in rupiah from the last balance check by USSD (only once known).");
         for (int i = 0; i < cfg->nmodems; i++) {
             const redisReply *st = snap_part(snap_part(r, 3 + (size_t)i), 0);
             const char *credit = kv_get(st, 0, "credit");
@@ -1651,7 +1667,27 @@ static void write_metrics(struct api_call *c, const redisReply *r)
             if (credit[0] == '\0' || *end != '\0')
                 continue;
             metrics_labels(labels, sizeof(labels), 1, "modem", cfg->modems[i].name);
-            metrics_value(out, "kentongan_sim_credit", labels, v);
+            metrics_value(out, "kentongan_sim_credit_rupiah", labels, v);
+        }
+        metrics_head(out, "kentongan_sim_credit_timestamp_seconds", "gauge",
+                     "When the SIM credit was last read (unix time; only once known).");
+        for (int i = 0; i < cfg->nmodems; i++) {
+            const redisReply *st = snap_part(snap_part(r, 3 + (size_t)i), 0);
+            const char *at = kv_get(st, 0, "credit_at");
+            if (at[0] == '\0')
+                continue;
+            metrics_labels(labels, sizeof(labels), 1, "modem", cfg->modems[i].name);
+            metrics_value(out, "kentongan_sim_credit_timestamp_seconds", labels,
+                          (double)(atoll(at) / 1000));
+        }
+        metrics_head(out, "kentongan_sim_credit_low_rupiah", "gauge",
+                     "balance_low: below this SIM credit staff are told by SMS (checked modems).");
+        for (int i = 0; i < cfg->nmodems; i++) {
+            if (cfg->modems[i].balance_code[0] == '\0')
+                continue;
+            metrics_labels(labels, sizeof(labels), 1, "modem", cfg->modems[i].name);
+            metrics_value(out, "kentongan_sim_credit_low_rupiah", labels,
+                          cfg->modems[i].balance_low);
         }
 
         metrics_head(out, "kentongan_complaints", "gauge", "Complaints by status and OPD.");
@@ -1769,7 +1805,7 @@ struct api *api_new(struct http *h, struct router *r, const struct config *cfg)
     api_route(a, "POST", "/api/subscribers", API_STAFF, subscribers_add, NULL);
     api_route(a, "GET", "/api/subscribers/*", API_STAFF, subscribers_show, NULL);
     api_route(a, "DELETE", "/api/subscribers/*", API_STAFF, subscribers_remove, NULL);
-    api_route(a, "GET", "/api/modems", API_STAFF, modems_list, NULL);
+    api_route(a, "GET", "/api/modems", API_STAFF, modems_list, NULL); /* USSD: api_modem.c */
     if (api_listen(a, h) != 0) {
         api_free(a);
         return NULL;

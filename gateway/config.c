@@ -9,6 +9,7 @@
 #include "gateway/config.h"
 
 #include "gateway/log.h"
+#include "modems/credit.h"
 
 #include <ini.h>
 #include <stdarg.h>
@@ -85,6 +86,13 @@ static const struct key_def modem_keys[] = {
     MI(failover_seconds, 0, 86400, 120),
     MI(send_timeout_seconds, 5, 600, 60),
     MS(delivery_reports, "broadcasts"),
+    MI(ussd_timeout_seconds, 5, 60, 20),
+    MS(balance_code, ""),
+    MS(balance_pattern, CREDIT_PATTERN),
+    /* 5 s is for tests and small setups: every check holds the modem for a few seconds,
+     * during which it sends nothing. */
+    MI(balance_every, 5, 7 * 86400, 21600),
+    MI(balance_low, 0, 1000000000, 10000),
     {NULL, 0, 0, 0, 0, 0, NULL},
 };
 
@@ -505,6 +513,22 @@ static void check_modem(struct load_state *st, const struct modem_config *m)
     }
 }
 
+/* The credit check's keys: a code that can be dialled and a pattern that finds the amount. */
+static void check_balance(struct load_state *st, const struct modem_config *m)
+{
+    if (m->balance_code[0] && !credit_code_valid(m->balance_code))
+        problem(st,
+                "[modem:%s] balance_code = '%s': expected a USSD code of %d to %d characters "
+                "0-9, * and #, ending in # (e.g. *888#), or empty for no credit check",
+                m->name, m->balance_code, CREDIT_CODE_MIN, CREDIT_CODE_MAX);
+    regex_t re;
+    char why[256];
+    if (credit_pattern_compile(&re, m->balance_pattern, why, sizeof(why)) != 0)
+        problem(st, "[modem:%s] balance_pattern = '%s': %s", m->name, m->balance_pattern, why);
+    else
+        regfree(&re);
+}
+
 struct config *config_new(void)
 {
     struct config *cfg = calloc(1, sizeof(*cfg));
@@ -605,8 +629,10 @@ static int parse_text(struct config *cfg, struct load_state *st_, char *text)
     }
     if (cfg->nmodems == 0)
         problem(&st, "%s: no [modem:NAME] section: kentongan needs at least one modem", path);
-    for (int i = 0; i < cfg->nmodems; i++)
+    for (int i = 0; i < cfg->nmodems; i++) {
         check_modem(&st, &cfg->modems[i]);
+        check_balance(&st, &cfg->modems[i]);
+    }
     for (int i = 0; i < cfg->nofficials; i++)
         check_official(&st, &cfg->officials[i]);
     int from, to;
@@ -662,7 +688,11 @@ int modem_config_equal(const struct modem_config *a, const struct modem_config *
         a->per_day != b->per_day || a->poll_seconds != b->poll_seconds ||
         a->hang_seconds != b->hang_seconds || a->failover_seconds != b->failover_seconds ||
         a->send_timeout_seconds != b->send_timeout_seconds ||
-        strcmp(a->delivery_reports, b->delivery_reports) != 0)
+        strcmp(a->delivery_reports, b->delivery_reports) != 0 ||
+        a->ussd_timeout_seconds != b->ussd_timeout_seconds ||
+        strcmp(a->balance_code, b->balance_code) != 0 ||
+        strcmp(a->balance_pattern, b->balance_pattern) != 0 ||
+        a->balance_every != b->balance_every || a->balance_low != b->balance_low)
         return 0;
     for (int i = 0; i < a->ngammu; i++) {
         const char *v = modem_gammu(b, a->gammu[i].key);

@@ -38,6 +38,11 @@ struct modem_config {
     int failover_seconds;       /* replies to a down modem move after this */
     int send_timeout_seconds;   /* wait for the network's answer per part */
     char delivery_reports[16];  /* "0", "1" or "broadcasts": which sends ask for a report */
+    int ussd_timeout_seconds;   /* wait for the network's answer to a USSD code */
+    char balance_code[48];      /* USSD code answering the SIM's credit; "" = no check */
+    char balance_pattern[256];  /* extended regex, one group around the amount */
+    int balance_every;          /* seconds between credit checks */
+    int balance_low;            /* rupiah: below this, staff are told by SMS (once) */
 };
 
 #define CONFIG_MAX_OFFICIALS 128

@@ -12,6 +12,7 @@
  * Exit codes: 0 done, 1 the server said no (4xx), 2 usage error (nothing
  * was sent), 3 cannot connect or the server failed (5xx). */
 #include "gateway/apiparse.h"
+#include "modems/credit.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -34,7 +35,8 @@
 #define CTL_AREAS_MAX 64
 #define CTL_BODY_MAX  (1024 * 1024) /* a CSV to import; the server takes no more */
 #define CTL_TIMEOUT   30            /* seconds per request */
-#define CTL_POLL_MS   1000          /* broadcast progress */
+#define CTL_USSD_WAIT 90   /* a USSD code: the modem's ussd_timeout_seconds (at most 60) and more */
+#define CTL_POLL_MS   1000 /* broadcast progress */
 #define BAR_WIDTH     30
 
 struct opts {
@@ -66,6 +68,7 @@ struct response {
 static struct event_base *base;
 static struct target tg;
 static int json_out;
+static int timeout_s = CTL_TIMEOUT;
 
 static void usage(FILE *f)
 {
@@ -224,7 +227,7 @@ static int request(const char *method, const char *path, const char *ctype, cons
             evhttp_connection_free(conn);
         return -1;
     }
-    evhttp_connection_set_timeout(conn, CTL_TIMEOUT);
+    evhttp_connection_set_timeout(conn, timeout_s);
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     char auth[APIPARSE_TOKEN_MAX + 16], uri[2048];
     snprintf(auth, sizeof(auth), "Bearer %s", tg.token);
@@ -805,23 +808,31 @@ static int modems_cmd(const struct opts *o)
         json_decref(doc);
         return rc;
     }
-    printf("%-16s %-11s %6s %-10s %13s %9s %12s\n", "MODEM", "STATE", "SIGNAL", "NETWORK",
+    printf("%-16s %-11s %6s %-10s %13s %9s %14s\n", "MODEM", "STATE", "SIGNAL", "NETWORK",
            "SENT/CAP", "QUEUE", "CREDIT");
     size_t i;
     json_t *m;
     json_array_foreach(json_object_get(doc, "modems"), i, m)
     {
-        char sig[16] = "-", cap[32], queue[32], credit[32] = "-";
+        char sig[16] = "-", cap[32], queue[32], credit[40] = "-";
         json_t *q = json_object_get(m, "queue"), *cr = json_object_get(m, "credit");
         if (json_is_integer(json_object_get(m, "signal")))
             snprintf(sig, sizeof(sig), "%lld%%", num(m, "signal"));
         snprintf(cap, sizeof(cap), "%lld/%lld", num(m, "sent_today"), num(m, "per_day"));
         snprintf(queue, sizeof(queue), "%lld+%lld", num(q, "waiting"), num(q, "pending"));
-        if (json_is_number(cr))
+        if (json_is_integer(cr)) {
+            /* rupiah as staff write it, flagged when below balance_low */
+            credit_format((long long)json_integer_value(cr), credit, sizeof(credit));
+            if (json_is_true(json_object_get(m, "credit_low")))
+                strcat(credit, " LOW");
+        } else if (json_is_number(cr)) {
             snprintf(credit, sizeof(credit), "%.0f", json_number_value(cr));
-        else if (json_is_string(cr))
+        } else if (json_is_string(cr)) {
             snprintf(credit, sizeof(credit), "%s", json_string_value(cr));
-        printf("%-16s %-11s %6s %-10s %13s %9s %12s\n", str(m, "name"),
+        } else if (json_is_string(json_object_get(m, "credit_error"))) {
+            snprintf(credit, sizeof(credit), "unknown");
+        }
+        printf("%-16s %-11s %6s %-10s %13s %9s %14s\n", str(m, "name"),
                json_is_true(json_object_get(m, "up")) ? "up" : str(m, "state"), sig,
                str(m, "network")[0] ? str(m, "network") : "-", cap, queue, credit);
     }
@@ -847,6 +858,7 @@ static int ussd_cmd(const struct opts *o)
     json_t *body = json_pack("{s:s}", "code", o->args[2]), *doc;
     if (body == NULL)
         return usage_error("the code must be UTF-8");
+    timeout_s = CTL_USSD_WAIT; /* the network may take a while */
     int rc = call("POST", path, body, &doc);
     json_decref(body);
     if (rc == 0 && !json_out)

@@ -12,6 +12,7 @@
 #include "gateway/adminduk.h"
 #include "gateway/api.h"
 #include "gateway/api_broadcast.h"
+#include "gateway/api_modem.h"
 #include "gateway/broadcast.h"
 #include "gateway/config.h"
 #include "gateway/http.h"
@@ -46,6 +47,7 @@ struct gateway {
     struct ussd *ussd;
     struct broadcasts *bc;
     struct api *api;
+    struct api_modem *api_modem;
     struct event *sigterm_ev, *sigint_ev, *sighup_ev;
     int stopping;
 };
@@ -266,7 +268,8 @@ int main(int argc, char **argv)
      * without one, so modules can add their routes all the same. */
     if (g.router)
         g.api = api_new(g.http, g.router, cfg);
-    if (g.api && api_broadcast_routes(g.api) != 0) {
+    if (g.api && (api_broadcast_routes(g.api) != 0 ||
+                  (g.api_modem = api_modem_new(g.api, g.base)) == NULL)) {
         log_error("event=start_failed reason=\"API route table full\"");
         return 1;
     }
@@ -288,7 +291,8 @@ int main(int argc, char **argv)
 
     http_free(g.http);
     ussd_free(g.ussd);
-    router_free(g.router); /* answers calls still waiting on Redis (API, broadcasts' feed) */
+    router_free(g.router);       /* answers calls still waiting on Redis (API, broadcasts' feed) */
+    api_modem_free(g.api_modem); /* then those waiting for a modem's USSD answer */
     api_free(g.api);
     broadcasts_free(g.bc);
     supervisor_free(g.sv);

@@ -656,6 +656,64 @@ const char store_library[] =
 "  redis.call('HINCRBY', k[1], 'sum_ms', tonumber(a[2]) or 0)\n"
 "  return 1\n"
 "end)\n"
+/* kt_ussd_ask: KEYS modem status hash, the modem's USSD queue; ARGV now_ms,
+ * alive_ms, max_waiting, code, expires_ms, by. Queues a USSD code for the
+ * modem's worker when the modem is up (state up, alive within alive_ms) and
+ * fewer than max_waiting requests wait. Returns {'queued', request id},
+ * {'down', state} or {'busy', waiting}. */
+"redis.register_function('kt_ussd_ask', function(k, a)\n"
+"  local h = redis.call('HMGET', k[1], 'state', 'alive')\n"
+"  local now = tonumber(a[1])\n"
+"  if h[1] ~= 'up' or now - tonumber(h[2] or '0') > tonumber(a[2]) then\n"
+"    return {'down', h[1] or 'unknown'}\n"
+"  end\n"
+"  local waiting = redis.call('XLEN', k[2])\n"
+"  if waiting >= tonumber(a[3]) then return {'busy', tostring(waiting)} end\n"
+"  local id = redis.call('INCR', '" STORE_USSD_SEQ "')\n"
+"  redis.call('XADD', k[2], '*', 'req', id, 'code', a[4], 'expires', a[5], 'by', a[6],\n"
+"    'created', a[1])\n"
+"  return {'queued', tostring(id)}\n"
+"end)\n"
+/* kt_ussd_done: KEYS the modem's USSD queue, result hash; ARGV group, entry
+ * id, ttl (s), then field, value, ... The worker's answer to one request:
+ * the result is written (expiring) and the request leaves the queue, in one
+ * step. */
+"redis.register_function('kt_ussd_done', function(k, a)\n"
+"  redis.call('DEL', k[2])\n"
+"  if #a > 4 then redis.call('HSET', k[2], unpack(a, 4, #a)) end\n"
+"  redis.call('EXPIRE', k[2], a[3])\n"
+"  redis.call('XACK', k[1], a[1], a[2])\n"
+"  redis.call('XDEL', k[1], a[2])\n"
+"  return 1\n"
+"end)\n"
+/* kt_credit: KEYS modem status hash, the lane alerts go on; ARGV now_ms,
+ * credit ('' when the answer held none), raw answer, error, low, expires_ms,
+ * alert text, modem, then the staff numbers. Records a balance check and,
+ * when the credit is below low and staff were not told since it last was at
+ * or above low, queues the alert to each of them (kind alert, origin
+ * credit:MODEM). Returns {'error'|'ok'|'low'|'crossed', alerts queued}. */
+"redis.register_function('kt_credit', function(k, a)\n"
+"  redis.call('HSET', k[1], 'credit_checked', a[1], 'credit_raw', a[3])\n"
+"  if a[2] == '' then\n"
+"    redis.call('HSET', k[1], 'credit_error', a[4])\n"
+"    return {'error', 0}\n"
+"  end\n"
+"  redis.call('HSET', k[1], 'credit', a[2], 'credit_at', a[1])\n"
+"  redis.call('HDEL', k[1], 'credit_error')\n"
+"  if tonumber(a[2]) >= tonumber(a[5]) then\n"
+"    redis.call('HDEL', k[1], 'credit_alerted')\n"
+"    return {'ok', 0}\n"
+"  end\n"
+"  if redis.call('HEXISTS', k[1], 'credit_alerted') == 1 then return {'low', 0} end\n"
+"  redis.call('HSET', k[1], 'credit_alerted', a[1])\n"
+"  local n = 0\n"
+"  for i = 9, #a do\n"
+"    n = n + 1\n"
+"    redis.call('XADD', k[2], '*', 'to', a[i], 'text', a[7], 'expires', a[6], 'kind', 'alert',\n"
+"      'origin', 'credit:' .. a[8], 'seq', tostring(n), 'created', a[1])\n"
+"  end\n"
+"  return {'crossed', n}\n"
+"end)\n"
 /* kt_snapshot: ARGV group, day (YYYYMMDD, WIB), then modem names. What
  * GET /metrics and GET /api/modems show, in one round trip:
  * {kt:stats, kt:stats:complaints, {any, emergency, bulk lanes}, then per

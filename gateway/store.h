@@ -54,33 +54,49 @@
  *   kt:ref:MODEM               counter for concatenation references
  *   kt:cap:MODEM:YYYYMMDD      SMS parts sent by MODEM that day (WIB)
  *   kt:modem:MODEM             hash: worker/modem status (state, state_since, alive, ...)
- *   kt:lock:modem:MODEM        "host:pid" of the worker driving MODEM
+ *   kt:lock:device:DEVICE      "host:pid" of the worker driving that modem device
  *   kt:stats                   hash of counters for GET /metrics: in:MODEM, dup:MODEM,
  *                              out:MODEM:OUTCOME, parts:MODEM, missed:OPD (escalations),
  *                              dlr:MODEM:OUTCOME (delivery reports, also duplicate)
  *   kt:stats:send:MODEM        hash: send latency histogram of one SIM (le:MS bucket
  *                              counts, le:inf, count, sum_ms; see gateway/metrics.h)
+ *   kt:ussdq:MODEM             stream: USSD codes for MODEM's worker (req, code, expires,
+ *                              by, created); group "workers"; an entry leaves once answered
+ *   kt:ussdres:REQ             hash: the worker's answer to request REQ (outcome, answer,
+ *                              error, at); expires after STORE_USSD_RESULT_TTL
+ *   kt:ussdseq                 counter behind USSD request ids
+ *   (kt:ussd:SESSION belongs to the residents' USSD menu: its session ids are the
+ *   aggregator's, so the modem's USSD keys stay out of that name space.)
+ * kt:modem:MODEM also holds the credit check: credit (rupiah), credit_at (ms of
+ * that reading), credit_checked (ms of the last attempt), credit_raw (the
+ * operator's answer), credit_error (why the last answer gave no credit),
+ * credit_alerted (ms staff were told the credit fell below balance_low; gone
+ * once it is at or above it again).
  * Outbound lanes are read with the consumer group "workers". */
 #ifndef KT_STORE_H
 #define KT_STORE_H
 
 #include <stddef.h>
 
-#define STORE_IN          "kt:in"
-#define STORE_IN_GROUP    "router"
-#define STORE_EVENTS      "kt:events"
-#define STORE_DEADLINES   "kt:deadlines"
-#define STORE_DEAD        "kt:dead"
-#define STORE_CLOCK       "kt:clock:offset"
-#define STORE_OUT_GROUP   "workers"
-#define STORE_OUT_ANY     "kt:out:any"
-#define STORE_OUT_EMERG   "kt:out:emergency"
-#define STORE_OUT_BULK    "kt:out:bulk"
-#define STORE_SENT        "kt:sent"
-#define STORE_SENT_MAXLEN "200000"
-#define STORE_REPORTS     "kt:reports"
-#define STORE_MR_TTL      259200 /* seconds a sent part's reference waits for its report */
-#define STORE_IN_MAXLEN   "1000000"
+#define STORE_IN              "kt:in"
+#define STORE_IN_GROUP        "router"
+#define STORE_EVENTS          "kt:events"
+#define STORE_DEADLINES       "kt:deadlines"
+#define STORE_DEAD            "kt:dead"
+#define STORE_CLOCK           "kt:clock:offset"
+#define STORE_OUT_GROUP       "workers"
+#define STORE_OUT_ANY         "kt:out:any"
+#define STORE_OUT_EMERG       "kt:out:emergency"
+#define STORE_OUT_BULK        "kt:out:bulk"
+#define STORE_SENT            "kt:sent"
+#define STORE_SENT_MAXLEN     "200000"
+#define STORE_IN_MAXLEN       "1000000"
+#define STORE_REPORTS         "kt:reports"
+#define STORE_MR_TTL          259200      /* seconds a sent part's reference waits for its report */
+#define STORE_USSD_QUEUE      "kt:ussdq:" /* + modem name */
+#define STORE_USSD_RESULT     "kt:ussdres:" /* + request id */
+#define STORE_USSD_SEQ        "kt:ussdseq"
+#define STORE_USSD_RESULT_TTL 120 /* seconds an answer waits to be read */
 
 /* All scripts live in one Redis function library ("kentongan", Redis 7
  * functions), loaded with FUNCTION LOAD REPLACE by every process when it
@@ -108,6 +124,11 @@
  *   kt_unsubscribe_area  admin API: one area of a number, with the consent record
  *   kt_complaints_list   admin API: tickets by status and OPD, newest first
  *   kt_observe  worker: one observation of a latency histogram
+ *   kt_ussd_ask, kt_ussd_done
+ *               admin API: queue a USSD code for a modem that is up; worker:
+ *               answer it and take it off the queue
+ *   kt_credit   worker: record a balance check; alert staff once per fall
+ *               below balance_low
  *   kt_snapshot admin API: counters, lane depths and modem status in one step */
 extern const char store_library[];
 

@@ -285,9 +285,34 @@ static int worker_keys_changed(const struct config *a, const struct config *b)
            a->multipart_timeout != b->multipart_timeout || a->dedupe_ttl != b->dedupe_ttl;
 }
 
+/* 1 when official i tells of low credit (modems/worker.c: staff and coordinators). */
+static int credit_recipient(const struct official_config *o)
+{
+    return strcmp(o->role, "staff") == 0 || strcmp(o->role, "coordinator") == 0;
+}
+
+/* The numbers a worker tells of low credit: a change restarts the workers
+ * that check credit (the others never read them). */
+static int credit_recipients_changed(const struct config *a, const struct config *b)
+{
+    int i = 0, k = 0;
+    for (;;) {
+        while (i < a->nofficials && !credit_recipient(&a->officials[i]))
+            i++;
+        while (k < b->nofficials && !credit_recipient(&b->officials[k]))
+            k++;
+        if (i == a->nofficials || k == b->nofficials)
+            return i != a->nofficials || k != b->nofficials;
+        if (strcmp(a->officials[i].phone, b->officials[k].phone) != 0)
+            return 1;
+        i++, k++;
+    }
+}
+
 void supervisor_set_config(struct supervisor *sv, const struct config *cfg)
 {
     int restart_all = sv->cfg != NULL && worker_keys_changed(sv->cfg, cfg);
+    int recipients = sv->cfg != NULL && credit_recipients_changed(sv->cfg, cfg);
     sv->cfg = cfg;
     for (int i = 0; i < sv->nslots; i++)
         sv->slots[i].keep = 0;
@@ -302,7 +327,8 @@ void supervisor_set_config(struct supervisor *sv, const struct config *cfg)
         if (s->state == SLOT_RETIRED) {
             s->mc = *mc;
             start_worker(s);
-        } else if (restart_all || !modem_config_equal(&s->mc, mc)) {
+        } else if (restart_all || !modem_config_equal(&s->mc, mc) ||
+                   (recipients && mc->balance_code[0])) {
             /* Changed settings: stop it; SIGCHLD restarts it with the new ones. */
             s->mc = *mc;
             if (s->state == SLOT_RUNNING) {

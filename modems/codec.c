@@ -548,3 +548,216 @@ size_t codec_hex(const unsigned char *in, size_t n, char *out, size_t outlen)
     out[o] = '\0';
     return o;
 }
+
+/* ---- USSD answers ---- */
+
+/* GSM 03.38 default alphabet, septet -> Unicode (0x1B is the escape to the extension table). */
+static const uint16_t gsm_to_ucs[128] = {
+    0x0040, 0x00A3, 0x0024, 0x00A5, 0x00E8, 0x00E9, 0x00F9, 0x00EC, 0x00F2, 0x00C7, 0x000A, 0x00D8,
+    0x00F8, 0x000D, 0x00C5, 0x00E5, 0x0394, 0x005F, 0x03A6, 0x0393, 0x039B, 0x03A9, 0x03A0, 0x03A8,
+    0x03A3, 0x0398, 0x039E, 0x001B, 0x00C6, 0x00E6, 0x00DF, 0x00C9, 0x0020, 0x0021, 0x0022, 0x0023,
+    0x00A4, 0x0025, 0x0026, 0x0027, 0x0028, 0x0029, 0x002A, 0x002B, 0x002C, 0x002D, 0x002E, 0x002F,
+    0x0030, 0x0031, 0x0032, 0x0033, 0x0034, 0x0035, 0x0036, 0x0037, 0x0038, 0x0039, 0x003A, 0x003B,
+    0x003C, 0x003D, 0x003E, 0x003F, 0x00A1, 0x0041, 0x0042, 0x0043, 0x0044, 0x0045, 0x0046, 0x0047,
+    0x0048, 0x0049, 0x004A, 0x004B, 0x004C, 0x004D, 0x004E, 0x004F, 0x0050, 0x0051, 0x0052, 0x0053,
+    0x0054, 0x0055, 0x0056, 0x0057, 0x0058, 0x0059, 0x005A, 0x00C4, 0x00D6, 0x00D1, 0x00DC, 0x00A7,
+    0x00BF, 0x0061, 0x0062, 0x0063, 0x0064, 0x0065, 0x0066, 0x0067, 0x0068, 0x0069, 0x006A, 0x006B,
+    0x006C, 0x006D, 0x006E, 0x006F, 0x0070, 0x0071, 0x0072, 0x0073, 0x0074, 0x0075, 0x0076, 0x0077,
+    0x0078, 0x0079, 0x007A, 0x00E4, 0x00F6, 0x00F1, 0x00FC, 0x00E0,
+};
+
+/* The extension table (after 0x1B); 0 where 23.038 defines nothing. */
+static uint32_t gsm_extension(unsigned s)
+{
+    switch (s) {
+    case 0x0A:
+        return 0x0C;
+    case 0x14:
+        return '^';
+    case 0x28:
+        return '{';
+    case 0x29:
+        return '}';
+    case 0x2F:
+        return '\\';
+    case 0x3C:
+        return '[';
+    case 0x3D:
+        return '~';
+    case 0x3E:
+        return ']';
+    case 0x40:
+        return '|';
+    case 0x65:
+        return 0x20AC;
+    default:
+        return 0;
+    }
+}
+
+/* Code points a USSD answer of an Indonesian operator never holds: controls, surrogates,
+ * private use, CJK, kana, Hangul, Yi and the specials (U+FFFD among them). A wrong guess of
+ * the character set turns Latin text into exactly these. */
+static int unlikely_in_answer(uint32_t cp)
+{
+    if (cp < 0x20)
+        return cp != '\n' && cp != '\r' && cp != '\t';
+    return (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x1100 && cp <= 0x11FF) ||
+           (cp >= 0x2E80 && cp <= 0xA4CF) || (cp >= 0xAC00 && cp <= 0xD7AF) ||
+           (cp >= 0xD800 && cp <= 0xF8FF) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+           (cp >= 0xFFF0 && cp <= 0xFFFF);
+}
+
+/* At most a tenth of the code points unlikely: text as libgammu decoded it stands. */
+static int plausible(const uint32_t *cp, size_t n)
+{
+    size_t odd = 0;
+    for (size_t i = 0; i < n; i++)
+        odd += unlikely_in_answer(cp[i]) != 0;
+    return odd * 10 <= n;
+}
+
+/* A repaired reading is taken only when it is clearly text: at least four code points, nine
+ * in ten of them printable ASCII, the rest Latin letters or the euro sign, and some letters
+ * among them (digits-only answers such as "12345678" are hex too, and must stay as they
+ * are). */
+static int latin(const uint32_t *cp, size_t n)
+{
+    size_t ascii = 0, letters = 0;
+    if (n < 4)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = cp[i];
+        if ((c >= 0x20 && c < 0x7F) || c == '\n' || c == '\r')
+            ascii++;
+        else if (!((c >= 0xC0 && c <= 0xFF) || c == 0x20AC))
+            return 0;
+        letters += (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    }
+    return ascii * 10 >= n * 9 && letters >= 3;
+}
+
+/* UTF-16BE units -> code points (pairs combined, lone surrogates kept as they are so that
+ * plausible() sees them, NUL units dropped). Returns the count. */
+static size_t units_to_cps(const unsigned char *be, size_t nunits, uint32_t *cp, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < nunits && n < max; i++) {
+        uint32_t u = (uint32_t)be[2 * i] << 8 | be[2 * i + 1];
+        if (u == 0)
+            continue;
+        if (u >= 0xD800 && u <= 0xDBFF && i + 1 < nunits) {
+            uint32_t lo = (uint32_t)be[2 * i + 2] << 8 | be[2 * i + 3];
+            if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+                i++;
+            }
+        }
+        cp[n++] = u;
+    }
+    return n;
+}
+
+/* Packed GSM 7-bit octets -> code points. A last septet made only of the padding bits
+ * (CR by 23.038, or 0 from careless senders) is dropped. Returns the count. */
+static size_t gsm7_to_cps(const unsigned char *in, size_t nbytes, uint32_t *cp, size_t max)
+{
+    size_t septets = nbytes * 8 / 7, n = 0;
+    int escape = 0;
+    for (size_t i = 0; i < septets && n < max; i++) {
+        size_t bit = 7 * i, byte = bit / 8, sh = bit % 8;
+        unsigned v = in[byte] >> sh;
+        if (sh > 1 && byte + 1 < nbytes)
+            v |= (unsigned)in[byte + 1] << (8 - sh);
+        v &= 0x7F;
+        if (i == septets - 1 && nbytes * 8 % 7 == 0 && (v == 0x0D || v == 0))
+            break;
+        if (escape) {
+            uint32_t x = gsm_extension(v);
+            cp[n++] = x ? x : gsm_to_ucs[v];
+            escape = 0;
+        } else if (v == 0x1B) {
+            escape = 1;
+        } else {
+            cp[n++] = gsm_to_ucs[v];
+        }
+    }
+    return n;
+}
+
+static int hex_digit(uint32_t c)
+{
+    if (c >= '0' && c <= '9')
+        return (int)(c - '0');
+    if (c >= 'A' && c <= 'F')
+        return (int)(c - 'A' + 10);
+    if (c >= 'a' && c <= 'f')
+        return (int)(c - 'a' + 10);
+    return -1;
+}
+
+/* Code points -> UTF-8, without controls other than \n \r \t. */
+static size_t put_cps(const uint32_t *cp, size_t n, char *out, size_t outlen)
+{
+    size_t o = 0;
+    if (outlen == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = cp[i];
+        unsigned char b[4];
+        if (is_dropped_control(c))
+            continue;
+        if ((c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF)
+            c = REPLACEMENT;
+        size_t m = utf8_encode(c, b);
+        if (o + m >= outlen)
+            break;
+        memcpy(out + o, b, m);
+        o += m;
+    }
+    out[o] = '\0';
+    return o;
+}
+
+enum codec_ussd codec_ussd_text(const unsigned char *be, size_t nunits, char *out, size_t outlen)
+{
+    static const size_t max = CODEC_USSD_UNITS;
+    uint32_t cp[CODEC_USSD_UNITS], alt[CODEC_USSD_UNITS * 8 / 7 + 2];
+    unsigned char bytes[2 * CODEC_USSD_UNITS];
+    if (nunits > max)
+        nunits = max;
+    size_t n = units_to_cps(be, nunits, cp, max), k;
+
+    /* A modem that printed hex while libgammu expected text: decode it ourselves. */
+    int hex = n >= 8 && n % 2 == 0;
+    for (size_t i = 0; hex && i < n; i++)
+        hex = hex_digit(cp[i]) >= 0;
+    if (hex) {
+        for (size_t i = 0; i < n / 2; i++)
+            bytes[i] = (unsigned char)(hex_digit(cp[2 * i]) << 4 | hex_digit(cp[2 * i + 1]));
+        if (n % 4 == 0 && latin(alt, k = units_to_cps(bytes, n / 4, alt, max))) {
+            put_cps(alt, k, out, outlen);
+            return CODEC_USSD_UCS2_HEX;
+        }
+        /* Packed septets show letters among their hex digits; digits only is a number. */
+        int letters = 0;
+        for (size_t i = 0; i < n; i++)
+            letters |= cp[i] > '9';
+        if (letters &&
+            latin(alt, k = gsm7_to_cps(bytes, n / 2, alt, sizeof(alt) / sizeof(alt[0])))) {
+            put_cps(alt, k, out, outlen);
+            return CODEC_USSD_GSM7_PACKED;
+        }
+    }
+    if (plausible(cp, n)) {
+        put_cps(cp, n, out, outlen);
+        return CODEC_USSD_TEXT;
+    }
+    /* Packed GSM octets that libgammu read as hex UCS-2: the units are the octets. */
+    if (latin(alt, k = gsm7_to_cps(be, 2 * nunits, alt, sizeof(alt) / sizeof(alt[0])))) {
+        put_cps(alt, k, out, outlen);
+        return CODEC_USSD_GSM7_PACKED;
+    }
+    codec_hex(be, 2 * nunits, out, outlen);
+    return CODEC_USSD_UNREADABLE;
+}

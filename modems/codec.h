@@ -80,6 +80,23 @@ size_t codec_ucs2_to_utf8(const unsigned char *be, size_t nunits, char *out, siz
  * out holds an empty string when outlen >= 2). */
 int codec_utf8_to_ucs2(const char *utf8, unsigned char *out, size_t outlen);
 
+/* How codec_ussd_text read a USSD answer. */
+enum codec_ussd {
+    CODEC_USSD_TEXT,        /* as libgammu decoded it */
+    CODEC_USSD_UCS2_HEX,    /* it was UCS-2 written in hex, left undecoded */
+    CODEC_USSD_GSM7_PACKED, /* it was GSM 7-bit packed octets (what ENCODED_USSD expects) */
+    CODEC_USSD_UNREADABLE,  /* none of these reads as text: out holds the units in hex */
+};
+
+/* A USSD answer as libgammu hands it (GSM_USSDMessage.Text, nunits UTF-16BE units) -> UTF-8
+ * to show, repairing what a modem in another character set than libgammu assumed did to it:
+ * a string of hex digits that reads as UCS-2 or as packed GSM 7-bit text, or units that are
+ * really packed GSM 7-bit octets (which come out as CJK or private-use characters). Controls
+ * other than \n \r \t are dropped. Stops before a code point that does not fit; always
+ * NUL-terminates when outlen > 0. Looks at the first CODEC_USSD_UNITS units only. */
+#define CODEC_USSD_UNITS 1000
+enum codec_ussd codec_ussd_text(const unsigned char *be, size_t nunits, char *out, size_t outlen);
+
 /* Writes in[0..n) as uppercase hex, whole bytes only, NUL-terminated when outlen > 0
  * (outlen = 2n + 1 holds it all). Returns the characters written, excluding the NUL. */
 size_t codec_hex(const unsigned char *in, size_t n, char *out, size_t outlen);

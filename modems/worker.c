@@ -8,10 +8,19 @@
  *   sweep SIM storage if +CMTI came or poll_seconds passed:
  *       each inbox message -> kt_ingest (dedupe, parts, kt:in) -> delete
  *   release part groups older than multipart_timeout (flagged incomplete)
+ *   credit check when due: the SIM's balance code by USSD (kt_credit)
  *   send: retries that are due, then one message from the lanes
- *   wait: blocking XREADGROUP on the lanes when nothing else can wake us
- *         (dummy driver), or briefly right after an inbound message, whose
- *         reply is about to be queued
+ *   wait: blocking XREADGROUP on the lanes and the modem's USSD queue when
+ *         nothing else can wake us (dummy driver), or briefly right after an
+ *         inbound message, whose reply is about to be queued
+ *
+ * USSD (staff's codes from kt:ussdq:MODEM, and the balance code) runs in this
+ * same loop, between sends, never beside them: libgammu decodes a +CUSD with
+ * whatever character set is active when it arrives, so while a code is open
+ * nothing else is said to the modem; the worker only reads until the answer
+ * or ussd_timeout_seconds, then closes the session (AT+CUSD=2). A request
+ * found pending after a restart is answered "interrupted", never dialled
+ * again: a code may move credit or buy a package.
  *
  * libgammu callbacks only record what happened; the loop acts on it (never
  * call libgammu from inside its own callback). Every Redis failure drops the
@@ -25,12 +34,14 @@
 #include "gateway/phone.h"
 #include "gateway/store.h"
 #include "modems/codec.h"
+#include "modems/credit.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gammu.h>
 #include <hiredis/hiredis.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <strings.h>
@@ -54,6 +65,10 @@
 #define SEND_UNCONFIRMED     997   /* handed to the modem, no answer: counted as sent */
 #define DEFER_MINUTE_MS      2000  /* retry a message held back by the per-minute cap */
 #define DEFER_DAY_MS         60000 /* ... by the per-day cap */
+#define WORKER_USSD_TEXT_MAX 2048  /* UTF-8 bytes of a USSD answer (182 characters, or hex) */
+#define WORKER_CREDIT_RAW    320   /* bytes of the balance answer kept in kt:modem:NAME */
+#define WORKER_BALANCE_FIRST 5000  /* ms after the modem comes up before its first check */
+#define WORKER_ALERT_TTL_MS  (24 * 3600 * 1000LL) /* a credit alert may wait this long */
 
 static volatile sig_atomic_t stop_flag;
 
@@ -62,7 +77,7 @@ struct outmsg {
     char id[32];
     char to[32];
     char kind[16];
-    char origin[32];
+    char origin[48];
     long long expires;
     int attempt;
     long long due; /* ms; when the next attempt may start */
@@ -105,6 +120,28 @@ struct worker {
     unsigned char smsc[(GSM_MAX_NUMBER_LENGTH + 1) * 2]; /* SIM's SMSC, read once per connection */
     int locked;
     long long lock_refresh;
+    /* USSD: set by on_ussd while ussd_waiting */
+    char ussd_queue[64];
+    int ussd_waiting, ussd_done, ussd_status;
+    enum codec_ussd ussd_how;
+    char ussd_text[WORKER_USSD_TEXT_MAX];
+    /* credit check */
+    regex_t balance_re;
+    int balance_ready; /* balance_re compiled */
+    long long next_balance;
+    char staff[CONFIG_MAX_OFFICIALS][24]; /* who hears of low credit (normalised) */
+    int nstaff;
+};
+
+/* The outcome of one USSD code. outcome: ok, refused (the network said no),
+ * timeout, unreadable (a character set we cannot read), unsupported (the
+ * modem or driver has no USSD), failed, down (modem lost), interrupted,
+ * expired. */
+struct ussd_result {
+    const char *outcome;
+    const char *how; /* how the answer was read (codec_ussd_text) */
+    char answer[WORKER_USSD_TEXT_MAX];
+    char error[320];
 };
 
 static int dummy_inbox_count(struct worker *w);
@@ -246,8 +283,9 @@ static int redis_up(struct worker *w)
         return 0;
     }
     freeReplyObject(r);
-    const char *lanes[] = {w->own_lane, STORE_OUT_ANY, STORE_OUT_EMERG, STORE_OUT_BULK};
-    for (int i = 0; i < 4; i++)
+    const char *lanes[] = {w->ussd_queue, w->own_lane, STORE_OUT_ANY, STORE_OUT_EMERG,
+                           STORE_OUT_BULK};
+    for (int i = 0; i < 5; i++)
         freeReplyObject(cmd(w, "XGROUP CREATE %s %s 0 MKSTREAM", lanes[i], STORE_OUT_GROUP));
     if (w->rc == NULL)
         return 0;
@@ -355,6 +393,22 @@ static void on_send_status(GSM_StateMachine *s, int status, int ref, void *user)
     w->send_ref = ref;
 }
 
+static size_t ucs2_units(const unsigned char *s, size_t max);
+
+/* Only while one of our codes is open: an answer the network sends on its own
+ * (a network-initiated USSD) is not ours to act on. Decoding is pure (no
+ * libgammu call), so it may run here. */
+static void on_ussd(GSM_StateMachine *s, GSM_USSDMessage *ussd, void *user)
+{
+    struct worker *w = user;
+    if (!w->ussd_waiting || w->ussd_done)
+        return;
+    w->ussd_status = ussd->Status;
+    w->ussd_how = codec_ussd_text(ussd->Text, ucs2_units(ussd->Text, GSM_MAX_USSD_LENGTH + 1),
+                                  w->ussd_text, sizeof(w->ussd_text));
+    w->ussd_done = 1;
+}
+
 static void gammu_close(struct worker *w)
 {
     if (w->sm) {
@@ -423,6 +477,7 @@ static int gammu_open(struct worker *w)
     w->connected = 1;
     GSM_SetIncomingSMSCallback(w->sm, on_incoming_sms, w);
     GSM_SetSendSMSStatusCallback(w->sm, on_send_status, w);
+    GSM_SetIncomingUSSDCallback(w->sm, on_ussd, w);
     if (!w->dummy) {
         err = GSM_SetIncomingSMS(w->sm, TRUE);
         if (err != ERR_NONE)
@@ -441,6 +496,18 @@ static int gammu_open(struct worker *w)
     set_state(w, "up");
     w->next_sweep = 0;
     w->next_status = 0;
+    /* The first credit check soon, unless one was made recently (a restart
+     * or reconnect does not dial the balance code again at once). */
+    w->next_balance = now_ms() + WORKER_BALANCE_FIRST;
+    if (w->mc->balance_code[0]) {
+        redisReply *r = cmd(w, "HGET kt:modem:%s credit_checked", w->name);
+        if (r && r->type == REDIS_REPLY_STRING) {
+            long long due = atoll(r->str) + w->mc->balance_every * 1000LL;
+            if (due > w->next_balance)
+                w->next_balance = due;
+        }
+        freeReplyObject(r);
+    }
     return 0;
 }
 
@@ -1114,6 +1181,239 @@ static const char *entry_field(redisReply *fields, const char *name)
     return "";
 }
 
+/* ---- USSD ---- */
+
+static const char *ussd_how_name(enum codec_ussd how)
+{
+    switch (how) {
+    case CODEC_USSD_UCS2_HEX:
+        return "ucs2_hex";
+    case CODEC_USSD_GSM7_PACKED:
+        return "gsm7_packed";
+    case CODEC_USSD_UNREADABLE:
+        return "unreadable";
+    default:
+        return "text";
+    }
+}
+
+/* Dials code and waits for the network's answer (at most ussd_timeout_seconds), saying
+ * nothing else to the modem meanwhile; then closes the USSD session. */
+static void ussd_run(struct worker *w, const char *code, struct ussd_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    res->outcome = "failed";
+    res->how = "";
+    long long started = now_ms();
+    w->ussd_done = 0;
+    w->ussd_waiting = 1;
+    heartbeat(w);
+    GSM_Error err = GSM_SetIncomingUSSD(w->sm, TRUE);
+    GSM_Error dial = ERR_NONE;
+    char number[CREDIT_CODE_MAX + 1];
+    snprintf(number, sizeof(number), "%s", code);
+    if (err == ERR_NONE)
+        dial = GSM_DialService(w->sm, number);
+    long long deadline = now_ms() + w->mc->ussd_timeout_seconds * 1000LL;
+    while (err == ERR_NONE && (dial == ERR_NONE || dial == ERR_TIMEOUT) && !w->ussd_done &&
+           !stop_flag && now_ms() < deadline && GSM_IsConnected(w->sm)) {
+        heartbeat(w);
+        modem_lock(w); /* the wait may outlast the lock; Redis only, not the modem */
+        if (w->dummy)
+            nap(w, 50); /* the dummy driver answers inside GSM_DialService */
+        else
+            GSM_ReadDevice(w->sm, TRUE);
+    }
+    w->ussd_waiting = 0;
+    int connected = GSM_IsConnected(w->sm);
+    if (connected && err == ERR_NONE) {
+        heartbeat(w);
+        GSM_SetIncomingUSSD(w->sm, FALSE); /* AT+CUSD=2: close what the network left open */
+    }
+    if (w->ussd_done) {
+        res->how = ussd_how_name(w->ussd_how);
+        snprintf(res->answer, sizeof(res->answer), "%s", w->ussd_text);
+        int text = w->ussd_text[0] != '\0';
+        if (w->ussd_how == CODEC_USSD_UNREADABLE) {
+            res->outcome = "unreadable";
+            snprintf(res->error, sizeof(res->error),
+                     "the modem answered in a character set kentongan cannot read "
+                     "(UTF-16 units %.64s%s); try features = USSD_GSM_CHARSET or ENCODED_USSD "
+                     "in [modem:%s]",
+                     w->ussd_text, strlen(w->ussd_text) > 64 ? "..." : "", w->name);
+        } else if (w->ussd_status == USSD_NotSupported || w->ussd_status == USSD_AnotherClient) {
+            res->outcome = "refused";
+            snprintf(res->error, sizeof(res->error), "the network refused %s%s%.200s", code,
+                     text ? ": " : " (code not supported)", text ? w->ussd_text : "");
+        } else if (w->ussd_status == USSD_Timeout) {
+            res->outcome = "timeout";
+            snprintf(res->error, sizeof(res->error), "the network timed out on %s", code);
+        } else if (!text) {
+            res->outcome = "refused";
+            snprintf(res->error, sizeof(res->error),
+                     "the network closed the session without an answer to %s", code);
+        } else {
+            res->outcome = "ok";
+        }
+    } else if (err != ERR_NONE || (dial != ERR_NONE && dial != ERR_TIMEOUT)) {
+        GSM_Error e = err != ERR_NONE ? err : dial;
+        int unsupported = e == ERR_NOTSUPPORTED || e == ERR_NOTIMPLEMENTED;
+        res->outcome = unsupported ? "unsupported" : "failed";
+        snprintf(res->error, sizeof(res->error), "%s: %s",
+                 unsupported ? "this modem (or its libgammu driver) cannot dial USSD codes"
+                             : "the modem refused the code",
+                 GSM_ErrorString(e));
+    } else if (!connected) {
+        res->outcome = "down";
+        snprintf(res->error, sizeof(res->error), "the modem was lost while waiting for %s", code);
+    } else if (stop_flag) {
+        res->outcome = "interrupted";
+        snprintf(res->error, sizeof(res->error), "the worker is stopping");
+    } else {
+        res->outcome = "timeout";
+        snprintf(res->error, sizeof(res->error),
+                 "no answer from the network to %s within %d s (ussd_timeout_seconds)", code,
+                 w->mc->ussd_timeout_seconds);
+    }
+    if (w->ussd_done && w->ussd_how != CODEC_USSD_TEXT && w->ussd_how != CODEC_USSD_UNREADABLE)
+        log_warnx("event=ussd_charset_repaired modem=%s read_as=%s note=\"the modem answers in "
+                  "another character set than libgammu expects; features = USSD_GSM_CHARSET "
+                  "or ENCODED_USSD may fit it\"",
+                  w->name, res->how);
+    log_info("event=ussd modem=%s code=%s outcome=%s read_as=%s ms=%lld", w->name, code,
+             res->outcome, res->how[0] ? res->how : "-", now_ms() - started);
+}
+
+/* One request from kt:ussdq:MODEM: dialled (unless it was left pending by a
+ * worker that died, or nobody waits for it any more), answered in
+ * kt:ussdres:REQ, taken off the queue. */
+static void ussd_serve(struct worker *w, redisReply *entry, int recovering)
+{
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 2 ||
+        entry->element[0]->type != REDIS_REPLY_STRING)
+        return;
+    const char *id = entry->element[0]->str;
+    redisReply *f = entry->element[1];
+    char req[32] = "", code[64] = "";
+    long long expires = 0;
+    if (f->type == REDIS_REPLY_ARRAY) {
+        snprintf(req, sizeof(req), "%s", entry_field(f, "req"));
+        snprintf(code, sizeof(code), "%s", entry_field(f, "code"));
+        expires = atoll(entry_field(f, "expires"));
+    }
+    struct ussd_result *res = calloc(1, sizeof(*res));
+    if (res == NULL)
+        return; /* stays pending: answered "interrupted" after a restart */
+    res->how = "";
+    if (recovering) {
+        res->outcome = "interrupted";
+        snprintf(res->error, sizeof(res->error),
+                 "the modem's worker was interrupted (a restart, or Redis lost) while %s was "
+                 "open; it was not dialled again",
+                 code);
+    } else if (!credit_code_valid(code)) {
+        res->outcome = "failed";
+        snprintf(res->error, sizeof(res->error), "'%s' is not a USSD code", code);
+    } else if (expires > 0 && now_ms() > expires) {
+        res->outcome = "expired";
+        snprintf(res->error, sizeof(res->error),
+                 "nobody waits for the answer to %s any more; not dialled", code);
+    } else {
+        ussd_run(w, code, res);
+    }
+    char result[64], ttl[16], at[24];
+    snprintf(result, sizeof(result), "%s%s", STORE_USSD_RESULT, req[0] ? req : "0");
+    snprintf(ttl, sizeof(ttl), "%d", STORE_USSD_RESULT_TTL);
+    snprintf(at, sizeof(at), "%lld", now_ms());
+    const char *argv[] = {"FCALL",   "kt_ussd_done",
+                          "2",       w->ussd_queue,
+                          result,    STORE_OUT_GROUP,
+                          id,        ttl,
+                          "outcome", res->outcome,
+                          "answer",  res->answer,
+                          "error",   res->error,
+                          "read_as", res->how,
+                          "modem",   w->name,
+                          "code",    code,
+                          "at",      at};
+    freeReplyObject(cmd_argv(w, (int)(sizeof(argv) / sizeof(argv[0])), argv));
+    free(res);
+}
+
+/* Cuts s to at most max bytes without splitting a UTF-8 character. */
+static void utf8_cut(char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max)
+        return;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    s[max] = '\0';
+}
+
+/* Dials balance_code, reads the credit with balance_pattern and records it
+ * (kt_credit); staff hear of it once each time it falls below balance_low. */
+static void credit_check(struct worker *w)
+{
+    w->next_balance = now_ms() + w->mc->balance_every * 1000LL;
+    struct ussd_result *res = calloc(1, sizeof(*res));
+    if (res == NULL)
+        return;
+    ussd_run(w, w->mc->balance_code, res);
+    char credit[24] = "", why[320] = "", low[24], now[24], expires[24];
+    char text[CREDIT_ALERT_MAX + 1] = "";
+    long long rupiah = 0;
+    if (strcmp(res->outcome, "ok") != 0)
+        snprintf(why, sizeof(why), "%s", res->error);
+    else if (!w->balance_ready)
+        snprintf(why, sizeof(why), "balance_pattern does not compile");
+    else if (credit_match(&w->balance_re, res->answer, &rupiah, why, sizeof(why)) == 0)
+        snprintf(credit, sizeof(credit), "%lld", rupiah);
+    if (credit[0])
+        credit_alert_text(w->name, rupiah, w->mc->balance_low, text, sizeof(text));
+    utf8_cut(res->answer, WORKER_CREDIT_RAW);
+    snprintf(low, sizeof(low), "%d", w->mc->balance_low);
+    snprintf(now, sizeof(now), "%lld", now_ms());
+    snprintf(expires, sizeof(expires), "%lld", now_ms() + WORKER_ALERT_TTL_MS);
+    char key[64];
+    snprintf(key, sizeof(key), "kt:modem:%s", w->name);
+    const char *argv[16 + CONFIG_MAX_OFFICIALS]; /* 13 fixed, then the staff */
+    int argc = 0;
+    argv[argc++] = "FCALL";
+    argv[argc++] = "kt_credit";
+    argv[argc++] = "2";
+    argv[argc++] = key;
+    argv[argc++] = STORE_OUT_ANY;
+    argv[argc++] = now;
+    argv[argc++] = credit;
+    argv[argc++] = res->answer;
+    argv[argc++] = why;
+    argv[argc++] = low;
+    argv[argc++] = expires;
+    argv[argc++] = text;
+    argv[argc++] = w->name;
+    for (int i = 0; i < w->nstaff; i++)
+        argv[argc++] = w->staff[i];
+    redisReply *r = cmd_argv(w, argc, argv);
+    const char *status = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+                                 r->element[0]->type == REDIS_REPLY_STRING
+                             ? r->element[0]->str
+                             : "";
+    if (strcmp(status, "error") == 0)
+        log_warnx("event=credit_unknown modem=%s error=\"%s\"", w->name, why);
+    else if (strcmp(status, "crossed") == 0)
+        log_warnx("event=credit_low modem=%s credit=%lld low=%d alerts=%lld%s", w->name, rupiah,
+                  w->mc->balance_low, r->element[1]->integer,
+                  w->nstaff ? "" : " note=\"no official with role staff or coordinator to tell\"");
+    else if (status[0])
+        log_info("event=credit modem=%s credit=%lld low=%d below=%d", w->name, rupiah,
+                 w->mc->balance_low, strcmp(status, "low") == 0);
+    else if (r && r->type == REDIS_REPLY_ERROR)
+        log_error("event=credit_record_failed modem=%s error=\"%s\"", w->name, r->str);
+    freeReplyObject(r);
+    free(res);
+}
+
 static struct outmsg *outmsg_from(const char *lane, redisReply *entry)
 {
     if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 2)
@@ -1148,16 +1448,22 @@ static int in_retry(struct worker *w, const char *id)
     return 0;
 }
 
-/* Reads lanes in priority order and sends what came; returns messages handled.
- * block_ms > 0 waits on Redis for new work. */
-static int send_from_lanes(struct worker *w, int block_ms)
+/* Reads the USSD queue and the lanes in priority order, serves the USSD
+ * requests, then sends what came; returns messages and requests handled.
+ * block_ms > 0 waits on Redis for new work. With capped set (the SIM's cap
+ * is reached) only the USSD queue is read: a code needs no SMS. */
+static int send_from_lanes(struct worker *w, int block_ms, int capped)
 {
-    const char *lanes[] = {w->own_lane, STORE_OUT_ANY, STORE_OUT_EMERG, STORE_OUT_BULK};
+    /* The USSD queue first: its requests are served before any send. */
+    const char *lanes[] = {w->ussd_queue, w->own_lane, STORE_OUT_ANY, STORE_OUT_EMERG,
+                           STORE_OUT_BULK};
     /* No ordinary broadcasts in the quiet hours: the bulk lane waits (once
      * what this worker had taken before a restart is recovered). */
     int nlanes = w->recovered && (config_is_quiet(w->cfg, (long long)time(NULL)) || !bulk_allows(w))
-                     ? 3 /* or ordinary broadcasts used their share of the caps for now */
-                     : 4;
+                     ? 4 /* or ordinary broadcasts used their share of the caps for now */
+                     : 5;
+    if (capped)
+        nlanes = 1;
     const char *from = w->recovered ? ">" : "0";
     char block[16];
     snprintf(block, sizeof(block), "%d", block_ms);
@@ -1192,10 +1498,23 @@ static int send_from_lanes(struct worker *w, int block_ms)
         freeReplyObject(r);
         return 0;
     }
-    /* Collect per lane, then send in priority order. */
+    /* USSD requests now; collect per lane, then send in priority order. */
     struct outmsg *batch[400];
-    int nb = 0, got = 0;
-    for (int prio = 0; prio < nlanes; prio++) {
+    int nb = 0, got = 0, served = 0;
+    for (size_t s = 0; r->type == REDIS_REPLY_ARRAY && s < r->elements; s++) {
+        redisReply *st = r->element[s];
+        if (st->type != REDIS_REPLY_ARRAY || st->elements != 2 ||
+            st->element[0]->type != REDIS_REPLY_STRING ||
+            strcmp(st->element[0]->str, w->ussd_queue) != 0 ||
+            st->element[1]->type != REDIS_REPLY_ARRAY)
+            continue;
+        for (size_t e = 0; e < st->element[1]->elements && !stop_flag && w->rc; e++) {
+            got++;
+            served++;
+            ussd_serve(w, st->element[1]->element[e], !w->recovered);
+        }
+    }
+    for (int prio = 1; prio < nlanes; prio++) {
         if (r->type != REDIS_REPLY_ARRAY)
             break;
         for (size_t s = 0; s < r->elements; s++) {
@@ -1237,7 +1556,7 @@ static int send_from_lanes(struct worker *w, int block_ms)
         struct timeval tv = {10, 0};
         redisSetTimeout(w->rc, tv);
     }
-    return nb;
+    return nb + served;
 }
 
 /* 1 while a message this worker holds back is still pending for it: after
@@ -1337,9 +1656,16 @@ static void run(struct worker *w)
             w->recovered = 0;
             continue;
         }
+        if (w->mc->balance_code[0] && now_ms() >= w->next_balance)
+            credit_check(w);
         send_due_retries(w);
         if (!cap_allows(w)) {
-            if (w->dummy)
+            /* Sends wait for the cap; USSD requests do not (once this
+             * worker's own pending entries are recovered, which needs every
+             * lane read). */
+            if (w->recovered)
+                send_from_lanes(w, w->dummy ? 200 : 0, 1);
+            else if (w->dummy)
                 nap(w, 200);
             continue;
         }
@@ -1362,15 +1688,37 @@ static void run(struct worker *w)
             /* A broadcast is being paced: Redis times a blocking read out
              * in ticks of up to 100 ms, too coarse for the pace, so look at
              * the lanes without blocking and sleep here until it is due. */
-            if (send_from_lanes(w, 0) > 0)
+            if (send_from_lanes(w, 0, 0) > 0)
                 w->expect_reply_until = 0;
             else if (w->next_bc > now_ms())
                 nap(w, w->next_bc - now_ms() < 50 ? w->next_bc - now_ms() : 50);
             continue;
         }
-        if (send_from_lanes(w, (int)block) > 0)
+        if (send_from_lanes(w, (int)block, 0) > 0)
             w->expect_reply_until = 0;
     }
+}
+
+/* Officials with role staff or coordinator hear of low credit, each number
+ * once. */
+static void credit_recipients(struct worker *w)
+{
+    for (int i = 0; i < w->cfg->nofficials && w->nstaff < CONFIG_MAX_OFFICIALS; i++) {
+        const struct official_config *o = &w->cfg->officials[i];
+        char num[24];
+        if ((strcmp(o->role, "staff") != 0 && strcmp(o->role, "coordinator") != 0) ||
+            phone_normalise(o->phone, num, sizeof(num)) != PHONE_MOBILE)
+            continue;
+        int seen = 0;
+        for (int k = 0; k < w->nstaff; k++)
+            seen |= strcmp(w->staff[k], num) == 0;
+        if (!seen)
+            snprintf(w->staff[w->nstaff++], sizeof(w->staff[0]), "%s", num);
+    }
+    if (w->nstaff == 0)
+        log_warnx("event=credit_no_recipients modem=%s note=\"no official with role staff or "
+                  "coordinator: low credit will be recorded but told to nobody\"",
+                  w->name);
 }
 
 int worker_main(const struct config *cfg, const char *name)
@@ -1385,6 +1733,15 @@ int worker_main(const struct config *cfg, const char *name)
     }
     snprintf(w.name, sizeof(w.name), "%s", name);
     snprintf(w.own_lane, sizeof(w.own_lane), "kt:out:m:%s", name);
+    snprintf(w.ussd_queue, sizeof(w.ussd_queue), "%s%s", STORE_USSD_QUEUE, name);
+    if (w.mc->balance_code[0]) {
+        char why[256];
+        w.balance_ready =
+            credit_pattern_compile(&w.balance_re, w.mc->balance_pattern, why, sizeof(why)) == 0;
+        if (!w.balance_ready) /* config_load refuses such a file; never reached */
+            log_error("event=balance_pattern_bad modem=%s error=\"%s\"", name, why);
+        credit_recipients(&w);
+    }
     /* The lock names the device, not the section: a modem renamed in a
      * reload (old worker still stopping) or listed twice is driven once. */
     const char *dev = modem_gammu(w.mc, "device");
@@ -1426,5 +1783,7 @@ int worker_main(const struct config *cfg, const char *name)
     if (w.rc)
         redisFree(w.rc);
     free(w.multi);
+    if (w.balance_ready)
+        regfree(&w.balance_re);
     return 0;
 }

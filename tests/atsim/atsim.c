@@ -94,6 +94,10 @@
  *   noise         exists: write an unsolicited line before the OK of every answer; the file's
  *                 first line if not empty, else alternately "+CREG: 1" and "RING"
  *   storage_size  "N": SIM size (default 20, at most 255)
+ *   ussd_charset  "GSM", "UCS2" or "PDU7": USSD answers printed in that character set whatever
+ *                 AT+CSCS chose (PDU7: GSM 7-bit packed, as hex), as confused modems do
+ *   ussd_status   "N": USSD requests answered "+CUSD: N" without text (4: not supported)
+ *   ussd_silent   exists: USSD requests get OK and then no +CUSD at all
  *
  * Exits with status 0 on end of stdin, SIGTERM, SIGINT, SIGHUP or a broken stdout pipe.
  */
@@ -1651,10 +1655,27 @@ static int submit_pdu(void)
     return RES_OK;
 }
 
-/* USSD text in the active character set, as a modem would print it. */
+/* USSD text in the active character set, as a modem would print it; the ussd_charset fault
+ * makes it print in another one (GSM: the text as it is, UCS2: UCS-2 hex, PDU7: GSM 7-bit
+ * packed hex, as modems that need ENCODED_USSD do), whatever +CSCS says. */
 static void ussd_encode(const char *text, char *out, size_t cap)
 {
-    if (strcmp(S.charset, "UCS2") != 0) {
+    char p[PATH_MAX], forced[16] = "";
+    path_of(p, sizeof p, "faults/ussd_charset");
+    if (read_file(p, forced, sizeof forced) < 0)
+        forced[0] = '\0';
+    forced[strcspn(forced, "\r\n")] = '\0';
+    const char *set = forced[0] ? forced : strcmp(S.charset, "UCS2") == 0 ? "UCS2" : "GSM";
+    if (strcmp(set, "PDU7") == 0) {
+        uint8_t sept[512], packed[512] = {0};
+        int n = gsm7_from_utf8(text, strlen(text), sept, sizeof sept);
+        if (n < 0 || (size_t)((n * 7 + 7) / 8 * 2 + 1) > cap)
+            n = 0;
+        pack7(sept, (size_t)n, packed, 0);
+        hex_encode(packed, (size_t)(n * 7 + 7) / 8, out);
+        return;
+    }
+    if (strcmp(set, "UCS2") != 0) {
         snprintf(out, cap, "%s", text);
         return;
     }
@@ -1699,6 +1720,13 @@ static int c_cusd(struct req *r)
         ssize_t w = write(fd, line, (size_t)k);
         (void)w;
         close(fd);
+    }
+    if (fault_exists("ussd_silent"))
+        return RES_OK; /* the network never answers */
+    long status = fault_number("ussd_status", -1);
+    if (status >= 0) {
+        answer_after("\r\n+CUSD: %ld\r\n", status);
+        return RES_OK;
     }
     path_of(p, sizeof p, "ussd_reply");
     if (read_file(p, text, sizeof text) < 0)

@@ -818,6 +818,8 @@ Test(api, modems_show_state_queues_caps_and_credit)
     cr_expect_str_eq(jstr(m, "name"), "dummy");
     cr_expect(json_is_true(json_object_get(m, "up")), "%s", r.body);
     cr_expect(json_is_null(json_object_get(m, "credit")), "no credit known yet");
+    cr_expect(json_is_null(json_object_get(m, "balance_low")), "no balance check configured");
+    cr_expect(json_is_null(json_object_get(m, "credit_low")), "%s", r.body);
     cr_expect_eq(jint(m, "per_day"), 100000);
     cr_expect(json_is_object(json_object_get(json_object_get(r.json, "lanes"), "bulk")));
     long long before = jint(m, "sent_today");
@@ -866,7 +868,9 @@ Test(api, metrics_parse_and_move)
                               {"kentongan_complaints", "gauge"},
                               {"kentongan_complaint_deadlines_missed_total", "counter"},
                               {"kentongan_modem_up", "gauge"},
-                              {"kentongan_sim_credit", "gauge"},
+                              {"kentongan_sim_credit_rupiah", "gauge"},
+                              {"kentongan_sim_credit_timestamp_seconds", "gauge"},
+                              {"kentongan_sim_credit_low_rupiah", "gauge"},
                               {"kentongan_redis_connected", "gauge"}};
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
         const char *t = prom_type(d, types[i][0]);
@@ -878,7 +882,8 @@ Test(api, metrics_parse_and_move)
     double ussd0 = v(d, "kentongan_ussd_screen_duration_seconds_count", "");
     cr_expect_eq(v(d, "kentongan_modem_up", "modem=\"dummy\""), 1);
     cr_expect_eq(v(d, "kentongan_redis_connected", ""), 1);
-    cr_expect_eq(prom_count(d, "kentongan_sim_credit"), 0, "no credit known: no sample");
+    cr_expect_eq(prom_count(d, "kentongan_sim_credit_rupiah"), 0, "no credit known: no sample");
+    cr_expect_eq(prom_count(d, "kentongan_sim_credit_low_rupiah"), 0, "no balance check here");
     prom_free(d);
 
     char ticket[32], out[512];
@@ -888,7 +893,7 @@ Test(api, metrics_parse_and_move)
     struct resp r;
     api("POST", "/ussd", NULL, "sessionId=m1&serviceCode=x&phoneNumber=081234567890&text=", &r);
     resp_free(&r);
-    freeReplyObject(kt_redis(&env, "HSET kt:modem:dummy credit 4500"));
+    freeReplyObject(kt_redis(&env, "HSET kt:modem:dummy credit 4500 credit_at 1767225600000"));
     /* a missed deadline: ten days on, the follow-up deadline has passed */
     freeReplyObject(kt_redis(&env, "SET kt:clock:offset %d", 10 * 86400));
     cr_assert_eq(kt_wait_sent_with(&env, "6281311110003", "ESKALASI", 20, out, sizeof(out)), 0,
@@ -902,7 +907,8 @@ Test(api, metrics_parse_and_move)
     cr_expect_eq(v(d, "kentongan_ussd_screen_duration_seconds_count", ""), ussd0 + 1);
     cr_expect_eq(v(d, "kentongan_complaints", "status=\"DITERUSKAN\",opd=\"DPUPR\""), 1);
     cr_expect_eq(v(d, "kentongan_complaint_deadlines_missed_total", "opd=\"DPUPR\""), 1);
-    cr_expect_eq(v(d, "kentongan_sim_credit", "modem=\"dummy\""), 4500);
+    cr_expect_eq(v(d, "kentongan_sim_credit_rupiah", "modem=\"dummy\""), 4500);
+    cr_expect_eq(v(d, "kentongan_sim_credit_timestamp_seconds", "modem=\"dummy\""), 1767225600);
     cr_expect_geq(v(d, "kentongan_queue_messages", "lane=\"any\",state=\"waiting\""), 0);
     prom_free(d);
 

@@ -177,3 +177,47 @@ Test(config, bad_modem_names_and_endpoints)
     cr_expect_eq(port, 0);
     cr_expect_eq(config_redis_endpoint("localhost:99999", host, sizeof(host), &port), -1);
 }
+
+Test(config, credit_check_keys_default_and_are_checked_one_line_each)
+{
+    struct config *cfg;
+    int rc = load("[modem:a]\nmodel = dummy\nconnection = none\ndevice = @\n"
+                  "balance_code = *888#\nbalance_every = 5\nbalance_low = 15000\n",
+                  &cfg);
+    cr_assert_eq(rc, 0, "%s", errs);
+    const struct modem_config *m = config_modem(cfg, "a");
+    cr_expect_str_eq(m->balance_code, "*888#");
+    cr_expect_str_eq(m->balance_pattern, "pulsa[^0-9]*rp[^0-9]*([0-9][0-9.,]*)");
+    cr_expect_eq(m->balance_every, 5);
+    cr_expect_eq(m->balance_low, 15000);
+    cr_expect_eq(m->ussd_timeout_seconds, 20);
+    config_free(cfg);
+    rc = load("[modem:b]\nmodel = dummy\nconnection = none\ndevice = @\n", &cfg);
+    cr_assert_eq(rc, 0, "%s", errs);
+    cr_expect_str_eq(cfg->modems[0].balance_code, "", "no check unless asked");
+    cr_expect_eq(cfg->modems[0].balance_every, 21600);
+    cr_expect_eq(cfg->modems[0].balance_low, 10000);
+    config_free(cfg);
+
+    rc = load("[modem:c]\nmodel = dummy\nconnection = none\ndevice = @\n"
+              "balance_code = 888\nbalance_pattern = Pulsa Rp [0-9.]+\nbalance_every = 1\n"
+              "[modem:d]\nmodel = dummy\nconnection = none\ndevice = @\n"
+              "balance_code = *888*abc#\nbalance_pattern = Pulsa (Rp [0-9.]+\n"
+              "balance_low = -5\nussd_timeout_seconds = 600\n",
+              &cfg);
+    cr_assert_neq(rc, 0);
+    cr_expect(strstr(errs, "[modem:c] balance_code = '888': expected a USSD code") != NULL, "%s",
+              errs);
+    cr_expect(strstr(errs, "[modem:c] balance_pattern = 'Pulsa Rp [0-9.]+': needs exactly one "
+                           "group") != NULL,
+              "%s", errs);
+    cr_expect(strstr(errs, "[modem:c] balance_every = '1': expected a whole number from 5") != NULL,
+              "%s", errs);
+    cr_expect(strstr(errs, "[modem:d] balance_code = '*888*abc#'") != NULL, "%s", errs);
+    cr_expect(strstr(errs, "[modem:d] balance_pattern = 'Pulsa (Rp [0-9.]+': not a valid") != NULL,
+              "%s", errs);
+    cr_expect(strstr(errs, "[modem:d] balance_low = '-5'") != NULL, "%s", errs);
+    cr_expect(strstr(errs, "[modem:d] ussd_timeout_seconds = '600'") != NULL, "%s", errs);
+    cr_expect_eq(lines(errs), 7, "one line per problem:\n%s", errs);
+    config_free(cfg);
+}

@@ -1,0 +1,297 @@
+/* api_modem — see api_modem.h.
+ *
+ *   POST /api/modems/NAME/ussd  {"code": "*888#"}   staff
+ *     200 {"modem", "code", "answer"}   the network's answer, UTF-8
+ *     400 a code that is not 2-40 of 0-9 * #, ending in #; 404 no such modem;
+ *     502 the network or the modem refused it, or answered unreadably;
+ *     503 the modem is down, busy with too many codes, or Redis is away;
+ *     504 no answer within the modem's ussd_timeout_seconds (+ API_USSD_SLACK_S)
+ *
+ * The gateway never speaks to a modem itself (DESIGN: one process per modem,
+ * one libgammu state machine each). The code goes on the modem's queue
+ * (kt:ussdq:NAME, FCALL kt_ussd_ask, refused at once when the modem is not
+ * up); its worker reads that queue in the same blocking XREADGROUP as its
+ * lanes, so it wakes at once, and dials the code between two sends. Its
+ * answer comes back in kt:ussdres:REQ, which this module reads every
+ * API_USSD_POLL_MS with an evtimer until it is there or the bound passes:
+ * only a call that waits polls, and the event loop never blocks. A request
+ * carries its deadline, so a worker that gets to it after the caller gave up
+ * does not dial it. */
+#include "gateway/api_modem.h"
+
+#include "gateway/api.h"
+#include "gateway/config.h"
+#include "gateway/log.h"
+#include "gateway/router.h"
+#include "gateway/store.h"
+#include "modems/credit.h"
+
+#include <event2/event.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/time.h>
+
+#define API_USSD_POLL_MS    200   /* between two looks for the worker's answer */
+#define API_USSD_SLACK_S    10    /* on top of ussd_timeout_seconds: a send to finish first */
+#define API_USSD_WAITING    8     /* codes one modem may have waiting */
+#define API_MODEM_ALIVE_MS  60000 /* a worker silent longer than this counts as down */
+#define API_USSD_ANSWER_MAX 2048  /* bytes of an answer passed on */
+
+struct wait {
+    struct api_modem *m;
+    struct api_call *call; /* NULL once answered */
+    struct event *timer;
+    char modem[CONFIG_NAME_MAX];
+    char code[CREDIT_CODE_MAX + 1];
+    char key[64]; /* kt:ussdres:REQ */
+    long long deadline;
+    int wait_s;
+    LIST_ENTRY(wait) link;
+};
+
+struct api_modem {
+    struct event_base *base;
+    LIST_HEAD(, wait) waits;
+};
+
+static long long now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static void wait_free(struct wait *w)
+{
+    LIST_REMOVE(w, link);
+    if (w->timer)
+        event_free(w->timer);
+    free(w);
+}
+
+/* Answers with {"error": msg} and ends the wait. */
+static void wait_error(struct wait *w, int status, const char *msg)
+{
+    api_error(w->call, status, "%s", msg);
+    wait_free(w);
+}
+
+static const char *field(const redisReply *r, const char *name)
+{
+    for (size_t i = 0; i + 1 < r->elements; i += 2)
+        if (r->element[i]->type == REDIS_REPLY_STRING &&
+            r->element[i + 1]->type == REDIS_REPLY_STRING && strcmp(r->element[i]->str, name) == 0)
+            return r->element[i + 1]->str;
+    return "";
+}
+
+/* The worker's outcome as an HTTP status. */
+static int outcome_status(const char *outcome)
+{
+    static const struct {
+        const char *outcome;
+        int status;
+    } table[] = {
+        {"ok", 200},      {"timeout", 504},    {"expired", 504},
+        {"refused", 502}, {"unreadable", 502}, {"unsupported", 502},
+        {"failed", 502},  {"down", 503},       {"interrupted", 503},
+    };
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+        if (strcmp(table[i].outcome, outcome) == 0)
+            return table[i].status;
+    return 502;
+}
+
+static void arm(struct wait *w);
+
+static void on_result(redisAsyncContext *ac, void *reply, void *priv)
+{
+    struct wait *w = priv;
+    redisReply *r = reply;
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
+        wait_error(w, 503, "Redis went away while waiting for the modem's answer");
+        return;
+    }
+    if (r->elements == 0) {
+        if (now_ms() < w->deadline) {
+            arm(w);
+            return;
+        }
+        char msg[256];
+        snprintf(msg, sizeof(msg),
+                 "no answer from modem %s to %s within %d s (the modem is busy or stuck)", w->modem,
+                 w->code, w->wait_s);
+        log_warnx("event=ussd_api_timeout modem=%s code=%s", w->modem, w->code);
+        wait_error(w, 504, msg);
+        return;
+    }
+    /* Read once: the answer goes to this caller only. */
+    redisAsyncCommand(ac, NULL, NULL, "DEL %s", w->key);
+    const char *outcome = field(r, "outcome");
+    int status = outcome_status(outcome);
+    if (status != 200) {
+        const char *error = field(r, "error");
+        char msg[512];
+        snprintf(msg, sizeof(msg), "modem %s: %s", w->modem, error[0] ? error : outcome);
+        wait_error(w, status, msg);
+        return;
+    }
+    char answer[API_USSD_ANSWER_MAX];
+    snprintf(answer, sizeof(answer), "%s", field(r, "answer"));
+    json_t *doc =
+        json_pack("{s:s, s:s, s:s?}", "modem", w->modem, "code", w->code, "answer", answer);
+    if (doc == NULL) /* not UTF-8: the worker writes UTF-8, so only a stranger's key */
+        doc = json_pack("{s:s, s:s, s:s}", "modem", w->modem, "code", w->code, "answer", "");
+    api_reply(w->call, 200, doc);
+    wait_free(w);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct wait *w = arg;
+    redisAsyncContext *ac = router_redis(api_router(w->call));
+    if (ac == NULL || redisAsyncCommand(ac, on_result, w, "HGETALL %s", w->key) != REDIS_OK)
+        wait_error(w, 503, "Redis is not reachable; the code may still be dialled");
+}
+
+static void arm(struct wait *w)
+{
+    struct timeval tv = {0, API_USSD_POLL_MS * 1000};
+    evtimer_add(w->timer, &tv);
+}
+
+static void on_asked(redisAsyncContext *ac, void *reply, void *priv)
+{
+    struct wait *w = priv;
+    redisReply *r = reply;
+    if (r == NULL) {
+        wait_error(w, 503, "Redis went away; nothing was dialled");
+        return;
+    }
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING) {
+        log_error("event=ussd_api_redis_error error=\"%s\"",
+                  r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+        wait_error(w, 503, "unexpected answer from Redis; nothing was dialled");
+        return;
+    }
+    const char *what = r->element[0]->str, *detail = r->element[1]->str;
+    char msg[256];
+    if (strcmp(what, "down") == 0) {
+        snprintf(msg, sizeof(msg), "modem %s is not up (state %s); nothing was dialled", w->modem,
+                 detail);
+        wait_error(w, 503, msg);
+        return;
+    }
+    if (strcmp(what, "busy") == 0) {
+        snprintf(msg, sizeof(msg), "modem %s already has %s USSD codes waiting; try again shortly",
+                 w->modem, detail);
+        wait_error(w, 503, msg);
+        return;
+    }
+    snprintf(w->key, sizeof(w->key), "%s%s", STORE_USSD_RESULT, detail);
+    w->timer = evtimer_new(w->m->base, on_tick, w);
+    if (w->timer == NULL) {
+        wait_error(w, 503, "out of memory");
+        return;
+    }
+    arm(w);
+}
+
+static void ussd_handle(void *arg, struct api_call *c)
+{
+    struct api_modem *m = arg;
+    const char *name = api_arg(c, 0);
+    const struct modem_config *mc = config_modem(api_config(c), name);
+    if (mc == NULL) {
+        api_error(c, 404, "no modem %s", name);
+        return;
+    }
+    json_t *body = api_json(c);
+    if (body == NULL)
+        return;
+    const char *key;
+    json_t *value;
+    json_object_foreach(body, key, value)
+    {
+        if (strcmp(key, "code") != 0) {
+            api_error(c, 400, "unknown field '%s' (only 'code')", key);
+            return;
+        }
+    }
+    const char *code = json_string_value(json_object_get(body, "code"));
+    if (code == NULL) {
+        api_error(c, 400, "'code' (a string such as \"*888#\") is required");
+        return;
+    }
+    if (!credit_code_valid(code)) {
+        api_error(c, 400,
+                  "'code' must be %d to %d characters of 0-9, * and #, ending in # (e.g. *888#)",
+                  CREDIT_CODE_MIN, CREDIT_CODE_MAX);
+        return;
+    }
+    redisAsyncContext *ac = router_redis(api_router(c));
+    if (ac == NULL) {
+        api_error(c, 503, "Redis is not reachable; try again shortly");
+        return;
+    }
+    struct wait *w = calloc(1, sizeof(*w));
+    if (w == NULL) {
+        api_error(c, 503, "out of memory");
+        return;
+    }
+    w->m = m;
+    w->call = c;
+    snprintf(w->modem, sizeof(w->modem), "%s", mc->name);
+    snprintf(w->code, sizeof(w->code), "%s", code);
+    w->wait_s = mc->ussd_timeout_seconds + API_USSD_SLACK_S;
+    w->deadline = now_ms() + w->wait_s * 1000LL;
+    LIST_INSERT_HEAD(&m->waits, w, link);
+    char status_key[64], queue[64], now[24], alive[16], waiting[16], expires[24], by[64];
+    snprintf(status_key, sizeof(status_key), "kt:modem:%s", mc->name);
+    snprintf(queue, sizeof(queue), "%s%s", STORE_USSD_QUEUE, mc->name);
+    snprintf(now, sizeof(now), "%lld", now_ms());
+    snprintf(alive, sizeof(alive), "%d", API_MODEM_ALIVE_MS);
+    snprintf(waiting, sizeof(waiting), "%d", API_USSD_WAITING);
+    snprintf(expires, sizeof(expires), "%lld", w->deadline);
+    snprintf(by, sizeof(by), "api:%s", api_token_name(c));
+    const char *argv[] = {"FCALL", "kt_ussd_ask", "2",     status_key, queue, now,
+                          alive,   waiting,       w->code, expires,    by};
+    if (redisAsyncCommandArgv(ac, on_asked, w, (int)(sizeof(argv) / sizeof(argv[0])), argv, NULL) !=
+        REDIS_OK) {
+        wait_error(w, 503, "Redis is not reachable; try again shortly");
+        return;
+    }
+    log_info("event=ussd_requested modem=%s code=%s by=api:%s", w->modem, w->code,
+             api_token_name(c));
+}
+
+struct api_modem *api_modem_new(struct api *a, struct event_base *base)
+{
+    struct api_modem *m = calloc(1, sizeof(*m));
+    if (m == NULL)
+        return NULL;
+    m->base = base;
+    LIST_INIT(&m->waits);
+    if (api_route(a, "POST", "/api/modems/*/ussd", API_STAFF, ussd_handle, m) != 0) {
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void api_modem_free(struct api_modem *m)
+{
+    if (m == NULL)
+        return;
+    /* Calls waiting on their timer (those waiting on Redis were answered when
+     * the router's connection closed). */
+    while (!LIST_EMPTY(&m->waits))
+        wait_error(LIST_FIRST(&m->waits), 503, "the gateway is stopping");
+    free(m);
+}
