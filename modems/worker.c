@@ -60,6 +60,7 @@
 #define WORKER_RELEASE_EVERY 5     /* seconds between checks for stale part groups */
 #define WORKER_REPLY_WAIT_MS 300   /* after an inbound message, wait this long for its reply */
 #define WORKER_IDLE_BLOCK_MS 1000  /* longest blocking wait on Redis */
+#define WORKER_STOP_BOUND    20    /* seconds from SIGTERM to exit, whatever libgammu does */
 #define WORKER_BACKOFF_MAX   30    /* seconds, ceiling of reconnect backoff */
 #define WORKER_LOCK_MS       15000 /* a worker's claim on its modem lapses after this */
 #define SEND_UNCONFIRMED     997   /* handed to the modem, no answer: counted as sent */
@@ -156,6 +157,11 @@ static long long now_ms(void)
 static void on_signal(int sig)
 {
     stop_flag = 1;
+    /* A bound on stopping: a read inside libgammu that never returns (a
+     * proxy's pipe) must not keep the worker alive for ever once its
+     * gateway is gone. SIGALRM's default action ends the process; what was
+     * in flight is recovered from Redis by the next worker. */
+    alarm(WORKER_STOP_BOUND);
 }
 
 static void heartbeat(struct worker *w)
@@ -988,6 +994,7 @@ static int send_part(struct worker *w, const char *to, const char *text, enum co
     long long deadline = now_ms() + w->mc->send_timeout_seconds * 1000LL;
     while (w->send_status < 0 && now_ms() < deadline && !w->dummy) {
         heartbeat(w);
+        modem_lock(w); /* a long wait must not let the lock lapse */
         GSM_ReadDevice(w->sm, TRUE);
     }
     /* The send latency histogram of this SIM (GET /metrics): handing the
