@@ -18,13 +18,14 @@ set mytics 10
 set xrange [0:100]
 set xtics 10
 set grid xtics ytics mytics
-set key below maxrows 3 width -4
+set key at graph 0.01, graph 0.47 left top box opaque
 set arrow from 50, graph 0 to 50, graph 1 nohead dt 3 lc "gray40"
 set arrow from 90, graph 0 to 90, graph 1 nohead dt 3 lc "gray40"
 set arrow from 99, graph 0 to 99, graph 1 nohead dt 3 lc "gray40"
+set label 1 "0.6 s of every reply here is libgammu pausing while it types the PDU (dashed: up to the AT+CMGS command)" at 1, 400 front font ",9"
 stats datafile using 2 nooutput
 nblocks = STATS_blocks
 ncmgs = 0
 if (cmgsfile ne '') { stats cmgsfile using 2 nooutput; ncmgs = STATS_blocks }
-plot for [i=0:nblocks-1] datafile index i using 1:2 with steps lw 2 lc i+1 title columnheader(1), \
-     for [i=0:ncmgs-1] cmgsfile index i using 1:2 with steps lw 2 dt 2 lc i+1 title columnheader(1)
+plot for [i=0:nblocks-1] datafile index i using 1:2 with fsteps lw 2 lc i+1 title columnheader(1), \
+     for [i=0:ncmgs-1] cmgsfile index i using 1:2 with fsteps lw 2 dt 2 lc i+1 title columnheader(1)
