@@ -821,7 +821,7 @@ int main(int argc, char **argv)
     printf("          to the AT+CMGS command only: kentongan / bare p50 %.2f, p99 %.2f\n", c50,
            c99);
     printf("          gammu-smsd defaults / kentongan p50: %.0f (target >= %.0f: %s); tuned "
-           "gammu-smsd / kentongan p50: %.1f\n",
+           "gammu-smsd / kentongan p50: %.2f\n",
            rs, TARGET_SMSD,
            isnan(rs)  ? "not measured"
            : met_smsd ? "met"
@@ -858,7 +858,7 @@ int main(int argc, char **argv)
                   "| |");
     if (st[S_SMSD_TUNED].n > 0)
         bench_row("| reply latency, gammu-smsd tuned (ReceiveFrequency = 1, CommTimeout = 1; %d "
-                  "msgs) | p50 %s, p90 %s, max %s | kentongan p50 %s | %.1f × kentongan | "
+                  "msgs) | p50 %s, p90 %s, max %s | kentongan p50 %s | %.2f × kentongan | "
                   "comparison | |",
                   st[S_SMSD_TUNED].n, ms(st[S_SMSD_TUNED].p50, a, sizeof(a)),
                   ms(st[S_SMSD_TUNED].p90, b, sizeof(b)), ms(st[S_SMSD_TUNED].max, c, sizeof(c)),
