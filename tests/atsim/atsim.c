@@ -42,7 +42,8 @@
  *   DIR/mr             next TP message reference to hand out (0..255; first one is 1).
  *   DIR/sent.log       one line per accepted AT+CMGS (format below).
  *   DIR/cmti.log       one line per +CMTI written: "t=<ms>\tloc=<N>\tfrom=<sender or empty>\t
- *                      file=<inbox file name>" (t as in sent.log; a dup_cmti repeat is not logged).
+ *                      file=<inbox file name>" (t as in sent.log), appended just before the +CMTI
+ *                      is written; a dup_cmti repeat is not logged.
  *   DIR/ussd.log       one line per USSD request: "code=<code>".
  *   DIR/ussd_reply     optional: the text of the +CUSD answer (first line, UTF-8);
  *                      default "Sisa pulsa Rp 12.345".
@@ -76,7 +77,8 @@
  * the wall clock (CLOCK_REALTIME) in milliseconds since the epoch with three decimals: cmgs_t
  * when the AT+CMGS=<length> command line came, t when the PDU was accepted (Ctrl-Z read and
  * decoded), before the +CMGS answer is written. cmti.log's t is taken just before the +CMTI
- * line is written, so t - cmti t is the modem-side reply latency (tests/bench/bench_latency.c).
+ * line is written (a few microseconds early: the log line goes first), so t - cmti t is the
+ * modem-side reply latency (tests/bench/bench_latency.c).
  *
  * Faults, files in DIR/faults/, re-read before each command:
  *   cms_error     "CODE COUNT": the next COUNT AT+CMGS answer "+CMS ERROR: CODE" after the PDU
@@ -1075,8 +1077,9 @@ static void write_cmti(int loc, const char *from, const char *file)
         k = (int)sizeof line - 1;
         line[k - 1] = '\n';
     }
-    emit(buf, (size_t)n);
+    /* Logged first: whoever sees the +CMTI finds its line already there. */
     log_line("cmti.log", line, (size_t)k);
+    emit(buf, (size_t)n);
     if (fault_exists("dup_cmti"))
         emit(buf, (size_t)n);
 }
