@@ -835,6 +835,19 @@ static void on_connect(const redisAsyncContext *c, int status)
     }
 }
 
+static void on_load(redisAsyncContext *c, void *reply, void *priv)
+{
+    struct router *r = c->data;
+    redisReply *rep = reply;
+    if (rep == NULL || c != r->cmd || rep->type != REDIS_REPLY_ERROR)
+        return;
+    /* Without its functions the gateway can do nothing: start over. */
+    log_error("event=redis_setup_failed step=function_load error=\"%s\" action=reconnect",
+              rep->str);
+    drop_connections(r);
+    schedule_reconnect(r);
+}
+
 static void on_setup(redisAsyncContext *c, void *reply, void *priv)
 {
     struct router *r = c->data;
@@ -842,7 +855,11 @@ static void on_setup(redisAsyncContext *c, void *reply, void *priv)
     if (rep == NULL || c != r->cmd)
         return;
     if (rep->type == REDIS_REPLY_ERROR) {
-        log_error("event=redis_setup_failed error=\"%s\"", rep->str);
+        /* e.g. LOADING while a restarted Redis reads its AOF: try again,
+         * with backoff, on fresh connections. */
+        log_error("event=redis_setup_failed error=\"%s\" action=reconnect", rep->str);
+        drop_connections(r);
+        schedule_reconnect(r);
         return;
     }
     if (c == r->cmd)
@@ -892,7 +909,7 @@ static void connect_all(struct router *r)
         return;
     }
     /* Queued now, sent once connected; Redis answers in order. */
-    redisAsyncCommand(r->cmd, NULL, NULL, "FUNCTION LOAD REPLACE %s", store_library);
+    redisAsyncCommand(r->cmd, on_load, NULL, "FUNCTION LOAD REPLACE %s", store_library);
     create_groups(r);
     redisAsyncCommand(r->cmd, on_setup, NULL, "PING");
 }

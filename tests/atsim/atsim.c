@@ -41,6 +41,9 @@
  *                      2 unsent, 3 sent), PDUHEX with the SMSC prefix, as AT+CMGR returns it.
  *   DIR/mr             next TP message reference to hand out (0..255; first one is 1).
  *   DIR/sent.log       one line per accepted AT+CMGS (format below).
+ *   DIR/cmti.log       one line per +CMTI written: "t=<ms>\tloc=<N>\tfrom=<sender or empty>\t
+ *                      file=<inbox file name>" (t as in sent.log), appended just before the +CMTI
+ *                      is written; a dup_cmti repeat is not logged.
  *   DIR/ussd.log       one line per USSD request: "code=<code>".
  *   DIR/ussd_reply     optional: the text of the +CUSD answer (first line, UTF-8);
  *                      default "Sisa pulsa Rp 12.345".
@@ -82,7 +85,13 @@
  *   mr=<reference> to=<destination, '+' if international> coding=gsm7|ucs2|8bit
  *   udh=<hex, length octet included, or empty> ref=<concatenation reference or empty>
  *   part=<n or empty> total=<n or empty> text=<decoded text: hex of its UTF-8 bytes (raw bytes
- *   for 8bit)> pdu=<the PDU hex as received, SMSC prefix included>
+ *   for 8bit)> pdu=<the PDU hex as received, SMSC prefix included> cmgs_t=<ms> t=<ms>
+ * The two times come last, after pdu=, so that readers of the older format still work. Both are
+ * the wall clock (CLOCK_REALTIME) in milliseconds since the epoch with three decimals: cmgs_t
+ * when the AT+CMGS=<length> command line came, t when the PDU was accepted (Ctrl-Z read and
+ * decoded), before the +CMGS answer is written. cmti.log's t is taken just before the +CMTI
+ * line is written (a few microseconds early: the log line goes first), so t - cmti t is the
+ * modem-side reply latency (tests/bench/bench_latency.c).
  *
  * Faults, files in DIR/faults/, re-read before each command:
  *   cms_error     "CODE COUNT": the next COUNT AT+CMGS answer "+CMS ERROR: CODE" after the PDU
@@ -166,7 +175,8 @@ static struct {
     size_t out_used;
     char after[OUT_MAX]; /* unsolicited text to write after the final result */
     size_t after_used;
-    int err_code; /* for RES_CMS, RES_CME */
+    int err_code;  /* for RES_CMS, RES_CME */
+    double cmgs_t; /* when the AT+CMGS command of the PDU being typed came (sent.log cmgs_t) */
 } S;
 
 static volatile sig_atomic_t stop_flag;
@@ -1063,10 +1073,39 @@ static int name_filter(const struct dirent *d)
     return d->d_name[0] != '.';
 }
 
-static void write_cmti(int loc, int report)
+/* Wall clock in milliseconds, microsecond resolution: the t= field of sent.log and cmti.log. */
+static double wall_ms(void)
 {
-    char buf[64];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Appends one line to DIR/name (O_APPEND: one write per line, never interleaved). */
+static void log_line(const char *name, const char *line, size_t len)
+{
+    char p[PATH_MAX];
+    path_of(p, sizeof p, "%s", name);
+    int fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        ssize_t w = write(fd, line, len);
+        (void)w;
+        close(fd);
+    }
+}
+
+static void write_cmti(int loc, int report, const char *from, const char *file)
+{
+    char buf[64], line[512];
     int n = snprintf(buf, sizeof buf, "\r\n+%s: \"SM\",%d\r\n", report ? "CDSI" : "CMTI", loc);
+    int k = snprintf(line, sizeof line, "t=%.3f\tloc=%d\tfrom=%s\tfile=%s\n", wall_ms(), loc, from,
+                     file);
+    if (k >= (int)sizeof line) {
+        k = (int)sizeof line - 1;
+        line[k - 1] = '\n';
+    }
+    /* Logged first: whoever sees the +CMTI finds its line already there. */
+    log_line("cmti.log", line, (size_t)k);
     emit(buf, (size_t)n);
     if (fault_exists("dup_cmti"))
         emit(buf, (size_t)n);
@@ -1100,8 +1139,11 @@ static void inbox_scan(void)
         const char *why = "out of memory";
         uint8_t pdu[TPDU_MAX + 16];
         int len = -1, pre = smsc_prefix(pdu);
-        if (m && parse_inbox(buf, m, &why) == 0)
+        char from[64] = "";
+        if (m && parse_inbox(buf, m, &why) == 0) {
             len = deliver_build(m, pdu + pre, sizeof pdu - (size_t)pre, &why);
+            snprintf(from, sizeof from, "%s", m->from);
+        }
         free(m);
         if (len < 0) {
             char rp[PATH_MAX];
@@ -1118,7 +1160,8 @@ static void inbox_scan(void)
         }
         unlink(p);
         note("incoming %s stored at %d", names[i]->d_name, loc);
-        write_cmti(loc, (pdu[pre] & 3) == 2); /* TP-MTI 10: SMS-STATUS-REPORT */
+        write_cmti(loc, (pdu[pre] & 3) == 2, from,
+                   names[i]->d_name); /* TP-MTI 10: SMS-STATUS-REPORT */
     }
     for (int i = 0; i < count; i++)
         free(names[i]);
@@ -1570,6 +1613,7 @@ static int c_cmgs(struct req *r)
     if (len < 7 || len > TPDU_MAX)
         return cms(304);
     S.in_pdu = 1;
+    S.cmgs_t = wall_ms();
     S.pdu_len = len;
     S.pdu_used = 0;
     S.pdu_overflow = 0;
@@ -1639,14 +1683,9 @@ static int submit_pdu(void)
                  m->to, coding_names[m->coding], udh, ref, part, total);
     hex_encode((const uint8_t *)m->text, m->text_len, line + k);
     k += (int)(2 * m->text_len);
-    k += snprintf(line + k, cap - (size_t)k, "\tpdu=%.*s\n", (int)S.pdu_used, S.pdu);
-    path_of(p, sizeof p, "sent.log");
-    int fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-        ssize_t w = write(fd, line, (size_t)k);
-        (void)w;
-        close(fd);
-    }
+    k += snprintf(line + k, cap - (size_t)k, "\tpdu=%.*s\tcmgs_t=%.3f\tt=%.3f\n", (int)S.pdu_used,
+                  S.pdu, S.cmgs_t, wall_ms());
+    log_line("sent.log", line, (size_t)k);
     free(line);
     if (m->srr)
         report_schedule(mr, m->to);

@@ -13,8 +13,10 @@
  * taken away and its worker killed, so it cannot come back.
  *
  * Knobs: BENCH_BC_M (600), BENCH_BC_N (3), BENCH_BC_PER_MINUTE (600).
- * Prints `progress <seconds> <sent>` samples (for tests/bench/plot_broadcast.gp,
- * kept under $BENCH_BC_PROGRESS_DIR when set) and the figures.
+ * With $BENCH_PLOT_DIR set, writes `progress <seconds> <sent>` samples and the
+ * ideal curve (`ideal <seconds> <sent>`) to broadcast-healthy.dat and
+ * broadcast-dying.dat there and draws each with tests/bench/plot_broadcast.gp
+ * (gnuplot) next to it as a PNG.
  * Target: completion within 1.05 × ideal, in both runs. */
 #include "tests/bench/bench.h"
 
@@ -129,6 +131,21 @@ static double run(int m, int n, int per_minute, int kill_one, const char *progre
     return done;
 }
 
+/* Draws path.dat as path.png with tests/bench/plot_broadcast.gp, when gnuplot is there. */
+static void plot(const char *path, const char *title)
+{
+    char png[640], cmd[2048];
+    snprintf(png, sizeof(png), "%.*s.png", (int)(strlen(path) - 4), path);
+    snprintf(cmd, sizeof(cmd),
+             "command -v gnuplot >/dev/null && gnuplot -e \"datafile='%s'; outfile='%s'; "
+             "plottitle='%s'\" tests/bench/plot_broadcast.gp",
+             path, png, title);
+    if (system(cmd) == 0)
+        printf("plot: %s\n", png);
+    else
+        printf("plot: not drawn (gnuplot missing or failed): %s\n", png);
+}
+
 int main(void)
 {
     int m = (int)bench_env_long("BENCH_BC_M", 600), n = (int)bench_env_long("BENCH_BC_N", 3);
@@ -142,7 +159,7 @@ int main(void)
     int r = p - (p / 5 > 0 ? p / 5 : 1);
     double ideal = (double)m / (n * r) * 60;
     double ideal_dying = ((double)m / 2 / (n * r) + (double)m / 2 / ((n - 1) * r)) * 60;
-    const char *dir = getenv("BENCH_BC_PROGRESS_DIR");
+    const char *dir = getenv("BENCH_PLOT_DIR");
     char healthy_path[600], dying_path[600];
     if (dir) {
         snprintf(healthy_path, sizeof(healthy_path), "%s/broadcast-healthy.dat", dir);
@@ -158,6 +175,21 @@ int main(void)
     if (healthy < 0 || dying < 0) {
         fprintf(stderr, "bench_broadcast: a run did not finish\n");
         return 1;
+    }
+    if (dir) {
+        FILE *f = fopen(healthy_path, "a");
+        if (f) {
+            fprintf(f, "ideal 0 0\nideal %.2f %d\n", ideal, m);
+            fclose(f);
+        }
+        f = fopen(dying_path, "a");
+        if (f) {
+            fprintf(f, "ideal 0 0\nideal %.2f %d\nideal %.2f %d\n", (double)m / 2 / (n * r) * 60,
+                    m / 2, ideal_dying, m);
+            fclose(f);
+        }
+        plot(healthy_path, "Broadcast progress: all modems healthy");
+        plot(dying_path, "Broadcast progress: one of the modems dies half-way");
     }
     printf("broadcast: healthy %.1f s = %.3f x ideal; one modem dying %.1f s = %.3f x ideal\n",
            healthy, healthy / ideal, dying, dying / ideal_dying);

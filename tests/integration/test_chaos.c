@@ -203,8 +203,41 @@ Test(chaos, every_message_answered_once_every_subscriber_reached_once_under_kill
            "(twice: %d); subscribers reached %d/%d (twice: %d); sent after expiry: %d; "
            "other outcomes: %d\n",
            step, t->records, replies, RESIDENTS, d1, bc, SUBSCRIBERS, d2, t->late, t->other);
-    if (replies != RESIDENTS || bc != SUBSCRIBERS)
+    if (replies != RESIDENTS || bc != SUBSCRIBERS) {
         kt_dump_log(&env);
+        /* where the broadcast stands, for whoever reads a failure */
+        const char *probes[] = {"HGETALL kt:bc:1",
+                                "LLEN kt:bc:1:todo",
+                                "SMEMBERS kt:bc:active",
+                                "XINFO GROUPS kt:out:bulk",
+                                "XPENDING kt:out:bulk workers",
+                                "HGETALL kt:modem:m1",
+                                "HGETALL kt:modem:m2",
+                                "HGETALL kt:modem:m3"};
+        for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+            redisReply *p = kt_redis(&env, probes[i]);
+            printf("%s:", probes[i]);
+            for (size_t k = 0; p && p->type == REDIS_REPLY_ARRAY && k < p->elements; k++) {
+                redisReply *x = p->element[k];
+                if (x->type == REDIS_REPLY_STRING || x->type == REDIS_REPLY_STATUS)
+                    printf(" %s", x->str);
+                else if (x->type == REDIS_REPLY_INTEGER)
+                    printf(" %lld", x->integer);
+                else if (x->type == REDIS_REPLY_ARRAY) {
+                    for (size_t j = 0; j < x->elements; j++) {
+                        if (x->element[j]->type == REDIS_REPLY_STRING)
+                            printf(" %s", x->element[j]->str);
+                        else if (x->element[j]->type == REDIS_REPLY_INTEGER)
+                            printf(" %lld", x->element[j]->integer);
+                    }
+                }
+            }
+            if (p && p->type == REDIS_REPLY_INTEGER)
+                printf(" %lld", p->integer);
+            printf("\n");
+            freeReplyObject(p);
+        }
+    }
     cr_expect_eq(replies, RESIDENTS, "every inbound message answered");
     cr_expect_eq(d1, 0, "none twice");
     cr_expect_eq(bc, SUBSCRIBERS, "every subscriber reached");

@@ -308,6 +308,7 @@ static int parse_sent(char *line, struct atsim_sent *e)
 {
     memset(e, 0, sizeof *e);
     e->mr = e->ref = e->part = e->total = -1;
+    e->t = e->cmgs_t = -1;
     int seen = 0;
     for (char *f = strtok(line, "\t\n"); f; f = strtok(NULL, "\t\n")) {
         char *eq = strchr(f, '=');
@@ -328,6 +329,10 @@ static int parse_sent(char *line, struct atsim_sent *e)
             e->part = int_or_none(v);
         } else if (strcmp(k, "total") == 0) {
             e->total = int_or_none(v);
+        } else if (strcmp(k, "t") == 0) {
+            e->t = atof(v);
+        } else if (strcmp(k, "cmgs_t") == 0) {
+            e->cmgs_t = atof(v);
         } else if (strcmp(k, "text") == 0) {
             size_t n = 0;
             for (; v[0] && v[1] && n + 1 < sizeof e->text; v += 2) {
@@ -387,4 +392,52 @@ int atsim_modem_section(const char *build, const char *dir, const char *name, co
                      "[modem:%s]\nmodel = at\nconnection = proxyat\ndevice = %s\n%s", name, device,
                      extra ? extra : "");
     return n < 0 || (size_t)n >= outlen - used ? -1 : 0;
+}
+
+double atsim_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int atsim_read_cmti(const char *dir, struct atsim_cmti *out, int max)
+{
+    char p[PATH_MAX], line[512];
+    if (snprintf(p, sizeof p, "%s/cmti.log", dir) >= (int)sizeof p) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    FILE *f = fopen(p, "re");
+    if (!f)
+        return errno == ENOENT ? 0 : -1;
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (!strchr(line, '\n'))
+            break; /* a line being written */
+        struct atsim_cmti e;
+        memset(&e, 0, sizeof e);
+        e.t = -1;
+        for (char *fl = strtok(line, "\t\n"); fl; fl = strtok(NULL, "\t\n")) {
+            char *eq = strchr(fl, '=');
+            if (!eq)
+                continue;
+            *eq = '\0';
+            if (strcmp(fl, "t") == 0)
+                e.t = atof(eq + 1);
+            else if (strcmp(fl, "loc") == 0)
+                e.loc = atoi(eq + 1);
+            else if (strcmp(fl, "from") == 0)
+                snprintf(e.from, sizeof e.from, "%s", eq + 1);
+            else if (strcmp(fl, "file") == 0)
+                snprintf(e.file, sizeof e.file, "%s", eq + 1);
+        }
+        if (e.t < 0)
+            continue;
+        if (n < max && out)
+            out[n] = e;
+        n++;
+    }
+    fclose(f);
+    return n;
 }

@@ -67,10 +67,25 @@ struct atsim_sent {
     char coding[8];
     int ref, part, total; /* -1 when not concatenated */
     char text[1024];      /* UTF-8 (raw bytes for 8bit), NUL-terminated, truncated if longer */
+    double t;             /* when the modem accepted it: wall clock in ms (-1 if not logged) */
+    double cmgs_t;        /* when its AT+CMGS=<length> command came (-1 if not logged) */
 };
 
 /* Reads DIR/sent.log; fills up to max entries, returns how many there are in total (may
  * exceed max), 0 when nothing was sent yet, -1 on error. */
 int atsim_read_sent(const char *dir, struct atsim_sent *out, int max);
+
+struct atsim_cmti {
+    double t;      /* when +CMTI was written: wall clock in ms (CLOCK_REALTIME) */
+    int loc;       /* SIM location announced */
+    char from[32]; /* sender of the inbox file, "" for a pdu= file */
+    char file[96]; /* inbox file name */
+};
+
+/* Reads DIR/cmti.log (one line per +CMTI written); same conventions as atsim_read_sent. */
+int atsim_read_cmti(const char *dir, struct atsim_cmti *out, int max);
+
+/* The simulator's clock for the t fields: CLOCK_REALTIME in ms. */
+double atsim_now_ms(void);
 
 #endif

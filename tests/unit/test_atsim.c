@@ -332,6 +332,34 @@ Test(atsim, send_text)
     cr_expect_str_eq(sent[1].text, "Pesan 😀 ñ");
 }
 
+/* The wall-clock stamps bench_latency measures with: cmti.log per +CMTI, cmgs_t and t in
+ * sent.log, in that order and close to the test's own clock. */
+Test(atsim, timestamps)
+{
+    modem_open();
+    cr_assert_eq(GSM_SetIncomingSMS(M.s, TRUE), ERR_NONE);
+    double before = atsim_now_ms();
+    cr_assert_eq(atsim_deliver(M.dir, "+6281200000077", "INFO", NULL, NULL), 0);
+    cr_assert(wait_for(&M.incoming_count, 1), "no +CMTI callback");
+    struct atsim_cmti c[2];
+    cr_assert_eq(atsim_read_cmti(M.dir, c, 2), 1);
+    cr_expect_str_eq(c[0].from, "+6281200000077");
+    cr_expect_eq(c[0].loc, M.incoming_location);
+    cr_expect(strstr(c[0].file, ".msg") != NULL, "inbox file name: %s", c[0].file);
+    cr_expect(c[0].t >= before && c[0].t <= atsim_now_ms(), "+CMTI at %.3f, deliver at %.3f",
+              c[0].t, before);
+
+    send_text("+6281200000077", "jawaban", SMS_Coding_Default_No_Compression);
+    cr_assert(wait_for(&M.status_count, 1), "no send-status callback");
+    struct atsim_sent sent[2];
+    cr_assert_eq(atsim_read_sent(M.dir, sent, 2), 1);
+    cr_expect_str_eq(sent[0].text, "jawaban", "the fields before the stamps still parse");
+    cr_expect(sent[0].cmgs_t >= c[0].t, "AT+CMGS at %.3f, +CMTI at %.3f", sent[0].cmgs_t, c[0].t);
+    cr_expect(sent[0].t >= sent[0].cmgs_t, "accepted at %.3f, AT+CMGS at %.3f", sent[0].t,
+              sent[0].cmgs_t);
+    cr_expect(sent[0].t <= atsim_now_ms());
+}
+
 Test(atsim, send_concatenated)
 {
     modem_open();
