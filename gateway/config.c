@@ -63,6 +63,7 @@ static const struct key_def gateway_keys[] = {
     S(quiet_hours, KEY_STRING, "21:00-06:00"),
     I(broadcast_window, 1, 10000, 200),
     I(broadcast_ttl, 600, 7 * 86400, 86400),
+    I(lane_keep_seconds, 1, 30 * 86400, 3600),
     I(metrics_public, 0, 1, 1),
     {NULL, 0, 0, 0, 0, 0, NULL},
 };

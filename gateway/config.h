@@ -93,6 +93,7 @@ struct config {
     char quiet_hours[32];                /* "21:00-06:00" (WIB): no ordinary broadcasts; "" none */
     int broadcast_window;                /* messages of one broadcast queued and not yet sent */
     int broadcast_ttl;                   /* seconds a broadcast message may wait for a modem */
+    int lane_keep_seconds;               /* finished messages stay on their lane this long */
     int metrics_public;                  /* 1: GET /metrics needs no token; 0: a staff token */
     struct modem_config modems[CONFIG_MAX_MODEMS];
     int nmodems;

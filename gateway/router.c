@@ -711,12 +711,39 @@ static void on_dead(redisAsyncContext *c, void *reply, void *priv)
                   (const char *)priv, rep->integer, STORE_DEAD);
 }
 
+static void on_trim(redisAsyncContext *c, void *reply, void *priv)
+{
+    redisReply *rep = reply;
+    if (rep && rep->type == REDIS_REPLY_ERROR)
+        log_warnx("event=lane_trim_failed error=\"%s\"", rep->str);
+}
+
+/* Outbound lanes would keep every message ever sent: what the workers are
+ * done with goes once lane_keep_seconds old (kt:sent holds the record). */
+static void trim_lanes(struct router *r)
+{
+    char now[24], keep[24], lane[64];
+    snprintf(now, sizeof(now), "%lld", now_ms());
+    snprintf(keep, sizeof(keep), "%lld", r->cfg->lane_keep_seconds * 1000LL);
+    for (int i = -3; i < r->cfg->nmodems; i++) {
+        const char *name = i == -3   ? STORE_OUT_ANY
+                           : i == -2 ? STORE_OUT_EMERG
+                           : i == -1 ? STORE_OUT_BULK
+                                     : lane;
+        if (i >= 0)
+            snprintf(lane, sizeof(lane), "kt:out:m:%s", r->cfg->modems[i].name);
+        const char *argv[] = {"FCALL", "kt_trim", "1", name, STORE_OUT_GROUP, now, keep};
+        redisAsyncCommandArgv(r->cmd, on_trim, NULL, 7, argv, NULL);
+    }
+}
+
 static void claim_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct router *r = arg;
     if (!r->cmd_ready || r->stopping)
         return;
     failover_check(r);
+    trim_lanes(r);
     char idle[16], count[8];
     /* Pending this long belongs to a consumer that died (claim_idle). */
     snprintf(idle, sizeof(idle), "%lld", r->cfg->claim_idle * 1000LL);

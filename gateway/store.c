@@ -454,6 +454,33 @@ const char store_library[] =
 "  redis.call('EXPIRE', k[1], a[4])\n"
 "  return {1, d}\n"
 "end)\n"
+/* kt_trim: KEYS lane; ARGV group, now_ms, keep_ms. Deletes the lane's
+ * entries the workers are done with — delivered and acknowledged, older than
+ * every pending and every undelivered one — once they are keep_ms old
+ * (kt:sent keeps the record of each). Returns how many. */
+"local function id_less(x, y)\n"
+"  local xa, xb = string.match(x, '(%d+)-(%d+)')\n"
+"  local ya, yb = string.match(y, '(%d+)-(%d+)')\n"
+"  if tonumber(xa) ~= tonumber(ya) then return tonumber(xa) < tonumber(ya) end\n"
+"  return tonumber(xb) < tonumber(yb)\n"
+"end\n"
+"redis.register_function('kt_trim', function(k, a)\n"
+"  if redis.call('EXISTS', k[1]) == 0 then return 0 end\n"
+"  local last = nil\n"
+"  for _, g in ipairs(redis.call('XINFO', 'GROUPS', k[1])) do\n"
+"    local f = {}\n"
+"    for i = 1, #g, 2 do f[g[i]] = g[i + 1] end\n"
+"    if f['name'] == a[1] then last = f['last-delivered-id'] end\n"
+"  end\n"
+"  if not last then return 0 end\n"
+"  local lms, lseq = string.match(last, '(%d+)-(%d+)')\n"
+"  local bound = lms .. '-' .. (tonumber(lseq) + 1)\n" /* past the last delivered one */
+"  local p = redis.call('XPENDING', k[1], a[1])\n"
+"  if tonumber(p[1]) > 0 and p[2] and id_less(p[2], bound) then bound = p[2] end\n"
+"  local old = string.format('%d-0', tonumber(a[2]) - tonumber(a[3]))\n"
+"  if id_less(old, bound) then bound = old end\n"
+"  return redis.call('XTRIM', k[1], 'MINID', bound)\n"
+"end)\n"
 /* kt_bc_create: KEYS seq, index (zset of broadcasts), then the subscriber
  * sets of the areas (kt:subs:AREA, or kt:subscribers for everyone);
  * ARGV now_s, text, parts, coding, emergency (0|1), at_s, actor, audience (as

@@ -119,6 +119,7 @@
  *   kt_bc_create, kt_bc_audience, kt_bc_feed, kt_bc_cancel
  *               broadcasts: gather recipients once, count an audience, queue
  *               within a window, stop (gateway/broadcast.h)
+ *   kt_trim     router: drop lane entries every worker is done with, once old
  *   kt_bc_get, kt_bc_list
  *               broadcasts: one, or a page of them, with failure reasons
  *   kt_unsubscribe_area  admin API: one area of a number, with the consent record

@@ -9,7 +9,7 @@
 
 static struct kt_env env;
 
-static void start(int per_minute, int per_day)
+static void start_with(int per_minute, int per_day, const char *gateway_extra)
 {
     cr_assert_eq(kt_env_init(&env), 0);
     cr_assert_eq(kt_redis_start(&env), 0);
@@ -18,8 +18,13 @@ static void start(int per_minute, int per_day)
              "[modem:dummy]\nmodel = dummy\nconnection = none\ndevice = %s\npoll_seconds = 1\n"
              "per_minute = %d\nper_day = %d\n",
              env.modem_dir, per_minute, per_day);
-    cr_assert_eq(kt_write_config(&env, NULL, modems), 0);
+    cr_assert_eq(kt_write_config(&env, gateway_extra, modems), 0);
     cr_assert_eq(kt_gateway_start(&env), 0);
+}
+
+static void start(int per_minute, int per_day)
+{
+    start_with(per_minute, per_day, NULL);
 }
 
 static void teardown(void)
@@ -100,4 +105,27 @@ Test(limits, stale_reply_is_expired_not_sent_and_bad_number_fails_alone)
     cr_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements >= 1);
     cr_expect_eq(r->element[0]->integer, 0, "all three acknowledged");
     freeReplyObject(r);
+}
+
+static int lane_at_most(struct kt_env *e, void *arg)
+{
+    return kt_redis_int(e, "XLEN kt:out:m:dummy") <= *(int *)arg;
+}
+
+/* The lane does not keep every message ever sent: what the modem is done
+ * with goes once lane_keep_seconds old; what waits for the cap stays. */
+Test(limits, finished_messages_leave_the_lane_waiting_ones_stay)
+{
+    start_with(3, 1000, "lane_keep_seconds = 1");
+    char to[32];
+    for (int i = 0; i < 5; i++) {
+        snprintf(to, sizeof(to), "62812000030%02d", i);
+        queue(to, "Info jadwal posyandu", now_ms() + 600000);
+    }
+    int three = 3, two = 2;
+    cr_assert(kt_wait(&env, 20, sent_at_least, &three));
+    cr_assert(kt_wait(&env, 20, lane_at_most, &two), "the three sent are trimmed");
+    sleep(6); /* another trim */
+    cr_expect_eq(kt_redis_int(&env, "XLEN kt:out:m:dummy"), 2, "the two waiting are kept");
+    cr_expect_eq(kt_sent(&env, NULL, 0), 3, "kt:sent keeps the record of each sent");
 }
