@@ -105,13 +105,12 @@ static int valid_id(const char *s)
     return n > 0 && n <= 12 && strspn(s, "0123456789") == n;
 }
 
-static void get_one(struct api_call *c, const char *id, int status)
+static void get_one(struct api_call *c, const char *id)
 {
     redisAsyncContext *ac = redis_of(c);
     if (ac == NULL)
         return;
     const char *argv[] = {"FCALL", "kt_bc_get", "0", id};
-    (void)status;
     if (redisAsyncCommandArgv(ac, on_get, c, 4, argv, NULL) != REDIS_OK)
         api_error(c, 503, "Redis is not reachable; try again shortly");
 }
@@ -122,7 +121,7 @@ static void show(void *arg, struct api_call *c)
         api_error(c, 404, "no broadcast %s", api_arg(c, 0));
         return;
     }
-    get_one(c, api_arg(c, 0), 200);
+    get_one(c, api_arg(c, 0));
 }
 
 /* ---- list ---- */
@@ -188,7 +187,7 @@ static void on_cancel(redisAsyncContext *ac, void *reply, void *priv)
         return;
     }
     log_info("event=broadcast_cancelled id=%s by=api:%s", api_arg(c, 0), api_token_name(c));
-    get_one(c, api_arg(c, 0), 200);
+    get_one(c, api_arg(c, 0));
 }
 
 static void cancel(void *arg, struct api_call *c)

@@ -78,15 +78,12 @@ static double run(int m, int n, int per_minute, int kill_one, const char *progre
     }
     FILE *prog = progress_path ? fopen(progress_path, "w") : NULL;
     double t0 = bench_now();
-    redisReply *r = kt_redis(&env,
-                             "FCALL kt_bc_create 3 kt:bc:seq kt:bcs kt:subs:kec:33.25.03 %lld %s 1 "
-                             "gsm7 0 0 bench kecamatan:Blado %s 0",
-                             (long long)time(NULL),
-                             "Jadwal vaksinasi: Sabtu 08.00 di puskesmas. Balas BERHENTI utk "
-                             "berhenti.",
-                             "");
-    int ok = r && r->type == REDIS_REPLY_ARRAY && r->elements == 3 && r->element[1]->integer == m;
-    freeReplyObject(r);
+    long long reached = 0;
+    int ok =
+        kt_bc_create(&env, "kt:subs:kec:33.25.03",
+                     "Jadwal vaksinasi: Sabtu 08.00 di puskesmas. Balas BERHENTI utk berhenti.", 0,
+                     &reached) > 0 &&
+        reached == m;
     if (!ok)
         return -1;
     int killed = 0;

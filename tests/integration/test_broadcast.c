@@ -281,13 +281,8 @@ Test(broadcast, quiet_hours_hold_ordinary_broadcasts_but_not_emergencies, .init 
 /* Creates a broadcast to one subscriber set directly (as the API and YA do). */
 static long long create_bc(const char *set, const char *text, int emergency)
 {
-    redisReply *r =
-        kt_redis(&env, "FCALL kt_bc_create 3 kt:bc:seq kt:bcs %s %lld %s 1 gsm7 %d 0 test %s %s 0",
-                 set, (long long)time(NULL), text, emergency, set, "");
-    cr_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements == 3, "kt_bc_create: %s",
-              r && r->type == REDIS_REPLY_ERROR ? r->str : "?");
-    long long id = r->element[0]->integer;
-    freeReplyObject(r);
+    long long id = kt_bc_create(&env, set, text, emergency, NULL);
+    cr_assert_gt(id, 0, "kt_bc_create");
     return id;
 }
 

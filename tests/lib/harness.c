@@ -739,3 +739,20 @@ int kt_wait_functions(struct kt_env *e, double seconds)
 {
     return kt_wait(e, seconds, functions_loaded, NULL) ? 0 : -1;
 }
+
+long long kt_bc_create(struct kt_env *e, const char *set, const char *text, int emergency,
+                       long long *recipients)
+{
+    redisReply *r = kt_redis(e,
+                             "FCALL kt_bc_create 3 kt:bc:seq kt:bcs %s %lld %s 1 gsm7 %d 0 test %s "
+                             "%s 0",
+                             set, (long long)time(NULL), text, emergency, set, "");
+    long long id = -1;
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
+        id = r->element[0]->integer;
+        if (recipients)
+            *recipients = r->element[1]->integer;
+    }
+    freeReplyObject(r);
+    return id;
+}

@@ -133,4 +133,10 @@ int kt_subscribe(struct kt_env *e, const char *number, const char *area);
  * them itself then); 0, or -1 after seconds. */
 int kt_wait_functions(struct kt_env *e, double seconds);
 
+/* Creates a broadcast of text to one subscriber set (kt:subs:AREA) with the
+ * Redis function the API and SIAR use; returns its id (and how many it
+ * reaches), or -1. */
+long long kt_bc_create(struct kt_env *e, const char *set, const char *text, int emergency,
+                       long long *recipients);
+
 #endif
