@@ -29,6 +29,15 @@ static void setup(void)
              env.modem_dir);
     cr_assert_eq(kt_write_config(&env, extra, modems), 0);
     cr_assert_eq(kt_gateway_start(&env), 0);
+    /* the listener answers before Redis is ready ("busy"): wait for ready */
+    char raw[512];
+    int code = -1;
+    for (int i = 0; i < 100 && code != 200; i++) {
+        code = kt_http(port, "GET", "/readyz", NULL, raw, sizeof(raw));
+        if (code != 200)
+            usleep(100000);
+    }
+    cr_assert_eq(code, 200, "gateway ready");
 }
 
 static void teardown(void)
