@@ -3,6 +3,7 @@
 #   make run        install what is missing, build, start private redis + gateway (dummy modem)
 #   make test       install what is missing, build, run every test suite
 #   make test SAN=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make test-dates the calendar-dependent suites at each instant of tests/dates
 #   make bench      install what is missing (also wrk, node), build, run the benchmarks
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS
 #   make format     apply .clang-format
@@ -28,7 +29,7 @@ TESTLIB_SRC := $(wildcard tests/lib/*.c)
 
 BINS := $(BUILD)/kentongan $(BUILD)/kentongan-ctl $(BUILD)/atsim $(BUILD)/test-unit $(BUILD)/test-integration
 
-.PHONY: all run test test-unit test-integration fuzz fuzz-short bench format clean setup setup-quiet setup-bench install
+.PHONY: all run test test-dates test-unit test-integration fuzz fuzz-short bench format clean setup setup-quiet setup-bench install
 all: setup-quiet $(BINS)
 
 setup:
@@ -83,6 +84,15 @@ endif
 	@export LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0; \
 	$(BUILD)/test-unit --jobs 2 && echo "== integration tests" && \
 	KT_BUILD=$(abspath $(BUILD)) KT_ROOT=$(CURDIR) $(BUILD)/test-integration --jobs 2
+ifeq ($(SAN),)
+	@echo "== calendar: the calendar-dependent suites at each instant of tests/dates"
+	@KT_BUILD=$(abspath $(BUILD)) KT_ROOT=$(CURDIR) tests/run-dates
+endif
+
+# Only the calendar sweep (tests/dates), on what is built.
+test-dates: setup
+	@$(MAKE) --no-print-directory $(BINS)
+	@KT_BUILD=$(abspath $(BUILD)) KT_ROOT=$(CURDIR) tests/run-dates
 
 # Benchmarks: tests/bench/NAME.c become $(BUILD)/bench/NAME; tests/bench/run
 # runs them and prints the figures (ratios against a baseline measured in the

@@ -3,6 +3,7 @@
  * talks to Redis synchronously; the admin API sends the same command on the
  * gateway's asynchronous connection. */
 #include "gateway/adminduk.h"
+#include "gateway/clock.h"
 
 #include "gateway/config.h"
 #include "gateway/csv.h"
@@ -388,9 +389,7 @@ int adminduk_import(const struct config *cfg, const char *path, FILE *out)
     }
     freeReplyObject(r);
     r = NULL;
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    int argc = adminduk_command(b, (long long)tv.tv_sec, &argv);
+    int argc = adminduk_command(b, clock_now(), &argv);
     if (argc < 0)
         goto out;
     r = redisCommandArgv(redis, argc, argv, NULL);

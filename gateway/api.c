@@ -26,6 +26,7 @@
  * and GET /metrics (Prometheus text format) on the same listener. Other
  * modules add theirs with api_route (broadcasts). */
 #include "gateway/api.h"
+#include "gateway/clock.h"
 
 #include "gateway/adminduk.h"
 #include "gateway/apiparse.h"
@@ -169,13 +170,6 @@ static const char *reason_phrase(int status)
     default:
         return status < 400 ? "OK" : "Error";
     }
-}
-
-static long long now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 /* Milliseconds as stored ("1764300000000", "" when unset) -> unix seconds or null. */
@@ -913,7 +907,7 @@ static void new_id(char *out, size_t len)
     unsigned long long r = 0;
     if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
         static unsigned long long n;
-        r = (unsigned long long)now_ms() * 1000003ULL ^ (unsigned long long)++n;
+        r = (unsigned long long)clock_wall_ms() * 1000003ULL ^ (unsigned long long)++n;
     }
     snprintf(out, len, "api:%016llx", r);
 }
@@ -1055,7 +1049,7 @@ static void status_import(void *arg, struct api_call *c)
     }
     json_decref(problems);
     const char **argv;
-    int argc = adminduk_command(b, time(NULL), &argv);
+    int argc = adminduk_command(b, clock_now(), &argv);
     /* hiredis copies the command before returning: the batch may go. */
     if (argc < 0)
         api_error(c, 503, "out of memory");
@@ -1320,7 +1314,7 @@ static void subscribers_add(void *arg, struct api_call *c)
         area_arg(c, json_string_value(a), &s->area) != 0)
         return;
     char now[24], sub[64], subs[96], consent[64], via[CONFIG_NAME_MAX + 8];
-    snprintf(now, sizeof(now), "%lld", now_ms());
+    snprintf(now, sizeof(now), "%lld", clock_wall_ms());
     snprintf(sub, sizeof(sub), "kt:sub:%s", s->number);
     snprintf(subs, sizeof(subs), "kt:subs:%s", s->area.key);
     snprintf(consent, sizeof(consent), "kt:consent:%s", s->number);
@@ -1361,7 +1355,7 @@ static void subscribers_remove(void *arg, struct api_call *c)
     if (area && area_arg(c, area, &s->area) != 0)
         return;
     char now[24], sub[64], subs[96], consent[64], optout[64], via[CONFIG_NAME_MAX + 8];
-    snprintf(now, sizeof(now), "%lld", now_ms());
+    snprintf(now, sizeof(now), "%lld", clock_wall_ms());
     snprintf(sub, sizeof(sub), "kt:sub:%s", s->number);
     snprintf(consent, sizeof(consent), "kt:consent:%s", s->number);
     snprintf(via, sizeof(via), "api:%s", c->token);
@@ -1381,12 +1375,10 @@ static void subscribers_remove(void *arg, struct api_call *c)
 
 /* ---- modems and metrics: one snapshot of Redis ---- */
 
+/* Today in WIB by the wall clock: the day the workers count per-day caps in. */
 static void wib_day(char *buf, size_t len)
 {
-    time_t t = time(NULL) + 7 * 3600;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, len, "%Y%m%d", &tm);
+    clock_wib_format(clock_wall_ms() / 1000, "%Y%m%d", buf, len);
 }
 
 /* FCALL kt_snapshot for every configured modem; 0, or -1 (nothing sent). */
@@ -1447,7 +1439,7 @@ static int modem_up(const redisReply *status)
 {
     long long alive = atoll(kv_get(status, 0, "alive"));
     return strcmp(kv_get(status, 0, "state"), "up") == 0 && alive > 0 &&
-           now_ms() - alive < MODEM_ALIVE_MS;
+           clock_wall_ms() - alive < MODEM_ALIVE_MS;
 }
 
 /* A numeric field as a number, null when absent or not a number. */

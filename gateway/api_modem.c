@@ -18,6 +18,7 @@
  * carries its deadline, so a worker that gets to it after the caller gave up
  * does not dial it. */
 #include "gateway/api_modem.h"
+#include "gateway/clock.h"
 
 #include "gateway/api.h"
 #include "gateway/config.h"
@@ -58,13 +59,6 @@ struct api_modem {
     struct event_base *base;
     LIST_HEAD(, wait) waits;
 };
-
-static long long now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 static void wait_free(struct wait *w)
 {
@@ -118,7 +112,7 @@ static void on_result(redisAsyncContext *ac, void *reply, void *priv)
         return;
     }
     if (r->elements == 0) {
-        if (now_ms() < w->deadline) {
+        if (clock_wall_ms() < w->deadline) {
             arm(w);
             return;
         }
@@ -250,12 +244,12 @@ static void ussd_handle(void *arg, struct api_call *c)
     snprintf(w->modem, sizeof(w->modem), "%s", mc->name);
     snprintf(w->code, sizeof(w->code), "%s", code);
     w->wait_s = mc->ussd_timeout_seconds + API_USSD_SLACK_S;
-    w->deadline = now_ms() + w->wait_s * 1000LL;
+    w->deadline = clock_wall_ms() + w->wait_s * 1000LL;
     LIST_INSERT_HEAD(&m->waits, w, link);
     char status_key[64], queue[64], now[24], alive[16], waiting[16], expires[24], by[64];
     snprintf(status_key, sizeof(status_key), "kt:modem:%s", mc->name);
     snprintf(queue, sizeof(queue), "%s%s", STORE_USSD_QUEUE, mc->name);
-    snprintf(now, sizeof(now), "%lld", now_ms());
+    snprintf(now, sizeof(now), "%lld", clock_wall_ms());
     snprintf(alive, sizeof(alive), "%d", API_MODEM_ALIVE_MS);
     snprintf(waiting, sizeof(waiting), "%d", API_USSD_WAITING);
     snprintf(expires, sizeof(expires), "%lld", w->deadline);

@@ -1,5 +1,6 @@
 /* apiparse — see apiparse.h. */
 #include "gateway/apiparse.h"
+#include "gateway/clock.h"
 
 #include <string.h>
 #include <strings.h>
@@ -196,7 +197,7 @@ int apiparse_time(const char *text, long long *out)
     int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (d > mdays[mo - 1] + (mo == 2 && leap))
         return -1;
-    long long offset = 7 * 3600; /* WIB */
+    long long offset = CLOCK_WIB_OFFSET;
     if (*p == 'Z' && p[1] == '\0') {
         offset = 0;
     } else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {

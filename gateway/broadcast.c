@@ -1,5 +1,6 @@
 /* broadcast — see broadcast.h. */
 #include "gateway/broadcast.h"
+#include "gateway/clock.h"
 
 #include "gateway/config.h"
 #include "gateway/log.h"
@@ -316,13 +317,11 @@ static void feed(evutil_socket_t fd, short what, void *arg)
     if (ac == NULL || b->busy)
         return;
     long long now = router_now(b->router);
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
     char snow[24], quiet[4], window[16], nowms[24], ttl[24];
     snprintf(snow, sizeof(snow), "%lld", now);
     snprintf(quiet, sizeof(quiet), "%d", config_is_quiet(b->cfg, now));
     snprintf(window, sizeof(window), "%d", b->cfg->broadcast_window);
-    snprintf(nowms, sizeof(nowms), "%lld", (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000);
+    snprintf(nowms, sizeof(nowms), "%lld", clock_wall_ms());
     snprintf(ttl, sizeof(ttl), "%lld", b->cfg->broadcast_ttl * 1000LL);
     const char *argv[] = {"FCALL",         "kt_bc_feed",   "3",  "kt:bc:active",
                           STORE_OUT_EMERG, STORE_OUT_BULK, snow, quiet,

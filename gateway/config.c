@@ -7,6 +7,7 @@
  * [gammu] section; those are stored verbatim and handed to libgammu. Anything
  * else is an error, so a typo never silently falls back to a default. */
 #include "gateway/config.h"
+#include "gateway/clock.h"
 
 #include "gateway/log.h"
 #include "modems/credit.h"
@@ -663,7 +664,7 @@ int config_is_quiet(const struct config *cfg, long long now)
     int from, to;
     if (config_quiet_hours(cfg->quiet_hours, &from, &to) != 0 || from == to)
         return 0;
-    int minute = (int)(((now + 7 * 3600) % 86400 + 86400) % 86400 / 60); /* WIB = UTC+7 */
+    int minute = (int)(((now + CLOCK_WIB_OFFSET) % 86400 + 86400) % 86400 / 60);
     return from < to ? minute >= from && minute < to : minute >= from || minute < to;
 }
 

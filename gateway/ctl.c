@@ -12,6 +12,7 @@
  * Exit codes: 0 done, 1 the server said no (4xx), 2 usage error (nothing
  * was sent), 3 cannot connect or the server failed (5xx). */
 #include "gateway/apiparse.h"
+#include "gateway/clock.h"
 #include "modems/credit.h"
 
 #include <errno.h>
@@ -328,10 +329,7 @@ static const char *when(json_t *o, const char *key, char *buf, size_t len)
         snprintf(buf, len, "-");
         return buf;
     }
-    time_t t = (time_t)json_integer_value(v) + 7 * 3600;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
+    clock_wib_format(json_integer_value(v), "%Y-%m-%d %H:%M", buf, len);
     return buf;
 }
 

@@ -28,6 +28,7 @@ struct http;
 struct http_status {
     int redis_connected;
     int workers_up;
+    int modems_up; /* workers whose modem is connected */
     int workers_configured;
     unsigned long long received, committed, replies;
 };

@@ -70,6 +70,7 @@ static void status(void *arg, struct http_status *out)
     router_get_stats(g->router, &rs);
     out->redis_connected = rs.connected;
     out->workers_up = supervisor_workers_up(g->sv);
+    out->modems_up = supervisor_modems_up(g->sv);
     out->workers_configured = g->cfg->nmodems;
     out->received = rs.received;
     out->committed = rs.committed;

@@ -9,6 +9,7 @@
  * kt_commit makes the second commit queue nothing. */
 #include "gateway/router.h"
 
+#include "gateway/clock.h"
 #include "gateway/config.h"
 #include "gateway/log.h"
 #include "gateway/phone.h"
@@ -98,7 +99,6 @@ struct router {
     char cursor[2][32];
     int inflight;
     int backoff_ms;
-    long long clock_offset; /* seconds added to the clock (test_clock only) */
     const struct services *services;
     struct event *reconnect_ev, *claim_ev, *stop_ev, *due_ev;
     void (*stop_done)(void *);
@@ -109,13 +109,6 @@ struct router {
 static void connect_all(struct router *r);
 static void maybe_read(struct router *r);
 static void commit(struct request *req);
-
-static long long now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 /* ---- the handler contract (handler.h) ---- */
 
@@ -166,12 +159,19 @@ const char *request_modem(const struct request *req)
 
 long long request_now(const struct request *req)
 {
+    /* An event stamped when it fired (a deadline) is handled as of then,
+     * by whichever gateway takes it. */
+    if (req->event[0]) {
+        long long at = atoll(request_field(req, "at"));
+        if (at > 0)
+            return at / 1000;
+    }
     return router_now(req->router);
 }
 
 long long router_now(const struct router *r)
 {
-    return (long long)time(NULL) + r->clock_offset;
+    return clock_now();
 }
 
 const char *request_id(const struct request *req)
@@ -372,7 +372,7 @@ static void commit(struct request *req)
     for (int k = 0; k < req->nreplies; k++)
         queued += !(req->answer_only && strcmp(req->replies[k].kind, "reply") == 0);
     snprintf(n, sizeof(n), "%d", queued);
-    long long t = now_ms();
+    long long t = clock_wall_ms();
     snprintf(now, sizeof(now), "%lld", t);
     snprintf(expires, sizeof(expires), "%lld", t + (long long)r->cfg->reply_ttl * 1000);
     int i = 0;
@@ -685,7 +685,7 @@ static void on_failover(redisAsyncContext *c, void *reply, void *priv)
 static void failover_check(struct router *r)
 {
     char now[24], after[24], hash[64], lane[64];
-    snprintf(now, sizeof(now), "%lld", now_ms());
+    snprintf(now, sizeof(now), "%lld", clock_wall_ms());
     for (int i = 0; i < r->cfg->nmodems; i++) {
         const struct modem_config *m = &r->cfg->modems[i];
         if (m->failover_seconds == 0)
@@ -723,7 +723,7 @@ static void on_trim(redisAsyncContext *c, void *reply, void *priv)
 static void trim_lanes(struct router *r)
 {
     char now[24], keep[24], lane[64];
-    snprintf(now, sizeof(now), "%lld", now_ms());
+    snprintf(now, sizeof(now), "%lld", clock_wall_ms());
     snprintf(keep, sizeof(keep), "%lld", r->cfg->lane_keep_seconds * 1000LL);
     for (int i = -3; i < r->cfg->nmodems; i++) {
         const char *name = i == -3   ? STORE_OUT_ANY
@@ -770,7 +770,7 @@ static void on_due(redisAsyncContext *c, void *reply, void *priv)
 static void fire_due(struct router *r)
 {
     char now[24];
-    snprintf(now, sizeof(now), "%lld", now_ms() + r->clock_offset * 1000);
+    snprintf(now, sizeof(now), "%lld", clock_now_ms());
     const char *argv[] = {"FCALL", "kt_due", "2", STORE_DEADLINES, STORE_EVENTS, now, "100"};
     redisAsyncCommandArgv(r->cmd, on_due, NULL, 7, argv, NULL);
 }
@@ -781,10 +781,12 @@ static void on_clock(redisAsyncContext *c, void *reply, void *priv)
     redisReply *rep = reply;
     if (rep == NULL)
         return;
+    if (rep->type != REDIS_REPLY_STRING && rep->type != REDIS_REPLY_NIL)
+        return; /* e.g. LOADING: keep the offset we have */
     long long offset = rep->type == REDIS_REPLY_STRING ? atoll(rep->str) : 0;
-    if (offset != r->clock_offset)
+    if (offset != clock_offset())
         log_warnx("event=clock_shifted offset_seconds=%lld note=test_clock", offset);
-    r->clock_offset = offset;
+    clock_set_offset(offset);
     fire_due(r);
 }
 
@@ -938,6 +940,10 @@ static void connect_all(struct router *r)
     /* Queued now, sent once connected; Redis answers in order. */
     redisAsyncCommand(r->cmd, on_load, NULL, "FUNCTION LOAD REPLACE %s", store_library);
     create_groups(r);
+    /* A test clock is read before the first message is taken, so that no
+     * request sees the unshifted calendar. */
+    if (r->cfg->test_clock)
+        redisAsyncCommand(r->cmd, on_clock, NULL, "GET %s", STORE_CLOCK);
     redisAsyncCommand(r->cmd, on_setup, NULL, "PING");
 }
 

@@ -277,12 +277,14 @@ const char store_library[] =
 "end)\n"
 /* kt_due: KEYS deadlines zset, events stream; ARGV now_ms, limit. Moves every
  * deadline that has fallen due onto kt:events, atomically: with several
- * gateways ticking, each deadline fires exactly once. */
+ * gateways ticking, each deadline fires exactly once. The event carries the
+ * instant it fired ('at'): whichever gateway handles it acts as of then. */
 "redis.register_function('kt_due', function(k, a)\n"
 "  local due = redis.call('ZRANGEBYSCORE', k[1], '-inf', a[1], 'WITHSCORES', 'LIMIT', 0, tonumber(a[2]))\n"
 "  for i = 1, #due, 2 do\n"
 "    redis.call('ZREM', k[1], due[i])\n"
-"    redis.call('XADD', k[2], '*', 'type', 'deadline', 'key', due[i], 'due', due[i + 1])\n"
+"    redis.call('XADD', k[2], '*', 'type', 'deadline', 'key', due[i], 'due', due[i + 1],\n"
+"      'at', a[1])\n"
 "  end\n"
 "  return #due / 2\n"
 "end)\n"

@@ -1,6 +1,8 @@
 /* supervisor — see supervisor.h. */
 #include "gateway/supervisor.h"
 
+#include "gateway/clock.h"
+
 #include "gateway/config.h"
 #include "gateway/log.h"
 
@@ -35,6 +37,7 @@ struct slot {
     int fd;
     struct event *beat_ev, *restart_ev;
     time_t started, last_beat;
+    int modem_up; /* the last heartbeat said the modem is connected */
     int backoff;
     int killed_for_hang;
 };
@@ -54,6 +57,11 @@ struct supervisor {
 
 static void start_worker(struct slot *s);
 
+static time_t mono_s(void)
+{
+    return (time_t)(clock_mono_ms() / 1000);
+}
+
 static void close_pipe(struct slot *s)
 {
     if (s->beat_ev) {
@@ -72,7 +80,8 @@ static void on_beat(evutil_socket_t fd, short what, void *arg)
     char buf[256];
     ssize_t n = read(fd, buf, sizeof(buf));
     if (n > 0) {
-        s->last_beat = time(NULL);
+        s->last_beat = mono_s();
+        s->modem_up = buf[n - 1] == 'u';
         return;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -158,7 +167,8 @@ static void start_worker(struct slot *s)
     event_add(s->beat_ev, NULL);
     s->pid = pid;
     s->state = SLOT_RUNNING;
-    s->started = s->last_beat = time(NULL);
+    s->started = s->last_beat = mono_s();
+    s->modem_up = 0;
     s->killed_for_hang = 0;
     log_info("event=worker_started modem=%s pid=%d", s->name, (int)pid);
     return;
@@ -195,7 +205,7 @@ static void on_sigchld(evutil_socket_t sig, short what, void *arg)
             continue;
         close_pipe(s);
         s->pid = 0;
-        time_t up = time(NULL) - s->started;
+        time_t up = mono_s() - s->started;
         if (WIFSIGNALED(status))
             log_warnx("event=worker_exited modem=%s signal=%d uptime=%lld hang=%d", s->name,
                       WTERMSIG(status), (long long)up, s->killed_for_hang);
@@ -221,7 +231,7 @@ static void on_sigchld(evutil_socket_t sig, short what, void *arg)
 static void tick(evutil_socket_t fd, short what, void *arg)
 {
     struct supervisor *sv = arg;
-    time_t now = time(NULL);
+    time_t now = mono_s();
     for (int i = 0; i < sv->nslots; i++) {
         struct slot *s = &sv->slots[i];
         if (s->state != SLOT_RUNNING)
@@ -377,7 +387,7 @@ struct supervisor *supervisor_new(struct event_base *base, const struct config *
 void supervisor_stop(struct supervisor *sv, void (*done)(void *), void *arg)
 {
     sv->stopping = 1;
-    sv->stop_started = time(NULL);
+    sv->stop_started = mono_s();
     sv->stop_done = done;
     sv->stop_arg = arg;
     for (int i = 0; i < sv->nslots; i++) {
@@ -417,10 +427,21 @@ void supervisor_free(struct supervisor *sv)
 int supervisor_workers_up(const struct supervisor *sv)
 {
     int n = 0;
-    time_t now = time(NULL);
+    time_t now = mono_s();
     for (int i = 0; i < sv->nslots; i++) {
         const struct slot *s = &sv->slots[i];
         n += s->state == SLOT_RUNNING && now - s->last_beat <= 5;
+    }
+    return n;
+}
+
+int supervisor_modems_up(const struct supervisor *sv)
+{
+    int n = 0;
+    time_t now = mono_s();
+    for (int i = 0; i < sv->nslots; i++) {
+        const struct slot *s = &sv->slots[i];
+        n += s->state == SLOT_RUNNING && now - s->last_beat <= 5 && s->modem_up;
     }
     return n;
 }

@@ -26,5 +26,7 @@ void supervisor_stop(struct supervisor *sv, void (*done)(void *), void *arg);
 void supervisor_free(struct supervisor *sv);
 /* Number of workers running and heartbeating. */
 int supervisor_workers_up(const struct supervisor *sv);
+/* Of those, the number whose modem is connected (its state up in Redis). */
+int supervisor_modems_up(const struct supervisor *sv);
 
 #endif

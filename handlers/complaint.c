@@ -33,7 +33,6 @@
 
 #define COMPLAINT_TEXT_MAX 1000 /* bytes of a complaint kept; longer text is cut */
 #define NOTICE_PARTS       2    /* an official's notice fits this many SMS parts */
-#define ESCALATE_AGAIN     2    /* working days between escalation steps */
 #define MAX_RECIPIENTS     8    /* officials notified of one event */
 #define FIELD_MAX          32
 
@@ -977,7 +976,7 @@ static void deadline_read(struct request *req, redisReply *r, void *arg)
         d->level = atoi(get(&d->f, "escalation")) + 1;
         snprintf(level_s, sizeof(level_s), "%d", d->level);
         snprintf(due_s, sizeof(due_s), "%lld",
-                 ms(workday_deadline(svc->holidays, now, ESCALATE_AGAIN)));
+                 ms(workday_deadline(svc->holidays, now, WORKDAY_ESCALATE_AGAIN)));
     }
     const char *argv[] = {"FCALL",
                           "kt_ticket_update",

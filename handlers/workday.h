@@ -24,15 +24,18 @@
 #ifndef KT_WORKDAY_H
 #define KT_WORKDAY_H
 
+#include "gateway/clock.h"
+
 #include <stddef.h>
 
-#define WORKDAY_TZ_OFFSET 25200          /* WIB = UTC+7, seconds */
+#define WORKDAY_TZ_OFFSET CLOCK_WIB_OFFSET /* WIB = UTC+7, seconds */
 #define WORKDAY_TIME_MAX  253402275599LL /* 9999-12-31 23:59:59 WIB */
 
 /* SP4N-LAPOR! deadlines (DESIGN.md section 5). */
 #define WORKDAY_FORWARD        3  /* working days to forward to the responsible OPD */
 #define WORKDAY_FOLLOW_UP      5  /* working days for the OPD to follow up */
 #define WORKDAY_AUTO_CLOSE     10 /* working days after SELESAI without objection */
+#define WORKDAY_ESCALATE_AGAIN 2  /* working days between escalation steps */
 #define WORKDAY_LEGAL_MAX_DAYS 60 /* CALENDAR days: the legal maximum for a complaint */
 
 #define HOLIDAYS_MAX       2048 /* dates in one list, ranges expanded */

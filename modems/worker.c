@@ -27,6 +27,7 @@
  * connection and backs off; while Redis is away nothing is read from or
  * deleted on the SIM, so messages wait there. */
 #include "modems/worker.h"
+#include "gateway/clock.h"
 
 #include "gateway/config.h"
 #include "gateway/log.h"
@@ -105,7 +106,7 @@ struct worker {
     int send_status; /* -1 waiting, 0 ok, >0 error code */
     int send_ref;
     /* timers */
-    long long next_sweep, next_release, next_status, expect_reply_until;
+    long long next_sweep, next_release, next_status, next_clock, expect_reply_until;
     /* caps */
     long long minute_window[600];
     int minute_head, minute_count;
@@ -147,13 +148,6 @@ struct ussd_result {
 
 static int dummy_inbox_count(struct worker *w);
 
-static long long now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 static void on_signal(int sig)
 {
     stop_flag = 1;
@@ -166,21 +160,24 @@ static void on_signal(int sig)
 
 static void heartbeat(struct worker *w)
 {
-    time_t now = time(NULL);
+    time_t now = (time_t)(clock_mono_ms() / 1000);
     if (w->heartbeat_fd < 0 || now == w->last_beat)
         return;
     w->last_beat = now;
-    if (write(w->heartbeat_fd, "h", 1) < 0 && errno != EAGAIN)
+    /* 'u': alive with the modem connected and its state recorded as up in
+     * Redis (the gateway is ready only then); 'h': alive, modem not up. */
+    const char *beat = strcmp(w->state, "up") == 0 ? "u" : "h";
+    if (write(w->heartbeat_fd, beat, 1) < 0 && errno != EAGAIN)
         w->heartbeat_fd = -1;
 }
 
 /* Sleeps ms in small steps, heartbeating, until stop. */
 static void nap(struct worker *w, long long ms)
 {
-    long long end = now_ms() + ms;
-    while (!stop_flag && now_ms() < end) {
+    long long end = clock_wall_ms() + ms;
+    while (!stop_flag && clock_wall_ms() < end) {
         heartbeat(w);
-        long long left = end - now_ms();
+        long long left = end - clock_wall_ms();
         struct timespec ts = {0, (left > 200 ? 200 : left) * 1000000L};
         if (left > 0)
             nanosleep(&ts, NULL);
@@ -190,10 +187,7 @@ static void nap(struct worker *w, long long ms)
 /* Today's date in WIB (UTC+7), the day per-day caps are counted in. */
 static void wib_day(char *buf, size_t len)
 {
-    time_t t = time(NULL) + 7 * 3600;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, len, "%Y%m%d", &tm);
+    clock_wib_format(clock_wall_ms() / 1000, "%Y%m%d", buf, len);
 }
 
 /* ---- Redis ---- */
@@ -257,7 +251,7 @@ static int redis_up(struct worker *w)
     static long long next_try;
     if (w->rc)
         return 1;
-    if (now_ms() < next_try)
+    if (clock_wall_ms() < next_try)
         return 0;
     char host[CONFIG_VALUE_MAX];
     int port;
@@ -269,7 +263,7 @@ static int redis_up(struct worker *w)
         backoff = backoff ? backoff * 2 : 1;
         if (backoff > WORKER_BACKOFF_MAX)
             backoff = WORKER_BACKOFF_MAX;
-        next_try = now_ms() + backoff * 1000LL;
+        next_try = clock_wall_ms() + backoff * 1000LL;
         log_debug("event=redis_connect_failed modem=%s error=\"%s\" retry_in=%ds", w->name,
                   c ? c->errstr : "oom", backoff);
         if (c)
@@ -285,7 +279,7 @@ static int redis_up(struct worker *w)
                   r ? r->str : "connection lost");
         freeReplyObject(r);
         redis_drop(w, "setup failed");
-        next_try = now_ms() + 5000;
+        next_try = clock_wall_ms() + 5000;
         return 0;
     }
     freeReplyObject(r);
@@ -305,7 +299,19 @@ static void set_status(struct worker *w, const char *field, const char *value)
 {
     char key[64];
     snprintf(key, sizeof(key), "kt:modem:%s", w->name);
-    freeReplyObject(cmd(w, "HSET %s %s %s updated %lld", key, field, value, now_ms()));
+    freeReplyObject(cmd(w, "HSET %s %s %s updated %lld", key, field, value, clock_wall_ms()));
+}
+
+/* The test clock ([gateway] test_clock = 1): the offset a test set in
+ * Redis moves this worker's calendar (quiet hours) as it moves the gateway's. */
+static void read_test_clock(struct worker *w)
+{
+    redisReply *r = cmd(w, "GET %s", STORE_CLOCK);
+    if (r && r->type == REDIS_REPLY_STRING)
+        clock_set_offset(atoll(r->str));
+    else if (r && r->type == REDIS_REPLY_NIL)
+        clock_set_offset(0);
+    freeReplyObject(r);
 }
 
 /* state is up, down or stopped; state_since changes only on a transition
@@ -317,11 +323,13 @@ static void set_state(struct worker *w, const char *state)
     char key[64];
     snprintf(key, sizeof(key), "kt:modem:%s", w->name);
     redisReply *r = cmd(w, "HSET %s state %s state_since %lld updated %lld pid %d", key, state,
-                        now_ms(), now_ms(), (int)getpid());
+                        clock_wall_ms(), clock_wall_ms(), (int)getpid());
     if (r)
         snprintf(w->state, sizeof(w->state), "%s", state);
     freeReplyObject(r);
     log_info("event=modem_state modem=%s state=%s", w->name, state);
+    w->last_beat = 0; /* tell the gateway at once */
+    heartbeat(w);
 }
 
 /* One worker per modem, even across a gateway restart or a second gateway
@@ -331,7 +339,7 @@ static void set_state(struct worker *w, const char *state)
  * WORKER_LOCK_MS without refresh. */
 static int modem_lock(struct worker *w)
 {
-    long long now = now_ms();
+    long long now = clock_wall_ms();
     if (w->locked && now < w->lock_refresh)
         return 1;
     redisReply *r;
@@ -504,7 +512,7 @@ static int gammu_open(struct worker *w)
     w->next_status = 0;
     /* The first credit check soon, unless one was made recently (a restart
      * or reconnect does not dial the balance code again at once). */
-    w->next_balance = now_ms() + WORKER_BALANCE_FIRST;
+    w->next_balance = clock_wall_ms() + WORKER_BALANCE_FIRST;
     if (w->mc->balance_code[0]) {
         redisReply *r = cmd(w, "HGET kt:modem:%s credit_checked", w->name);
         if (r && r->type == REDIS_REPLY_STRING) {
@@ -667,7 +675,7 @@ static int report_record(struct worker *w, const GSM_SMSMessage *sms)
     snprintf(key, sizeof(key), "kt:mr:%s:%d", w->name, sms->MessageReference & 0xFF);
     snprintf(mr, sizeof(mr), "%d", sms->MessageReference & 0xFF);
     snprintf(st, sizeof(st), "%d", sms->DeliveryStatus);
-    snprintf(now, sizeof(now), "%lld", now_ms());
+    snprintf(now, sizeof(now), "%lld", clock_wall_ms());
     const char *outcome = worker_report_outcome(sms->DeliveryStatus);
     const char *argv[] = {"FCALL", "kt_report", "2",     key, STORE_REPORTS, w->name, mr,
                           to,      st,          outcome, now};
@@ -705,7 +713,7 @@ static int ingest(struct worker *w, GSM_SMSMessage *sms)
     snprintf(ttl, sizeof(ttl), "%d", w->cfg->dedupe_ttl);
     snprintf(partno, sizeof(partno), "%d", part);
     snprintf(ntotal, sizeof(ntotal), "%d", total);
-    snprintf(now, sizeof(now), "%lld", now_ms());
+    snprintf(now, sizeof(now), "%lld", clock_wall_ms());
     const char *argv[] = {"FCALL", "kt_ingest", "4",       seen,   STORE_IN, partkey,
                           zkey,    ttl,         partno,    ntotal, now,      w->name,
                           from,    coding,      smsc_time, text,   data,     udh};
@@ -792,7 +800,7 @@ static void release_parts(struct worker *w)
 {
     char zkey[64], cutoff[24];
     snprintf(zkey, sizeof(zkey), "kt:parts:%s", w->name);
-    snprintf(cutoff, sizeof(cutoff), "%lld", now_ms() - w->cfg->multipart_timeout * 1000LL);
+    snprintf(cutoff, sizeof(cutoff), "%lld", clock_wall_ms() - w->cfg->multipart_timeout * 1000LL);
     redisReply *r = cmd(w, "FCALL kt_release 2 %s %s %s 50", zkey, STORE_IN, cutoff);
     if (r && r->type == REDIS_REPLY_INTEGER && r->integer > 0)
         log_warnx("event=parts_released modem=%s groups=%lld note=\"missing parts, flagged "
@@ -805,7 +813,7 @@ static void release_parts(struct worker *w)
 
 static int minute_used(struct worker *w)
 {
-    long long cutoff = now_ms() - 60000;
+    long long cutoff = clock_wall_ms() - 60000;
     while (w->minute_count > 0) {
         int oldest = (w->minute_head - w->minute_count + 600) % 600;
         if (w->minute_window[oldest] > cutoff)
@@ -817,7 +825,7 @@ static int minute_used(struct worker *w)
 
 static void count_part(struct worker *w)
 {
-    w->minute_window[w->minute_head] = now_ms();
+    w->minute_window[w->minute_head] = clock_wall_ms();
     w->minute_head = (w->minute_head + 1) % 600;
     if (w->minute_count < 600)
         w->minute_count++;
@@ -865,7 +873,7 @@ static int cap_allows(struct worker *w)
 /* 1 when an ordinary broadcast may take one more part now (see reserve). */
 static int bulk_allows(struct worker *w)
 {
-    return cap_allows(w) && now_ms() >= w->next_bc &&
+    return cap_allows(w) && clock_wall_ms() >= w->next_bc &&
            w->day_sent < w->mc->per_day - reserve(w->mc->per_day) &&
            minute_used(w) < w->mc->per_minute - reserve(w->mc->per_minute);
 }
@@ -877,7 +885,7 @@ static int bulk_allows(struct worker *w)
 static void pace_broadcast(struct worker *w, const struct outmsg *m)
 {
     int share = w->mc->per_minute - (is_bulk(m) ? reserve(w->mc->per_minute) : 0);
-    w->next_bc = now_ms() + 60000LL / (share > 0 ? share : 1);
+    w->next_bc = clock_wall_ms() + 60000LL / (share > 0 ? share : 1);
 }
 
 static void outmsg_free(struct outmsg *m)
@@ -896,7 +904,7 @@ static void finish(struct worker *w, struct outmsg *m, const char *outcome, int 
     snprintf(nparts, sizeof(nparts), "%d", parts);
     snprintf(ncms, sizeof(ncms), "%d", cms);
     snprintf(attempts, sizeof(attempts), "%d", m->attempt);
-    snprintf(at, sizeof(at), "%lld", now_ms());
+    snprintf(at, sizeof(at), "%lld", clock_wall_ms());
     snprintf(expires, sizeof(expires), "%lld", m->expires);
     const char *argv[] = {
         "FCALL",   "kt_finish", "3",     m->lane,    STORE_SENT, sending,  STORE_OUT_GROUP,
@@ -981,7 +989,7 @@ static int send_part(struct worker *w, const char *to, const char *text, enum co
     w->send_status = -1;
     w->send_ref = -1;
     heartbeat(w); /* a worker sending back to back is busy, not hung */
-    long long started = now_ms();
+    long long started = clock_wall_ms();
     GSM_Error err = GSM_SendSMS(w->sm, &sms);
     if (err == ERR_TIMEOUT) {
         remember_error(w, "send_sms", err);
@@ -991,8 +999,8 @@ static int send_part(struct worker *w, const char *to, const char *text, enum co
         remember_error(w, "send_sms", err);
         return 900 + (int)err; /* a local failure before sending: worth a retry */
     }
-    long long deadline = now_ms() + w->mc->send_timeout_seconds * 1000LL;
-    while (w->send_status < 0 && now_ms() < deadline && !w->dummy) {
+    long long deadline = clock_wall_ms() + w->mc->send_timeout_seconds * 1000LL;
+    while (w->send_status < 0 && clock_wall_ms() < deadline && !w->dummy) {
         heartbeat(w);
         modem_lock(w); /* a long wait must not let the lock lapse */
         GSM_ReadDevice(w->sm, TRUE);
@@ -1001,8 +1009,8 @@ static int send_part(struct worker *w, const char *to, const char *text, enum co
      * part to the modem until the network's answer, or the timeout. */
     char hist[64], field[32], elapsed[24];
     snprintf(hist, sizeof(hist), "kt:stats:send:%s", w->name);
-    metrics_send_field((double)(now_ms() - started), field, sizeof(field));
-    snprintf(elapsed, sizeof(elapsed), "%lld", now_ms() - started);
+    metrics_send_field((double)(clock_wall_ms() - started), field, sizeof(field));
+    snprintf(elapsed, sizeof(elapsed), "%lld", clock_wall_ms() - started);
     const char *observe[] = {"FCALL", "kt_observe", "1", hist, field, elapsed};
     freeReplyObject(cmd_argv(w, 6, observe));
     if (w->send_status < 0)
@@ -1026,7 +1034,7 @@ static int broadcast_cancelled(struct worker *w, const struct outmsg *m)
 static void send_message(struct worker *w, struct outmsg *m)
 {
     m->attempt++;
-    if (m->expires > 0 && now_ms() > m->expires) {
+    if (m->expires > 0 && clock_wall_ms() > m->expires) {
         finish(w, m, "expired", 0, "", 0, "expired");
         outmsg_free(m);
         return;
@@ -1107,7 +1115,7 @@ static void send_message(struct worker *w, struct outmsg *m)
     int day_short = per_day - w->day_sent < left;
     if ((day_short || per_minute - minute_used(w) < need_now) && w->nretry < WORKER_RETRY_MAX) {
         m->attempt--; /* held back, not tried */
-        m->due = now_ms() + (day_short ? DEFER_DAY_MS : DEFER_MINUTE_MS);
+        m->due = clock_wall_ms() + (day_short ? DEFER_DAY_MS : DEFER_MINUTE_MS);
         log_debug("event=send_deferred modem=%s id=%s parts=%d reason=%s", w->name, m->id, left,
                   day_short ? "per_day" : "per_minute");
         w->retry[w->nretry++] = m;
@@ -1136,8 +1144,8 @@ static void send_message(struct worker *w, struct outmsg *m)
             return;
         }
         int mr = -1;
-        if (is_broadcast(m) && now_ms() < w->next_bc)
-            nap(w, w->next_bc - now_ms());
+        if (is_broadcast(m) && clock_wall_ms() < w->next_bc)
+            nap(w, w->next_bc - clock_wall_ms());
         cms = send_part(w, to, part, plan.coding, ref, p + 1, n,
                         worker_wants_report(w->mc->delivery_reports, m->origin), &mr);
         if (is_broadcast(m))
@@ -1166,7 +1174,7 @@ static void send_message(struct worker *w, struct outmsg *m)
     }
     if (transient(cms) && m->attempt < WORKER_ATTEMPTS && w->nretry < WORKER_RETRY_MAX) {
         long long delay = 5000LL << (2 * (m->attempt - 1)); /* 5 s, 20 s, ... */
-        m->due = now_ms() + delay;
+        m->due = clock_wall_ms() + delay;
         log_info("event=send_retry modem=%s id=%s cms=%d attempt=%d in_ms=%lld", w->name, m->id,
                  cms, m->attempt, delay);
         w->retry[w->nretry++] = m;
@@ -1211,7 +1219,7 @@ static void ussd_run(struct worker *w, const char *code, struct ussd_result *res
     memset(res, 0, sizeof(*res));
     res->outcome = "failed";
     res->how = "";
-    long long started = now_ms();
+    long long started = clock_wall_ms();
     w->ussd_done = 0;
     w->ussd_waiting = 1;
     heartbeat(w);
@@ -1221,9 +1229,9 @@ static void ussd_run(struct worker *w, const char *code, struct ussd_result *res
     snprintf(number, sizeof(number), "%s", code);
     if (err == ERR_NONE)
         dial = GSM_DialService(w->sm, number);
-    long long deadline = now_ms() + w->mc->ussd_timeout_seconds * 1000LL;
+    long long deadline = clock_wall_ms() + w->mc->ussd_timeout_seconds * 1000LL;
     while (err == ERR_NONE && (dial == ERR_NONE || dial == ERR_TIMEOUT) && !w->ussd_done &&
-           !stop_flag && now_ms() < deadline && GSM_IsConnected(w->sm)) {
+           !stop_flag && clock_wall_ms() < deadline && GSM_IsConnected(w->sm)) {
         heartbeat(w);
         modem_lock(w); /* the wait may outlast the lock; Redis only, not the modem */
         if (w->dummy)
@@ -1288,7 +1296,7 @@ static void ussd_run(struct worker *w, const char *code, struct ussd_result *res
                   "or ENCODED_USSD may fit it\"",
                   w->name, res->how);
     log_info("event=ussd modem=%s code=%s outcome=%s read_as=%s ms=%lld", w->name, code,
-             res->outcome, res->how[0] ? res->how : "-", now_ms() - started);
+             res->outcome, res->how[0] ? res->how : "-", clock_wall_ms() - started);
 }
 
 /* One request from kt:ussdq:MODEM: dialled (unless it was left pending by a
@@ -1321,7 +1329,7 @@ static void ussd_serve(struct worker *w, redisReply *entry, int recovering)
     } else if (!credit_code_valid(code)) {
         res->outcome = "failed";
         snprintf(res->error, sizeof(res->error), "'%s' is not a USSD code", code);
-    } else if (expires > 0 && now_ms() > expires) {
+    } else if (expires > 0 && clock_wall_ms() > expires) {
         res->outcome = "expired";
         snprintf(res->error, sizeof(res->error),
                  "nobody waits for the answer to %s any more; not dialled", code);
@@ -1331,7 +1339,7 @@ static void ussd_serve(struct worker *w, redisReply *entry, int recovering)
     char result[64], ttl[16], at[24];
     snprintf(result, sizeof(result), "%s%s", STORE_USSD_RESULT, req[0] ? req : "0");
     snprintf(ttl, sizeof(ttl), "%d", STORE_USSD_RESULT_TTL);
-    snprintf(at, sizeof(at), "%lld", now_ms());
+    snprintf(at, sizeof(at), "%lld", clock_wall_ms());
     const char *argv[] = {"FCALL",   "kt_ussd_done",
                           "2",       w->ussd_queue,
                           result,    STORE_OUT_GROUP,
@@ -1362,7 +1370,7 @@ static void utf8_cut(char *s, size_t max)
  * (kt_credit); staff hear of it once each time it falls below balance_low. */
 static void credit_check(struct worker *w)
 {
-    w->next_balance = now_ms() + w->mc->balance_every * 1000LL;
+    w->next_balance = clock_wall_ms() + w->mc->balance_every * 1000LL;
     struct ussd_result *res = calloc(1, sizeof(*res));
     if (res == NULL)
         return;
@@ -1380,8 +1388,8 @@ static void credit_check(struct worker *w)
         credit_alert_text(w->name, rupiah, w->mc->balance_low, text, sizeof(text));
     utf8_cut(res->answer, WORKER_CREDIT_RAW);
     snprintf(low, sizeof(low), "%d", w->mc->balance_low);
-    snprintf(now, sizeof(now), "%lld", now_ms());
-    snprintf(expires, sizeof(expires), "%lld", now_ms() + WORKER_ALERT_TTL_MS);
+    snprintf(now, sizeof(now), "%lld", clock_wall_ms());
+    snprintf(expires, sizeof(expires), "%lld", clock_wall_ms() + WORKER_ALERT_TTL_MS);
     char key[64];
     snprintf(key, sizeof(key), "kt:modem:%s", w->name);
     const char *argv[16 + CONFIG_MAX_OFFICIALS]; /* 13 fixed, then the staff */
@@ -1466,7 +1474,7 @@ static int send_from_lanes(struct worker *w, int block_ms, int capped)
                            STORE_OUT_BULK};
     /* No ordinary broadcasts in the quiet hours: the bulk lane waits (once
      * what this worker had taken before a restart is recovered). */
-    int nlanes = w->recovered && (config_is_quiet(w->cfg, (long long)time(NULL)) || !bulk_allows(w))
+    int nlanes = w->recovered && (config_is_quiet(w->cfg, clock_now()) || !bulk_allows(w))
                      ? 4 /* or ordinary broadcasts used their share of the caps for now */
                      : 5;
     if (capped)
@@ -1579,7 +1587,7 @@ static int still_mine(struct worker *w, const struct outmsg *m)
 
 static void send_due_retries(struct worker *w)
 {
-    long long now = now_ms();
+    long long now = clock_wall_ms();
     for (int i = 0; i < w->nretry && !stop_flag && !w->suspect;) {
         if (w->retry[i]->due > now || !cap_allows(w)) {
             i++;
@@ -1626,7 +1634,7 @@ static void run(struct worker *w)
             }
             backoff = 0;
         }
-        long long now = now_ms();
+        long long now = clock_wall_ms();
         /* FALSE: returns after ~50 ms on a quiet line (TRUE would wait ~1 s);
          * unsolicited +CMTI lines are handled inside. */
         if (!w->dummy)
@@ -1641,7 +1649,7 @@ static void run(struct worker *w)
             w->cmti = 0;
             w->next_sweep = now + w->mc->poll_seconds * 1000LL;
             if (sweep(w) > 0)
-                w->expect_reply_until = now_ms() + WORKER_REPLY_WAIT_MS;
+                w->expect_reply_until = clock_wall_ms() + WORKER_REPLY_WAIT_MS;
         }
         if (now >= w->next_release) {
             w->next_release = now + WORKER_RELEASE_EVERY * 1000LL;
@@ -1650,6 +1658,10 @@ static void run(struct worker *w)
         if (now >= w->next_status) {
             w->next_status = now + WORKER_STATUS_EVERY * 1000LL;
             refresh_status(w);
+        }
+        if (w->cfg->test_clock && now >= w->next_clock) {
+            w->next_clock = now + 1000;
+            read_test_clock(w);
         }
         if (w->suspect) {
             /* No answer to a send: reconnect before handing it anything
@@ -1663,7 +1675,7 @@ static void run(struct worker *w)
             w->recovered = 0;
             continue;
         }
-        if (w->mc->balance_code[0] && now_ms() >= w->next_balance)
+        if (w->mc->balance_code[0] && clock_wall_ms() >= w->next_balance)
             credit_check(w);
         send_due_retries(w);
         if (!cap_allows(w)) {
@@ -1680,7 +1692,7 @@ static void run(struct worker *w)
          * its own, so we wait until the next sweep; an AT modem's events
          * arrive in GSM_ReadDevice, so we only wait for an expected reply. */
         long long block = 0;
-        now = now_ms();
+        now = clock_wall_ms();
         if (w->expect_reply_until > now)
             block = w->expect_reply_until - now;
         else if (w->dummy)
@@ -1697,8 +1709,8 @@ static void run(struct worker *w)
              * the lanes without blocking and sleep here until it is due. */
             if (send_from_lanes(w, 0, 0) > 0)
                 w->expect_reply_until = 0;
-            else if (w->next_bc > now_ms())
-                nap(w, w->next_bc - now_ms() < 50 ? w->next_bc - now_ms() : 50);
+            else if (w->next_bc > clock_wall_ms())
+                nap(w, w->next_bc - clock_wall_ms() < 50 ? w->next_bc - clock_wall_ms() : 50);
             continue;
         }
         if (send_from_lanes(w, (int)block, 0) > 0)

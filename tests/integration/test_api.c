@@ -894,8 +894,11 @@ Test(api, metrics_parse_and_move)
     api("POST", "/ussd", NULL, "sessionId=m1&serviceCode=x&phoneNumber=081234567890&text=", &r);
     resp_free(&r);
     freeReplyObject(kt_redis(&env, "HSET kt:modem:dummy credit 4500 credit_at 1767225600000"));
-    /* a missed deadline: ten days on, the follow-up deadline has passed */
-    freeReplyObject(kt_redis(&env, "SET kt:clock:offset %d", 10 * 86400));
+    /* a missed deadline: the clock a minute past the follow-up deadline */
+    unsigned long long seq = strtoull(ticket, NULL, 10) / 10 - 10000;
+    long long due = kt_redis_int(&env, "HGET kt:ticket:%llu deadline", seq);
+    cr_assert_gt(due, 0, "a follow-up deadline");
+    cr_assert_eq(kt_clock_set(&env, due / 1000 + 60), 0);
     cr_assert_eq(kt_wait_sent_with(&env, "6281311110003", "ESKALASI", 20, out, sizeof(out)), 0,
                  "escalated");
 

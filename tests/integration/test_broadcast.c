@@ -4,6 +4,8 @@
  * and emergencies. */
 #include "tests/lib/harness.h"
 
+#include "gateway/clock.h"
+
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,9 +247,8 @@ Test(broadcast, cancel_stops_what_was_not_handed_to_a_modem, .init = slow_setup)
 /* Quiet hours around now (WIB), so that this very minute is inside them. */
 static void quiet_setup(void)
 {
-    time_t now = time(NULL) + 7 * 3600;
     struct tm t;
-    gmtime_r(&now, &t);
+    clock_wib(kt_pinned_now(), &t);
     int from = (t.tm_hour * 60 + t.tm_min + 1440 - 60) % 1440, to = (from + 180) % 1440;
     char extra[64];
     snprintf(extra, sizeof(extra), "quiet_hours = %02d:%02d-%02d:%02d", from / 60, from % 60,

@@ -3,6 +3,8 @@
  * once with two gateways), status import, subscriptions. */
 #include "tests/lib/harness.h"
 
+#include "handlers/workday.h"
+
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
@@ -69,13 +71,20 @@ static void say(const char *from, const char *text, const char *to, char *out, s
     cr_assert_eq(rc, 0, "no answer to \"%s\" for %s", text, to);
 }
 
-static void jump_days(int days)
+/* The ticket's field (kt:ticket:SEQ), as a number; -1 if absent. */
+static long long ticket_field(const char *ticket, const char *field)
 {
-    long long now = kt_redis_int(&env, "GET kt:clock:offset");
-    if (now < 0)
-        now = 0;
-    redisReply *r = kt_redis(&env, "SET kt:clock:offset %lld", now + days * 86400LL);
-    freeReplyObject(r);
+    unsigned long long seq = strtoull(ticket, NULL, 10) / 10 - 10000;
+    return kt_redis_int(&env, "HGET kt:ticket:%llu %s", seq, field);
+}
+
+/* The holidays every gateway of this suite runs with (the harness's list). */
+static struct holidays *test_holidays(void)
+{
+    char err[160];
+    struct holidays *h = holidays_parse(KT_TEST_HOLIDAYS, err, sizeof(err));
+    cr_assert_not_null(h, "%s", err);
+    return h;
 }
 
 static void file_complaint(const char *text, char *ticket, size_t len)
@@ -157,10 +166,18 @@ static int count_to(const char *to)
     return kt_sent_to(&env, to, NULL, 0);
 }
 
+/* Whatever day the clock is pinned to (CI runs this on every day of the
+ * week, across a holiday and the year's end), each deadline is the one the
+ * working-day rules give, and passing it escalates exactly once. */
 Test(complaint, missed_deadlines_escalate_once_each_even_with_two_gateways)
 {
     char out[512], ticket[32];
+    struct holidays *h = test_holidays();
     file_complaint("LAPOR jembatan ambrol di desa Kalisalak kec Batang", ticket, sizeof(ticket));
+    long long created = ticket_field(ticket, "created") / 1000;
+    long long due1 = ticket_field(ticket, "deadline");
+    cr_assert_eq(due1, workday_deadline(h, created, WORKDAY_FOLLOW_UP) * 1000,
+                 "follow-up deadline: 5 working days after %lld", created);
     /* a second gateway on the same Redis */
     char other[400], log2[400], cmd[1024];
     snprintf(other, sizeof(other), "%s/second.ini", env.dir);
@@ -170,29 +187,40 @@ Test(complaint, missed_deadlines_escalate_once_each_even_with_two_gateways)
     pid_t second = kt_spawn_gateway(&env, other, log2);
     cr_assert_gt(second, 0);
     cr_expect_eq(count_to(HEAD_N), 0);
-    jump_days(9); /* past 5 working days */
+    /* a minute past the deadline (the first minute of the next day, WIB) */
+    cr_assert_eq(kt_clock_set(&env, due1 / 1000 + 60), 0);
     cr_assert_eq(kt_wait_sent_to(&env, HEAD_N, 1, 30, out, sizeof(out)), 0, "head told");
     cr_expect(strstr(out, "ESKALASI 1") && strstr(out, ticket), "%s", out);
     cr_assert_eq(kt_wait_sent_to(&env, COORD_N, 1, 10, out, sizeof(out)), 0, "coordinator told");
+    long long due2 = ticket_field(ticket, "deadline");
+    cr_assert_eq(due2, workday_deadline(h, due1 / 1000 + 60, WORKDAY_ESCALATE_AGAIN) * 1000,
+                 "next step 2 working days after the escalation: %lld, not %lld", due2,
+                 workday_deadline(h, due1 / 1000 + 60, WORKDAY_ESCALATE_AGAIN) * 1000);
     sleep(3);
     cr_expect_eq(count_to(HEAD_N), 1, "once, not once per gateway");
     cr_expect_eq(count_to(SEKDA_N), 0, "sekda not yet");
-    jump_days(4); /* past 2 more working days */
+    cr_assert_eq(kt_clock_set(&env, due2 / 1000 + 60), 0);
     cr_assert_eq(kt_wait_sent_to(&env, SEKDA_N, 1, 30, out, sizeof(out)), 0, "sekda told");
     cr_expect(strstr(out, "ESKALASI 2") != NULL, "%s", out);
     sleep(3);
     cr_expect_eq(count_to(SEKDA_N), 1);
     cr_expect_eq(count_to(HEAD_N), 1);
     kt_stop_pid(second, SIGTERM);
+    holidays_free(h);
 }
 
 Test(complaint, resolved_ticket_closes_itself_and_tidak_puas_reopens)
 {
     char out[512], a[32], b[32], cmd[128];
+    struct holidays *h = test_holidays();
     file_complaint("LAPOR lampu jalan mati di desa Kalisalak kec Batang", a, sizeof(a));
     file_complaint("LAPOR jalan bolong di kec Bandar", b, sizeof(b));
     snprintf(cmd, sizeof(cmd), "SELESAI %s lampu sudah diganti", a);
     say(LIAISON, cmd, LIAISON_N, out, sizeof(out));
+    long long resolved = ticket_field(a, "updated") / 1000;
+    long long close_at = ticket_field(a, "deadline");
+    cr_assert_eq(close_at, workday_deadline(h, resolved, WORKDAY_AUTO_CLOSE) * 1000,
+                 "closes 10 working days after SELESAI");
     snprintf(cmd, sizeof(cmd), "SELESAI %s sudah ditambal", b);
     say(LIAISON, cmd, LIAISON_N, out, sizeof(out));
     snprintf(cmd, sizeof(cmd), "TIDAK PUAS %s masih bolong", b);
@@ -202,13 +230,14 @@ Test(complaint, resolved_ticket_closes_itself_and_tidak_puas_reopens)
     cr_expect(strstr(out, b) != NULL, "liaison told: %s", out);
     cr_expect_eq(kt_wait_sent_with(&env, RESIDENT_N, "tidak ada keberatan", 0, out, sizeof(out)),
                  -1, "not closed before its time");
-    jump_days(16); /* past 10 working days */
+    cr_assert_eq(kt_clock_set(&env, close_at / 1000 + 60), 0);
     cr_assert_eq(kt_wait_sent_with(&env, RESIDENT_N, "tidak ada keberatan", 30, out, sizeof(out)),
                  0);
     cr_expect(strstr(out, a) != NULL && strstr(out, b) == NULL, "auto-closed: %s", out);
     snprintf(cmd, sizeof(cmd), "CEK %s", a);
     say(RESIDENT, cmd, RESIDENT_N, out, sizeof(out));
     cr_expect(strstr(out, "DITUTUP") != NULL, "%s", out);
+    holidays_free(h);
 }
 
 Test(complaint, nik_is_masked_in_every_sms_and_log_line)

@@ -1,6 +1,8 @@
 /* harness — see harness.h. */
 #include "tests/lib/harness.h"
 
+#include "gateway/apiparse.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -58,7 +60,26 @@ int kt_env_init(struct kt_env *e)
             return -1;
     }
     e->next_location = 1;
+    long long at = kt_pinned_now();
+    if (at < 0)
+        return -1;
+    e->clock_offset = at - (long long)time(NULL);
     return 0;
+}
+
+long long kt_pinned_now(void)
+{
+    const char *pin = getenv("KT_TEST_NOW");
+    if (pin == NULL || *pin == '\0')
+        pin = KT_TEST_NOW_DEFAULT;
+    if (strcmp(pin, "now") == 0)
+        return (long long)time(NULL);
+    long long at;
+    if (apiparse_time(pin, &at) != 0) {
+        fprintf(stderr, "harness: KT_TEST_NOW=%s is not an instant\n", pin);
+        return -1;
+    }
+    return at;
 }
 
 static void rm_rf(const char *path)
@@ -174,11 +195,40 @@ int kt_redis_start(struct kt_env *e)
                     NULL};
     e->redis_pid = spawn(argv, logp);
     for (int i = 0; i < 200; i++) {
-        if (redis_ping(e))
-            return 0;
+        if (redis_ping(e)) {
+            /* NX: a restarted Redis keeps the clock the test has moved */
+            redisReply *r = kt_redis(e, "SET kt:clock:offset %lld NX", e->clock_offset);
+            int ok = r && r->type != REDIS_REPLY_ERROR;
+            freeReplyObject(r);
+            return ok ? 0 : -1;
+        }
         msleep(25);
     }
     return -1;
+}
+
+long long kt_now(struct kt_env *e)
+{
+    redisReply *r = kt_redis(e, "GET kt:clock:offset");
+    long long offset = r && r->type == REDIS_REPLY_STRING ? atoll(r->str) : 0;
+    freeReplyObject(r);
+    return (long long)time(NULL) + offset;
+}
+
+int kt_clock_set(struct kt_env *e, long long unix_s)
+{
+    redisReply *r = kt_redis(e, "SET kt:clock:offset %lld", unix_s - (long long)time(NULL));
+    int ok = r && r->type == REDIS_REPLY_STATUS;
+    freeReplyObject(r);
+    return ok ? 0 : -1;
+}
+
+int kt_clock_jump(struct kt_env *e, long long seconds)
+{
+    redisReply *r = kt_redis(e, "INCRBY kt:clock:offset %lld", seconds);
+    int ok = r && r->type == REDIS_REPLY_INTEGER;
+    freeReplyObject(r);
+    return ok ? 0 : -1;
 }
 
 void kt_redis_stop(struct kt_env *e)
@@ -235,8 +285,10 @@ int kt_write_config(struct kt_env *e, const char *gateway_extra, const char *mod
     FILE *f = fopen(e->config, "w");
     if (f == NULL)
         return -1;
-    fprintf(f, "[gateway]\nredis = unix:%s\nhttp =\nloglevel = debug\nname = test\n%s\n", e->sock,
-            gateway_extra ? gateway_extra : "");
+    const char *extra = gateway_extra ? gateway_extra : "";
+    fprintf(f, "[gateway]\nredis = unix:%s\nhttp =\nloglevel = debug\nname = test\n%s%s%s\n",
+            e->sock, strstr(extra, "test_clock") ? "" : "test_clock = 1\n",
+            strstr(extra, "holidays") ? "" : "holidays = " KT_TEST_HOLIDAYS "\n", extra);
     if (modems)
         fputs(modems, f);
     else

@@ -34,7 +34,22 @@ struct kt_env {
     pid_t pty_pid;
     int pty_slave;
     char stamp[32]; /* smsbackup DateTime for kt_dummy_deliver; "" = now */
+    long long clock_offset; /* the pinned calendar's offset from the wall clock at init (s) */
 };
+
+/* The calendar every gateway and worker of a test sees is pinned: kt_env_init
+ * reads KT_TEST_NOW (an instant apiparse_time understands, in WIB unless it
+ * says otherwise: "2026-12-10 09:00"; or "now" for the real clock) and falls
+ * back to KT_TEST_NOW_DEFAULT; kt_redis_start stores the offset as
+ * kt:clock:offset and kt_write_config turns test_clock on. A test that needs
+ * a particular day calls kt_clock_set; kt_now tells the instant the gateway
+ * sees; kt_clock_jump moves it on. CI runs the calendar-dependent suites once
+ * per instant of a list (tests/dates). The configuration carries
+ * KT_TEST_HOLIDAYS unless the test gives its own holidays. */
+#define KT_TEST_NOW_DEFAULT "2026-03-10 10:00" /* a Tuesday morning, WIB */
+#define KT_TEST_HOLIDAYS                                                                           \
+    "2026-01-01, 2026-03-19..2026-03-23, 2026-05-01, 2026-08-17, 2026-12-24, 2026-12-25, "          \
+    "2027-01-01"
 
 int kt_env_init(struct kt_env *e);
 void kt_env_cleanup(struct kt_env *e);
@@ -84,6 +99,15 @@ int kt_wait_sent_to(struct kt_env *e, const char *to, int n, double seconds, cha
 /* A command on the test's own Redis connection (reconnects when needed). */
 redisReply *kt_redis(struct kt_env *e, const char *fmt, ...);
 long long kt_redis_int(struct kt_env *e, const char *fmt, ...);
+
+/* The instant kt_env_init pins the calendar to (KT_TEST_NOW), -1 if unreadable. */
+long long kt_pinned_now(void);
+/* The instant (Unix seconds) the gateway's calendar shows now. */
+long long kt_now(struct kt_env *e);
+/* Pins the gateway's calendar to unix_s (it runs on from there); 0/-1. */
+int kt_clock_set(struct kt_env *e, long long unix_s);
+/* Moves the gateway's calendar on by seconds; 0/-1. */
+int kt_clock_jump(struct kt_env *e, long long seconds);
 
 /* Calls cond(e, arg) every 50 ms until it returns non-zero or seconds pass;
  * returns the last value. */
