@@ -60,14 +60,14 @@ const char store_library[] =
  * without being checkable: the message goes on with pin = "split", which
  * handlers refuse. Returns the text and how many words were removed. */
 "local function pin_word(c) return c ~= '' and (string.find(c, '^[A-Za-z0-9]') ~= nil or string.byte(c) >= 128) end\n"
-"local function pin_space(c) return c == ' ' or c == '\t' or c == '\r' or c == '\n' end\n"
+"local function pin_space(c) return c == ' ' or c == '\\t' or c == '\\r' or c == '\\n' end\n"
 "local function pin_strip(s)\n"
 "  local i, found = 1, 0\n"
 "  while true do\n"
 "    local p = string.find(string.lower(s), 'pin', i, true)\n"
 "    if not p then break end\n"
 "    local d = p + 3\n"
-"    while d <= #s and string.find(' \t\r\n:=#.*,/;', string.sub(s, d, d), 1, true) do d = d + 1 end\n"
+"    while d <= #s and string.find(' \\t\\r\\n:=#.*,/;', string.sub(s, d, d), 1, true) do d = d + 1 end\n"
 "    local e = d\n"
 "    while e <= #s and string.find(string.sub(s, e, e), '^[0-9]') do e = e + 1 end\n"
 "    if (p == 1 or not pin_word(string.sub(s, p - 1, p - 1))) and e > d and e - d <= " STORE_PIN_DIGITS_MAX "\n"
