@@ -107,7 +107,7 @@ static void on_checked(struct request *req, redisReply *r, void *arg)
         snprintf(text, sizeof(text),
                  "kentongan: PIN/kode petugas %s (%s) salah %lld kali; dikunci sampai %s. Bila "
                  "bukan dia yang mengirim, nomornya mungkin dipalsukan.",
-                 o->name, log_phone(o->phone, masked, sizeof(masked)), failures, when);
+                 o->name, services_role_name(o->role), failures, when);
         for (int i = 0; i < n; i++)
             request_send_to(req, c[i]->phone, text);
         if (n == 0)
