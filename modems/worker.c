@@ -625,7 +625,8 @@ void worker_inbound(const GSM_SMSMessage *sms, struct worker_inbound *in)
     h = store_hash(h, in->smsc_time, strlen(in->smsc_time) + 1);
     h = store_hash(h, in->udh, strlen(in->udh) + 1);
     h = store_hash(h, in->text, strlen(in->text) + 1);
-    h = store_hash(h, in->pin, strlen(in->pin) + 1);
+    if (in->pin[0]) /* PIN-less messages keep the content keys they always had */
+        h = store_hash(h, in->pin, strlen(in->pin) + 1);
     in->content = store_hash(h, in->data, strlen(in->data) + 1);
     /* The group key: every part of one long message, and only those. */
     char gid[96];

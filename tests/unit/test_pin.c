@@ -1,7 +1,9 @@
 /* Unit: officials' PIN hashing, the configuration value, PIN words taken
- * out of texts, one-time codes (gateway/pin.h). */
+ * out of texts, one-time codes (gateway/pin.h), and the worker's reading of
+ * an SMS, where the PIN words leave the text (worker_inbound). */
 #include "gateway/pin.h"
 #include "gateway/store.h"
+#include "modems/worker.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -163,4 +165,45 @@ Test(pin, codes_are_random_digits_and_kept_as_digests)
     cr_expect_str_eq(a, b);
     cr_expect_str_neq(a, c, "bound to what it confirms");
     cr_expect_str_neq(a, d, "and to the number");
+}
+
+/* ---- where the worker reads an SMS (modems/worker.c) ---- */
+
+static void ucs2(unsigned char *dst, const char *ascii)
+{
+    size_t i = 0;
+    for (; ascii[i]; i++) {
+        dst[2 * i] = 0;
+        dst[2 * i + 1] = (unsigned char)ascii[i];
+    }
+    dst[2 * i] = dst[2 * i + 1] = 0;
+}
+
+static void read_sms(const char *text, struct worker_inbound *in)
+{
+    static GSM_SMSMessage sms;
+    memset(&sms, 0, sizeof(sms));
+    sms.Coding = SMS_Coding_Default_No_Compression;
+    ucs2(sms.Number, "+6281311110001");
+    ucs2(sms.Text, text);
+    sms.Length = (int)strlen(text);
+    worker_inbound(&sms, in);
+}
+
+Test(pin, the_worker_keeps_the_digest_and_not_the_pin)
+{
+    static struct worker_inbound a, b, c, plain;
+    char want[PIN_DIGEST_MAX];
+    read_sms("TERIMA 1000017 PIN 4321", &a);
+    cr_expect_str_eq(a.text, "TERIMA 1000017");
+    pin_digest(BUDI, "4321", want);
+    cr_expect_str_eq(a.pin, want, "the digest for the sender's normalised number");
+    read_sms("TERIMA 1000017 PIN 4322", &b);
+    cr_expect_str_eq(b.text, "TERIMA 1000017");
+    cr_expect_neq(a.content, b.content, "two messages that differ only in the PIN stay two");
+    read_sms("TERIMA 1000017 PIN 4321", &c);
+    cr_expect_eq(a.content, c.content, "the same message read twice is recognised");
+    read_sms("TERIMA 1000017", &plain);
+    cr_expect_str_eq(plain.pin, "");
+    cr_expect_neq(plain.content, a.content);
 }
