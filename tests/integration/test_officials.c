@@ -247,43 +247,58 @@ Test(officials, siar_to_a_kecamatan_needs_the_code_sent_to_the_registered_number
     cr_expect(strstr(out, "PIN atau kode salah") != NULL, "%s", out);
 }
 
-Test(officials, cancelling_a_scheduled_emergency_needs_pin_and_code)
+static void bc_status(long long id, char *out, size_t len)
 {
-    char out[512], cmd[96], code[8];
-    for (int i = 0; i < 3; i++) {
+    redisReply *r = kt_redis(&env, "HGET kt:bc:%lld status", id);
+    snprintf(out, len, "%s", r && r->type == REDIS_REPLY_STRING ? r->str : "");
+    freeReplyObject(r);
+}
+
+static int bc_started(struct kt_env *e, void *arg)
+{
+    return kt_redis_int(e, "HGET kt:bc:%lld sent", *(long long *)arg) > 0;
+}
+
+Test(officials, cancelling_a_running_emergency_needs_pin_and_code)
+{
+    char out[512], cmd[96], code[8], st[32];
+    /* 300 recipients: half a minute at the whole cap (600 a minute), which leaves
+     * room in each minute for the answers below */
+    for (int i = 0; i < 300; i++) {
         char num[32];
         snprintf(num, sizeof(num), "62812700%05d", i);
         cr_assert_eq(kt_subscribe(&env, num, "kec:33.25.03"), 0);
     }
-    /* an emergency announced for an hour from now, as by the API */
-    cr_assert_eq(scheduled("kt:subs:kec:33.25.03", "Evakuasi pukul 10.00", 1), 1);
-    redisReply *r;
+    long long id = kt_bc_create(&env, "kt:subs:kec:33.25.03", "Evakuasi sekarang", 1, NULL);
+    cr_assert_eq(id, 1);
+    cr_assert(kt_wait(&env, 30, bc_started, &id), "the emergency is under way");
     /* the forged "BATAL 1" of the old days: now it only sends a code to the sekda */
     say(SEKDA, "BATAL 1", "6281311110004", out, sizeof(out));
     code_after(out, "BATAL 1 ", code);
-    r = kt_redis(&env, "HGET kt:bc:1 status");
-    cr_expect(r && r->type == REDIS_REPLY_STRING && strcmp(r->str, "scheduled") == 0, "kept");
-    freeReplyObject(r);
+    bc_status(1, st, sizeof(st));
+    cr_expect_str_eq(st, "running");
     say(SEKDA, "BATAL 1 PIN " SEKDA_PIN, "6281311110004", out, sizeof(out));
-    cr_expect(strstr(out, "BATAL 1 ") != NULL, "a PIN alone asks for a code: %s", out);
-    code_after(out, "BATAL 1 ", code); /* the newer code replaces the older */
+    code_after(out, "BATAL 1 ", code); /* a PIN alone asks again; the newer code counts */
+    snprintf(cmd, sizeof(cmd), "BATAL 1 %s", code);
+    say(SEKDA, cmd, "6281311110004", out, sizeof(out));
+    cr_expect(strstr(out, "PIN tidak ada") != NULL, "the code alone is not enough: %s", out);
     snprintf(cmd, sizeof(cmd), "BATAL 1 %04d PIN " SEKDA_PIN, (atoi(code) + 1) % 10000);
     say(SEKDA, cmd, "6281311110004", out, sizeof(out));
     cr_expect(strstr(out, "PIN atau kode salah") != NULL, "%s", out);
     snprintf(cmd, sizeof(cmd), "BATAL 2 %s PIN " SEKDA_PIN, code);
     say(SEKDA, cmd, "6281311110004", out, sizeof(out));
     cr_expect(strstr(out, "Tidak ada pembatalan") != NULL, "the code is for #1 only: %s", out);
-    r = kt_redis(&env, "HGET kt:bc:1 status");
-    cr_expect(r && r->type == REDIS_REPLY_STRING && strcmp(r->str, "scheduled") == 0, "still");
-    freeReplyObject(r);
+    bc_status(1, st, sizeof(st));
+    cr_expect_str_eq(st, "running", "still going");
     snprintf(cmd, sizeof(cmd), "BATAL 1 %s PIN " SEKDA_PIN, code);
     say(SEKDA, cmd, "6281311110004", out, sizeof(out));
     cr_expect(strstr(out, "dihentikan") != NULL, "%s", out);
-    r = kt_redis(&env, "HGET kt:bc:1 status");
-    cr_expect(r && r->type == REDIS_REPLY_STRING && strcmp(r->str, "cancelled") == 0, "cancelled");
-    freeReplyObject(r);
+    bc_status(1, st, sizeof(st));
+    cr_expect_str_eq(st, "cancelled");
+    cr_expect_lt(kt_redis_int(&env, "HGET kt:bc:1 sent"), 300, "stopped before the end");
     say(SEKDA, cmd, "6281311110004", out, sizeof(out));
     cr_expect(strstr(out, "Tidak ada pembatalan") != NULL, "the code worked once: %s", out);
+    cr_expect_eq(metric("kentongan_official_pin_failures_total", "sekda"), 1);
 }
 
 static int log_count(const char *needle)
