@@ -1560,7 +1560,8 @@ static void per_official(struct evbuffer *out, const struct config *cfg, const r
         if (strncmp(f, prefix, plen) != 0)
             continue;
         for (int k = 0; k < cfg->nofficials && !known; k++)
-            known = cfg->officials[k].pin_digest[0] && strcmp(cfg->officials[k].name, f + plen) == 0;
+            known =
+                cfg->officials[k].pin_digest[0] && strcmp(cfg->officials[k].name, f + plen) == 0;
         if (known)
             continue;
         metrics_labels(labels, sizeof(labels), 1, "official", f + plen);

@@ -87,8 +87,8 @@ int pin_config_parse(const char *value, const char *phone, char hex[PIN_DIGEST_M
         return -1;
     }
     if (strcmp(number, phone) != 0) {
-        snprintf(why, whylen, "made for %s, but this official's phone is %s: make it again",
-                 number, phone);
+        snprintf(why, whylen, "made for %s, but this official's phone is %s: make it again", number,
+                 phone);
         return -1;
     }
     if (strlen(digest) != PIN_DIGEST_HEX) {

@@ -32,7 +32,7 @@
 #define PIN_MAX_DIGITS      8
 #define PIN_WORD_DIGITS_MAX 16 /* a longer run after "PIN" is text, not a PIN */
 #define PIN_SCHEME          "pbkdf2-sha256"
-#define PIN_LINE_MAX        160 /* "pin = pbkdf2-sha256$50000$628...$<64 hex>" */
+#define PIN_LINE_MAX        160     /* "pin = pbkdf2-sha256$50000$628...$<64 hex>" */
 #define PIN_SPLIT           "split" /* kt:in "pin": a PIN word straddled two SMS parts */
 #define PIN_CODE_DIGITS     4       /* one-time confirmation codes */
 #define PIN_CODE_MAX        (PIN_CODE_DIGITS + 1)

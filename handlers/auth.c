@@ -116,8 +116,8 @@ static void on_checked(struct request *req, redisReply *r, void *arg)
         request_done(req);
         return;
     }
-    snprintf(text, sizeof(text), "%s. %s",
-             with_code ? "PIN atau kode salah" : "PIN salah", a->step.usage);
+    snprintf(text, sizeof(text), "%s. %s", with_code ? "PIN atau kode salah" : "PIN salah",
+             a->step.usage);
     refuse(req, text, "wrong_pin");
 }
 

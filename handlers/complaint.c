@@ -417,8 +417,8 @@ struct command {
     const char *rest; /* the text after the ticket (answer, reason, OPD), in req */
     int target_opd;   /* ALIHKAN */
     char key[64], applied[64];
-    char *args;      /* the command's words after the keyword, in req */
-    char usage[96];  /* how to write it, for a refusal */
+    char *args;     /* the command's words after the keyword, in req */
+    char usage[96]; /* how to write it, for a refusal */
     struct fields f;
     enum cstate from, to;
 };

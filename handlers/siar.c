@@ -195,10 +195,10 @@ static void on_counted(struct request *req, redisReply *r, void *arg)
     /* a later SIAR replaces the one waiting, and its code */
     char wait[16];
     snprintf(wait, sizeof(wait), "%d", SIAR_WAIT);
-    const char *argv[] = {"FCALL",  "kt_pending_set", "1",      s->key,    wait,
-                          "spec",   s->spec,          "label",  s->label,  "text",
-                          s->text,  "parts",          parts,    "coding",  s->coding,
-                          "emergency", emergency,     "code",   digest};
+    const char *argv[] = {"FCALL",     "kt_pending_set", "1",     s->key,   wait,
+                          "spec",      s->spec,          "label", s->label, "text",
+                          s->text,     "parts",          parts,   "coding", s->coding,
+                          "emergency", emergency,        "code",  digest};
     request_redis_argv(req, on_saved, s, (int)(sizeof(argv) / sizeof(argv[0])), argv);
 }
 
@@ -405,8 +405,8 @@ static void batal_allowed(struct request *req, enum auth_result res, redisReply 
     char key[48], now[24];
     snprintf(key, sizeof(key), "kt:bc:%s", s->id);
     snprintf(now, sizeof(now), "%lld", request_now(req));
-    const char *argv[] = {"FCALL",         "kt_bc_cancel", "4",   key, "kt:bc:active",
-                          STORE_OUT_EMERG, STORE_OUT_BULK, now,   s->id, STORE_OUT_GROUP};
+    const char *argv[] = {"FCALL",         "kt_bc_cancel", "4", key,   "kt:bc:active",
+                          STORE_OUT_EMERG, STORE_OUT_BULK, now, s->id, STORE_OUT_GROUP};
     request_redis_argv(req, on_cancelled, s, 10, argv);
 }
 

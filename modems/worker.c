@@ -713,10 +713,9 @@ static int ingest(struct worker *w, GSM_SMSMessage *sms)
     snprintf(partno, sizeof(partno), "%d", part);
     snprintf(ntotal, sizeof(ntotal), "%d", total);
     snprintf(now, sizeof(now), "%lld", now_ms());
-    const char *argv[] = {"FCALL", "kt_ingest", "4",       seen,   STORE_IN, partkey,
-                          zkey,    ttl,         partno,    ntotal, now,      w->name,
-                          from,    coding,      smsc_time, text,   data,     udh,
-                          in->pin};
+    const char *argv[] = {"FCALL",   "kt_ingest", "4",    seen, STORE_IN, partkey, zkey,
+                          ttl,       partno,      ntotal, now,  w->name,  from,    coding,
+                          smsc_time, text,        data,   udh,  in->pin};
     redisReply *r = cmd_argv(w, (int)(sizeof(argv) / sizeof(argv[0])), argv);
     if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
         if (r)

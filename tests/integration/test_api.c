@@ -189,7 +189,6 @@ static long long jint(json_t *o, const char *key)
 
 /* ---- the gateway under test ---- */
 
-
 static void start(const char *gateway_extra, const char *extra_sections, int with_coordinator)
 {
     cr_assert_eq(kt_env_init(&env), 0);
@@ -206,8 +205,7 @@ static void start(const char *gateway_extra, const char *extra_sections, int wit
     kt_pin_line("081311110001", "1234", budi_pin, sizeof(budi_pin));
     kt_pin_line("081311110003", "2468", kominfo_pin, sizeof(kominfo_pin));
     snprintf(officials, sizeof(officials),
-             "[official:budi]\nphone = 081311110001\nopd = DPUPR\nrole = liaison\n%s%s%s",
-             budi_pin,
+             "[official:budi]\nphone = 081311110001\nopd = DPUPR\nrole = liaison\n%s%s%s", budi_pin,
              with_coordinator ? "[official:kominfo]\nphone = 081311110003\nopd = DISKOMINFO\n"
                                 "role = coordinator\n"
                               : "",
@@ -222,7 +220,8 @@ static void start(const char *gateway_extra, const char *extra_sections, int wit
              "[token:desk]\nsha256 = %s\nrole = staff\n"
              "[token:budi]\nsha256 = %s\nrole = official\nopd = dpupr\nofficial = budi\n"
              "[token:dlh]\nsha256 = %s\nrole = official\nopd = DLH\n%s",
-             env.modem_dir, officials, "", h_admin, h_staff, h_budi, h_dlh, extra_sections ? extra_sections : "");
+             env.modem_dir, officials, "", h_admin, h_staff, h_budi, h_dlh,
+             extra_sections ? extra_sections : "");
     cr_assert_eq(kt_write_config(&env, extra, modems), 0);
     cr_assert_eq(kt_gateway_start(&env), 0);
     /* ready: Redis connected and the worker up */

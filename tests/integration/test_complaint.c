@@ -24,8 +24,8 @@
 
 static struct kt_env env;
 
-#define COORD_PIN  "2468" /* the coordinator and the sekda may broadcast: they need a PIN */
-#define SEKDA_PIN  "1357"
+#define COORD_PIN "2468" /* the coordinator and the sekda may broadcast: they need a PIN */
+#define SEKDA_PIN "1357"
 
 static void setup(void)
 {

@@ -15,19 +15,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RESIDENT   "081234567890"
-#define RESIDENT_N "6281234567890"
-#define LIAISON    "081311110001"
-#define LIAISON_N  "6281311110001"
-#define COORD      "081311110003"
-#define COORD_N    "6281311110003"
-#define STAFF      "081355550001"
-#define STAFF_N    "6281355550001"
-#define SEKDA      "081311110004"
+#define RESIDENT    "081234567890"
+#define RESIDENT_N  "6281234567890"
+#define LIAISON     "081311110001"
+#define LIAISON_N   "6281311110001"
+#define COORD       "081311110003"
+#define COORD_N     "6281311110003"
+#define STAFF       "081355550001"
+#define STAFF_N     "6281355550001"
+#define SEKDA       "081311110004"
 #define LIAISON_PIN "97531864" /* 8 digits: seen nowhere else (ids, times) in these tests */
-#define COORD_PIN  "8642"
-#define STAFF_PIN  "86420"
-#define SEKDA_PIN  "9753"
+#define COORD_PIN   "8642"
+#define STAFF_PIN   "86420"
+#define SEKDA_PIN   "9753"
 
 static struct kt_env env;
 static int port;
@@ -228,7 +228,8 @@ Test(officials, siar_to_a_kecamatan_needs_the_code_sent_to_the_registered_number
     say(STAFF, cmd, STAFF_N, out, sizeof(out));
     cr_expect(strstr(out, "Tidak ada siaran") != NULL, "a code works once: %s", out);
     cr_expect_eq(kt_redis_int(&env, "GET kt:bc:seq"), 1, "one broadcast");
-    cr_expect_eq(kt_redis_int(&env, "EXISTS kt:pin:fail:bpbd"), 0, "the right one clears the count");
+    cr_expect_eq(kt_redis_int(&env, "EXISTS kt:pin:fail:bpbd"), 0,
+                 "the right one clears the count");
 
     /* SEMUA and emergencies need a code too, even for one desa */
     say(STAFF, "SIAR SEMUA Info", STAFF_N, out, sizeof(out));
@@ -399,8 +400,7 @@ Test(officials, the_pin_never_reaches_kt_in_the_log_or_an_sms)
              "wilayah timur pada hari Rabu siang, silakan dicek oleh ",
              ticket);
     cr_assert_eq(kt_dummy_deliver(&env, LIAISON, part1, "0500037B0201", 0), 0);
-    cr_assert_eq(kt_dummy_deliver(&env, LIAISON, "warga. PIN " LIAISON_PIN, "0500037B0202", 0),
-                 0);
+    cr_assert_eq(kt_dummy_deliver(&env, LIAISON, "warga. PIN " LIAISON_PIN, "0500037B0202", 0), 0);
     cr_assert_eq(kt_wait_sent_with(&env, RESIDENT_N, "hotmix", 30, out, sizeof(out)), 0,
                  "resolved: %s", out);
     cr_expect(strstr(out, "PIN") == NULL, "%s", out);
