@@ -166,7 +166,12 @@ int pin_take(char *text, const char *from, int continues, char digest[PIN_DIGEST
             while (space(text[b]))
                 b++;
         memmove(text + a, text + b, strlen(text + b) + 1);
+        /* What came before may now run into digits ("#PIN#PIN 1 2345" leaves
+         * "#PIN#2345"): look again from the last "PIN" that could start there. */
         i = a;
+        while (i > 0 && separator(text[i - 1]))
+            i--;
+        i = i > 3 ? i - 3 : 0;
     }
     if (found && digest) {
         char norm[32];

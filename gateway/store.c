@@ -77,6 +77,8 @@ const char store_library[] =
 "      if a == p then while b <= #s and pin_space(string.sub(s, b, b)) do b = b + 1 end end\n"
 "      s = string.sub(s, 1, a - 1) .. string.sub(s, b)\n"
 "      i = a; found = found + 1\n"
+"      while i > 1 and string.find(' \\t\\r\\n:=#.*,/;', string.sub(s, i - 1, i - 1), 1, true) do i = i - 1 end\n"
+"      i = math.max(1, i - 3)\n"
 "    else\n"
 "      i = p + 1\n"
 "    end\n"

@@ -101,6 +101,9 @@ Test(pin, pin_words_leave_the_text)
     expect_take("BALAS 1 ok\nPIN 1234", 0, "BALAS 1 ok", 1);
     expect_take("pin 1234 dan PIN 5678", 0, "dan", 2);
     expect_take("PIN 123", 0, "", 1); /* too short for a PIN, still never kept */
+    /* what is left never holds a PIN word (found by fuzzing) */
+    expect_take("#PIN#PIN 1 2345", 0, "#", 2);
+    expect_take("x PIN:PIN 1 2345 y", 0, "x y", 2);
 }
 
 Test(pin, words_that_only_look_like_a_pin_stay_text)
