@@ -7,6 +7,7 @@
 #include "gateway/config.h"
 #include "gateway/csv.h"
 #include "gateway/phone.h"
+#include "gateway/redisauth.h"
 #include "gateway/store.h"
 #include "handlers/privacy.h"
 
@@ -328,19 +329,12 @@ void adminduk_free(struct adminduk_batch *b)
 
 static redisContext *connect_redis(const struct config *cfg, FILE *out)
 {
-    char host[CONFIG_VALUE_MAX];
-    int port;
     struct timeval tv = {5, 0};
-    config_redis_endpoint(cfg->redis, host, sizeof(host), &port);
-    redisContext *rc =
-        port ? redisConnectWithTimeout(host, port, tv) : redisConnectUnixWithTimeout(host, tv);
-    if (rc == NULL || rc->err) {
-        fprintf(out, "redis %s: %s\n", cfg->redis, rc ? rc->errstr : "out of memory");
-        if (rc)
-            redisFree(rc);
-        return NULL;
-    }
-    redisSetTimeout(rc, tv);
+    int refused;
+    char why[256];
+    redisContext *rc = redisauth_connect(cfg, tv, &refused, why, sizeof(why));
+    if (rc == NULL)
+        fprintf(out, "redis %s: %s\n", cfg->redis, why);
     return rc;
 }
 

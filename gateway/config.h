@@ -13,6 +13,8 @@
 #ifndef KT_CONFIG_H
 #define KT_CONFIG_H
 
+#include "gateway/redisauth.h"
+
 #include <stddef.h>
 
 #define CONFIG_MAX_MODEMS     16
@@ -73,6 +75,9 @@ struct config {
     char path[CONFIG_VALUE_MAX];
     char *text;                   /* the file as read and checked; workers get exactly this */
     char redis[CONFIG_VALUE_MAX]; /* HOST:PORT or unix:PATH */
+    char redis_user[CONFIG_NAME_MAX * 2];     /* Redis ACL user; "" = default user */
+    char redis_password_file[CONFIG_VALUE_MAX]; /* file holding the password; "" = no AUTH */
+    char redis_password[REDISAUTH_PASSWORD_MAX]; /* from redis_password_file; never logged */
     char http[CONFIG_VALUE_MAX];  /* ADDR:PORT, "" = no HTTP listener */
     char loglevel[CONFIG_NAME_MAX];
     char name[64];         /* consumer name of this gateway in Redis */

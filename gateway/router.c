@@ -12,6 +12,7 @@
 #include "gateway/config.h"
 #include "gateway/log.h"
 #include "gateway/phone.h"
+#include "gateway/redisauth.h"
 #include "gateway/store.h"
 #include "handlers/handler.h"
 #include "handlers/events.h"
@@ -98,6 +99,8 @@ struct router {
     char cursor[2][32];
     int inflight;
     int backoff_ms;
+    int auth_failed;     /* the last login was refused: auth_why says why (logged once) */
+    char auth_why[160];  /* Redis' answer to AUTH */
     long long clock_offset; /* seconds added to the clock (test_clock only) */
     const struct services *services;
     struct event *reconnect_ev, *claim_ev, *stop_ev, *due_ev;
@@ -875,32 +878,87 @@ static void on_load(redisAsyncContext *c, void *reply, void *priv)
     schedule_reconnect(r);
 }
 
+/* The answer to AUTH, the first command on each connection. A refusal (a
+ * wrong password, a disabled user) is logged once, not at every retry, and
+ * again only when Redis gives another reason; the retries keep the backoff. */
+static void on_auth(redisAsyncContext *c, void *reply, void *priv)
+{
+    struct router *r = c->data;
+    redisReply *rep = reply;
+    if (rep == NULL || (c != r->cmd && c != r->blk))
+        return;
+    if (rep->type == REDIS_REPLY_STATUS && strcmp(rep->str, "OK") == 0) {
+        if (r->auth_failed)
+            log_info("event=redis_auth_ok redis=%s user=%s", r->cfg->redis,
+                     r->cfg->redis_user[0] ? r->cfg->redis_user : "default");
+        r->auth_failed = 0;
+        return;
+    }
+    const char *why = rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected answer to AUTH";
+    if (!r->auth_failed || strcmp(r->auth_why, why) != 0)
+        log_error("event=redis_auth_failed redis=%s user=%s error=\"%s\" action=retry "
+                  "note=\"check redis_user and redis_password_file against the Redis ACL; "
+                  "logged once\"",
+                  r->cfg->redis, r->cfg->redis_user[0] ? r->cfg->redis_user : "default", why);
+    else
+        log_debug("event=redis_auth_failed error=\"%s\" action=retry", why);
+    r->auth_failed = 1;
+    snprintf(r->auth_why, sizeof(r->auth_why), "%s", why);
+    drop_connections(r);
+    schedule_reconnect(r);
+}
+
+static void setup_failed(struct router *r, const char *why)
+{
+    /* e.g. LOADING while a restarted Redis reads its AOF: try again, with
+     * backoff, on fresh connections. */
+    log_error("event=redis_setup_failed error=\"%s\" action=reconnect", why);
+    drop_connections(r);
+    schedule_reconnect(r);
+}
+
+static void mark_ready(struct router *r)
+{
+    if (!r->cmd_ready || !r->blk_ready)
+        return;
+    r->backoff_ms = 0;
+    r->stats.connected = 1;
+    r->pending_phase = 1;
+    snprintf(r->cursor[0], sizeof(r->cursor[0]), "0");
+    snprintf(r->cursor[1], sizeof(r->cursor[1]), "0");
+    log_info("event=redis_ready redis=%s consumer=%s", r->cfg->redis, r->cfg->name);
+    maybe_read(r);
+}
+
+/* PING, after the functions and groups on the command connection. */
 static void on_setup(redisAsyncContext *c, void *reply, void *priv)
 {
     struct router *r = c->data;
     redisReply *rep = reply;
     if (rep == NULL || c != r->cmd)
         return;
-    if (rep->type == REDIS_REPLY_ERROR) {
-        /* e.g. LOADING while a restarted Redis reads its AOF: try again,
-         * with backoff, on fresh connections. */
-        log_error("event=redis_setup_failed error=\"%s\" action=reconnect", rep->str);
-        drop_connections(r);
-        schedule_reconnect(r);
+    if (rep->type != REDIS_REPLY_STATUS) {
+        setup_failed(r, rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected answer to PING");
         return;
     }
-    if (c == r->cmd)
-        r->cmd_ready = 1;
-    if (r->cmd_ready && r->blk) {
-        r->blk_ready = 1;
-        r->backoff_ms = 0;
-        r->stats.connected = 1;
-        r->pending_phase = 1;
-        snprintf(r->cursor[0], sizeof(r->cursor[0]), "0");
-        snprintf(r->cursor[1], sizeof(r->cursor[1]), "0");
-        log_info("event=redis_ready redis=%s consumer=%s", r->cfg->redis, r->cfg->name);
-        maybe_read(r);
+    r->cmd_ready = 1;
+    mark_ready(r);
+}
+
+/* PING on the blocking connection: it answers (and, with a password, has
+ * logged in) before the first XREADGROUP. */
+static void on_blk_setup(redisAsyncContext *c, void *reply, void *priv)
+{
+    struct router *r = c->data;
+    redisReply *rep = reply;
+    if (rep == NULL || c != r->blk)
+        return;
+    if (rep->type != REDIS_REPLY_STATUS) {
+        setup_failed(r, rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected answer to PING");
+        return;
     }
+    r->blk_ready = 1;
+    mark_ready(r);
 }
 
 static redisAsyncContext *open_one(struct router *r)
@@ -935,10 +993,19 @@ static void connect_all(struct router *r)
         schedule_reconnect(r);
         return;
     }
-    /* Queued now, sent once connected; Redis answers in order. */
+    /* Queued now, sent once connected; Redis answers in order, so AUTH
+     * (when a password is configured) is the first thing each connection
+     * says, and a refusal is seen before any other answer. */
+    const char *auth[3];
+    int nauth = redisauth_argv(r->cfg, auth);
+    if (nauth) {
+        redisAsyncCommandArgv(r->cmd, on_auth, NULL, nauth, auth, NULL);
+        redisAsyncCommandArgv(r->blk, on_auth, NULL, nauth, auth, NULL);
+    }
     redisAsyncCommand(r->cmd, on_load, NULL, "FUNCTION LOAD REPLACE %s", store_library);
     create_groups(r);
     redisAsyncCommand(r->cmd, on_setup, NULL, "PING");
+    redisAsyncCommand(r->blk, on_blk_setup, NULL, "PING");
 }
 
 static void reconnect_tick(evutil_socket_t fd, short what, void *arg)
@@ -983,7 +1050,8 @@ struct router *router_new(struct event_base *base, const struct config *cfg)
 
 void router_set_config(struct router *r, const struct config *cfg)
 {
-    int moved = strcmp(r->cfg->redis, cfg->redis) != 0 || strcmp(r->cfg->name, cfg->name) != 0;
+    int moved = strcmp(r->cfg->redis, cfg->redis) != 0 || strcmp(r->cfg->name, cfg->name) != 0 ||
+                redisauth_changed(r->cfg, cfg);
     r->cfg = cfg;
     if (moved) {
         log_info("event=redis_switch redis=%s", cfg->redis);
@@ -1089,4 +1157,5 @@ void router_get_stats(const struct router *r, struct router_stats *out)
 {
     *out = r->stats;
     out->inflight = r->inflight;
+    out->auth_error = r->auth_failed ? r->auth_why : NULL;
 }

@@ -32,6 +32,7 @@
 #include "gateway/log.h"
 #include "gateway/metrics.h"
 #include "gateway/phone.h"
+#include "gateway/redisauth.h"
 #include "gateway/store.h"
 #include "modems/codec.h"
 #include "modems/credit.h"
@@ -259,23 +260,31 @@ static int redis_up(struct worker *w)
         return 1;
     if (now_ms() < next_try)
         return 0;
-    char host[CONFIG_VALUE_MAX];
-    int port;
-    config_redis_endpoint(w->cfg->redis, host, sizeof(host), &port);
+    /* A refused login (wrong password, user disabled) is logged once, and
+     * again only when Redis gives another reason; the retries back off. */
+    static char auth_why[256];
     struct timeval tv = {2, 0};
-    redisContext *c =
-        port ? redisConnectWithTimeout(host, port, tv) : redisConnectUnixWithTimeout(host, tv);
-    if (c == NULL || c->err) {
+    int refused;
+    char why[256];
+    redisContext *c = redisauth_connect(w->cfg, tv, &refused, why, sizeof(why));
+    if (c == NULL) {
         backoff = backoff ? backoff * 2 : 1;
         if (backoff > WORKER_BACKOFF_MAX)
             backoff = WORKER_BACKOFF_MAX;
         next_try = now_ms() + backoff * 1000LL;
-        log_debug("event=redis_connect_failed modem=%s error=\"%s\" retry_in=%ds", w->name,
-                  c ? c->errstr : "oom", backoff);
-        if (c)
-            redisFree(c);
+        if (refused && strcmp(auth_why, why) != 0)
+            log_error("event=redis_auth_failed modem=%s redis=%s error=\"%s\" action=retry "
+                      "note=\"check redis_user and redis_password_file against the Redis ACL; "
+                      "logged once\"",
+                      w->name, w->cfg->redis, why);
+        else
+            log_debug("event=redis_connect_failed modem=%s error=\"%s\" retry_in=%ds", w->name,
+                      why, backoff);
+        if (refused)
+            snprintf(auth_why, sizeof(auth_why), "%s", why);
         return 0;
     }
+    auth_why[0] = '\0';
     struct timeval ct = {10, 0};
     redisSetTimeout(c, ct);
     w->rc = c;
