@@ -901,7 +901,7 @@ static void on_auth(redisAsyncContext *c, void *reply, void *priv)
                   "logged once\"",
                   r->cfg->redis, r->cfg->redis_user[0] ? r->cfg->redis_user : "default", why);
     else
-        log_debug("event=redis_auth_failed error=\"%s\" action=retry", why);
+        log_debug("event=redis_auth_retry error=\"%s\"", why);
     r->auth_failed = 1;
     snprintf(r->auth_why, sizeof(r->auth_why), "%s", why);
     drop_connections(r);
