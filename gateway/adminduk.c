@@ -8,6 +8,7 @@
 #include "gateway/csv.h"
 #include "gateway/phone.h"
 #include "gateway/redisauth.h"
+#include "gateway/reply.h"
 #include "gateway/store.h"
 #include "handlers/privacy.h"
 
@@ -388,8 +389,9 @@ int adminduk_import(const struct config *cfg, const char *path, FILE *out)
     if (argc < 0)
         goto out;
     r = redisCommandArgv(redis, argc, argv, NULL);
-    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
-        fprintf(out, "redis: %s\n", r && r->str ? r->str : redis->errstr);
+    if (r == NULL || !reply_is_array(r, 3) || !reply_at(r, 1, REDIS_REPLY_INTEGER) ||
+        !reply_at(r, 2, REDIS_REPLY_INTEGER)) {
+        fprintf(out, "redis: %s\n", r ? reply_why(r) : redis->errstr);
         goto out;
     }
     fprintf(out, "%s: %d rows, %lld changed, %lld applicants notified (SIAP DIAMBIL)\n", path,

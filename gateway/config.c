@@ -623,8 +623,9 @@ static void check_redis_auth(struct load_state *st, struct config *cfg)
                 cfg->redis_user);
     if (cfg->redis_password_file[0] == '\0') {
         if (cfg->redis_user[0])
-            problem(st, "[gateway] redis_user = '%s': needs redis_password_file (a file "
-                        "holding the user's password)",
+            problem(st,
+                    "[gateway] redis_user = '%s': needs redis_password_file (a file "
+                    "holding the user's password)",
                     cfg->redis_user);
         return;
     }

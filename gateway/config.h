@@ -75,10 +75,12 @@ struct config {
     char path[CONFIG_VALUE_MAX];
     char *text;                   /* the file as read and checked; workers get exactly this */
     char redis[CONFIG_VALUE_MAX]; /* HOST:PORT or unix:PATH */
-    char redis_user[CONFIG_NAME_MAX * 2];     /* Redis ACL user; "" = default user */
-    char redis_password_file[CONFIG_VALUE_MAX]; /* file holding the password; "" = no AUTH */
-    char redis_password[REDISAUTH_PASSWORD_MAX]; /* from redis_password_file; never logged */
     char http[CONFIG_VALUE_MAX];  /* ADDR:PORT, "" = no HTTP listener */
+    /* Redis ACL login: the user ("" = the default user), the file holding its
+     * password ("" = no AUTH), and the password read from it at load (never logged). */
+    char redis_user[CONFIG_NAME_MAX * 2];
+    char redis_password_file[CONFIG_VALUE_MAX];
+    char redis_password[REDISAUTH_PASSWORD_MAX];
     char loglevel[CONFIG_NAME_MAX];
     char name[64];         /* consumer name of this gateway in Redis */
     int sender_per_minute; /* messages a sender may send before we stop answering */

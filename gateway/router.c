@@ -13,6 +13,7 @@
 #include "gateway/log.h"
 #include "gateway/phone.h"
 #include "gateway/redisauth.h"
+#include "gateway/reply.h"
 #include "gateway/store.h"
 #include "handlers/handler.h"
 #include "handlers/events.h"
@@ -99,8 +100,8 @@ struct router {
     char cursor[2][32];
     int inflight;
     int backoff_ms;
-    int auth_failed;     /* the last login was refused: auth_why says why (logged once) */
-    char auth_why[160];  /* Redis' answer to AUTH */
+    int auth_failed;        /* the last login was refused: auth_why says why (logged once) */
+    char auth_why[160];     /* Redis' answer to AUTH */
     long long clock_offset; /* seconds added to the clock (test_clock only) */
     const struct services *services;
     struct event *reconnect_ev, *claim_ev, *stop_ev, *due_ev;
@@ -347,10 +348,10 @@ static void on_commit(redisAsyncContext *c, void *reply, void *priv)
 {
     struct request *req = priv;
     redisReply *rep = reply;
-    if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
-        /* Not acknowledged: the message stays pending and is read again. */
-        log_warnx("event=commit_failed id=%s error=\"%s\"", req->id,
-                  rep ? rep->str : "connection lost");
+    if (rep == NULL || rep->type != REDIS_REPLY_INTEGER) {
+        /* Not acknowledged (or not known to be): the message stays pending
+         * and is read again; kt_commit's done key stops a second queueing. */
+        log_warnx("event=commit_failed id=%s error=\"%s\"", req->id, reply_why(rep));
     } else {
         req->router->stats.committed++;
         req->router->stats.replies += (unsigned long long)rep->integer;
@@ -441,14 +442,14 @@ static void on_rate(redisAsyncContext *c, void *reply, void *priv)
     struct request *req = priv;
     struct router *r = req->router;
     redisReply *rep = reply;
-    if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
-        log_warnx("event=rate_failed id=%s error=\"%s\"", req->id,
-                  rep && rep->str ? rep->str : "connection lost");
+    if (!reply_is_array(rep, 2) || !reply_at(rep, 0, REDIS_REPLY_INTEGER) ||
+        !reply_at(rep, 1, REDIS_REPLY_INTEGER)) {
+        log_warnx("event=rate_failed id=%s error=\"%s\"", req->id, reply_why(rep));
         request_finished(req);
         return;
     }
-    long long count = rep->element[0]->integer;
-    req->in_menu = rep->element[1]->integer == 1;
+    long long count = reply_int_at(rep, 0, 0);
+    req->in_menu = reply_int_at(rep, 1, 0) == 1;
     int limit = r->cfg->sender_per_minute;
     if (count <= limit) {
         dispatch(req);
@@ -467,13 +468,7 @@ static void on_rate(redisAsyncContext *c, void *reply, void *priv)
 
 static const char *field(redisReply *fields, const char *name)
 {
-    for (size_t i = 0; i + 1 < fields->elements; i += 2) {
-        redisReply *k = fields->element[i], *v = fields->element[i + 1];
-        if (k->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING &&
-            strcmp(k->str, name) == 0)
-            return v->str;
-    }
-    return "";
+    return reply_field(fields, name);
 }
 
 /* An event (kt:events: deadlines, imports) keeps its fields for its handler. */
@@ -623,6 +618,8 @@ static void on_read(redisAsyncContext *c, void *reply, void *priv)
             if (strcmp(st->element[0]->str, streams[i]) != 0)
                 continue;
             redisReply *entries = st->element[1];
+            if (entries->type != REDIS_REPLY_ARRAY)
+                continue;
             got += entries->elements;
             if (r->pending_phase && entries->elements > 0) {
                 redisReply *last = entries->element[entries->elements - 1];
@@ -664,9 +661,12 @@ static void on_claim(redisAsyncContext *c, void *reply, void *priv)
     struct router *r = c->data;
     const char *stream = priv;
     redisReply *rep = reply;
-    if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 || r->stopping ||
-        c != r->cmd)
+    /* XAUTOCLAIM: [next cursor, [entries], (deleted ids)] */
+    if (!reply_at(rep, 1, REDIS_REPLY_ARRAY) || r->stopping || c != r->cmd) {
+        if (rep && rep->type != REDIS_REPLY_ARRAY)
+            log_warnx("event=claim_failed stream=%s error=\"%s\"", stream, reply_why(rep));
         return;
+    }
     if (rep->element[1]->elements)
         log_info("event=claimed stream=%s count=%zu", stream, rep->element[1]->elements);
     take_entries(r, stream, rep->element[1]);

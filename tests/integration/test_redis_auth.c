@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PASSWORD "Kt-acl-5e1b0c7d9a2f44e8"
-#define RESIDENT "081234567890"
+#define PASSWORD   "Kt-acl-5e1b0c7d9a2f44e8"
+#define RESIDENT   "081234567890"
 #define RESIDENT_N "6281234567890"
 
 static struct kt_env env;
@@ -360,8 +360,9 @@ Test(redis_auth, check_mode_reads_the_password_file_and_warns_when_others_may)
 
     /* A user without a password file is a mistake, not an anonymous login. */
     FILE *f = fopen(env.config, "w");
-    fprintf(f, "[gateway]\nredis = unix:%s\nredis_user = kentongan\n[modem:d]\nmodel = dummy\n"
-               "connection = none\ndevice = %s\n",
+    fprintf(f,
+            "[gateway]\nredis = unix:%s\nredis_user = kentongan\n[modem:d]\nmodel = dummy\n"
+            "connection = none\ndevice = %s\n",
             env.sock, env.modem_dir);
     fclose(f);
     cr_expect_eq(kt_run(&env, args, out, sizeof(out)), 1, "%s", out);

@@ -249,23 +249,9 @@ int kt_redis_start(struct kt_env *e)
     snprintf(port, sizeof(port), "%d", e->redis_port > 0 ? e->redis_port : 0);
     /* unixsocketperm 700: only the user running Redis (and the gateway)
      * may connect, as in scripts/run (README "Redis access"). */
-    char *argv[24] = {"redis-server",
-                      "--port",
-                      port,
-                      "--unixsocket",
-                      e->sock,
-                      "--unixsocketperm",
-                      "700",
-                      "--dir",
-                      dir,
-                      "--appendonly",
-                      "yes",
-                      "--appendfsync",
-                      "everysec",
-                      "--save",
-                      "",
-                      "--daemonize",
-                      "no"};
+    char *argv[24] = {"redis-server", "--port", port, "--unixsocket", e->sock, "--unixsocketperm",
+                      "700",          "--dir",  dir,  "--appendonly", "yes",   "--appendfsync",
+                      "everysec",     "--save", "",   "--daemonize",  "no"};
     int argc = 17;
     if (e->redis_port > 0) {
         argv[argc++] = "--bind";
