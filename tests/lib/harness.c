@@ -64,22 +64,25 @@ static void sha256_hex(const char *text, char out[65])
         sprintf(out + 2 * i, "%02x", d[i]);
 }
 
-int kt_redis_acl(struct kt_env *e, const char *password, int default_as_kentongan)
+int kt_redis_acl(struct kt_env *e, const char *password)
 {
     const char *root = getenv("KT_ROOT");
-    char path[512], line[2048], rules[2048] = "", hash[65];
+    char path[512], line[2048], rules[2048] = "", deflt[2048] = "", hash[65];
     snprintf(path, sizeof(path), "%s/etc/redis-acl.conf", root && *root ? root : ".");
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return -1;
-    /* The documented line itself, so the suite tests what operators copy. */
+    /* The documented lines themselves, so the suite tests what operators copy. */
     const char *marker = "user kentongan on #PASSWORD-SHA256 ";
-    while (fgets(line, sizeof(line), f))
+    while (fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\n")] = '\0';
         if (strncmp(line, marker, strlen(marker)) == 0)
             snprintf(rules, sizeof(rules), "%s", line + strlen(marker));
+        else if (strncmp(line, "user default ", 13) == 0)
+            snprintf(deflt, sizeof(deflt), "%s", line);
+    }
     fclose(f);
-    rules[strcspn(rules, "\n")] = '\0';
-    if (rules[0] == '\0')
+    if (rules[0] == '\0' || deflt[0] == '\0')
         return -1;
     kt_random_hex(e->admin_pass, 16);
     snprintf(e->acl_file, sizeof(e->acl_file), "%s/users.acl", e->dir);
@@ -87,13 +90,9 @@ int kt_redis_acl(struct kt_env *e, const char *password, int default_as_kentonga
     if ((f = fopen(e->acl_file, "w")) == NULL)
         return -1;
     sha256_hex(e->admin_pass, hash);
-    fprintf(f, "user admin on #%s ~* &* +@all\n", hash);
+    fprintf(f, "user admin on #%s ~* &* +@all\n%s\n", hash, deflt);
     sha256_hex(password, hash);
     fprintf(f, "user kentongan on #%s %s\n", hash, rules);
-    if (default_as_kentongan)
-        fprintf(f, "user default on nopass %s\n", rules);
-    else
-        fprintf(f, "user default off\n");
     if (fclose(f) != 0)
         return -1;
     int fd = open(e->pass_file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -127,7 +126,7 @@ int kt_env_init(struct kt_env *e)
     if (acl && strcmp(acl, "1") == 0) {
         char pass[40];
         kt_random_hex(pass, 16);
-        if (kt_redis_acl(e, pass, 1) != 0)
+        if (kt_redis_acl(e, pass) != 0)
             return -1;
     }
     return 0;

@@ -50,14 +50,12 @@ void kt_env_cleanup(struct kt_env *e);
  * 127.0.0.1:e->redis_port when set and e->acl_file when kt_redis_acl wrote one. */
 int kt_redis_start(struct kt_env *e);
 /* Before kt_redis_start: the redis will run with an ACL file holding the
- * `user kentongan` line of etc/redis-acl.conf (under KT_ROOT) with password's
- * SHA-256, an admin user for the harness, and the default user off (or, with
- * default_as_kentongan, on without a password under kentongan's rules, so a
- * gateway configured without redis_user runs under the same ACL). Writes
- * password to e->pass_file (mode 600). 0 or -1. With KT_REDIS_ACL=1 in the
- * environment kt_env_init calls it (default_as_kentongan = 1), so the whole
- * suite runs under the documented ACL. */
-int kt_redis_acl(struct kt_env *e, const char *password, int default_as_kentongan);
+ * `user default` and `user kentongan` lines of etc/redis-acl.conf (under
+ * KT_ROOT), the latter with password's SHA-256, and an admin user the harness
+ * logs in as. Writes password to e->pass_file (mode 600). 0 or -1. With
+ * KT_REDIS_ACL=1 in the environment kt_env_init calls it, so every test's
+ * gateway logs in as kentongan under the documented ACL. */
+int kt_redis_acl(struct kt_env *e, const char *password);
 /* Kills redis with SIGKILL (AOF keeps what was fsynced) and starts it again. */
 int kt_redis_restart(struct kt_env *e);
 /* Stops redis cleanly (SHUTDOWN NOSAVE; the AOF keeps what it had). */
