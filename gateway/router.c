@@ -860,6 +860,7 @@ static void on_connect(const redisAsyncContext *c, int status)
         if (c == r->blk)
             r->blk = NULL;
         log_debug("event=redis_connect_failed error=\"%s\"", c->errstr);
+        r->auth_failed = 0; /* unreachable now: /readyz says so, not an old refusal */
         drop_connections(r);
         schedule_reconnect(r);
     }
@@ -989,6 +990,7 @@ static void connect_all(struct router *r)
     r->cmd = open_one(r);
     r->blk = r->cmd ? open_one(r) : NULL;
     if (r->cmd == NULL || r->blk == NULL) {
+        r->auth_failed = 0;
         drop_connections(r);
         schedule_reconnect(r);
         return;
