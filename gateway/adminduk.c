@@ -8,6 +8,8 @@
 #include "gateway/config.h"
 #include "gateway/csv.h"
 #include "gateway/phone.h"
+#include "gateway/redisauth.h"
+#include "gateway/reply.h"
 #include "gateway/store.h"
 #include "handlers/privacy.h"
 
@@ -329,19 +331,12 @@ void adminduk_free(struct adminduk_batch *b)
 
 static redisContext *connect_redis(const struct config *cfg, FILE *out)
 {
-    char host[CONFIG_VALUE_MAX];
-    int port;
     struct timeval tv = {5, 0};
-    config_redis_endpoint(cfg->redis, host, sizeof(host), &port);
-    redisContext *rc =
-        port ? redisConnectWithTimeout(host, port, tv) : redisConnectUnixWithTimeout(host, tv);
-    if (rc == NULL || rc->err) {
-        fprintf(out, "redis %s: %s\n", cfg->redis, rc ? rc->errstr : "out of memory");
-        if (rc)
-            redisFree(rc);
-        return NULL;
-    }
-    redisSetTimeout(rc, tv);
+    int refused;
+    char why[256];
+    redisContext *rc = redisauth_connect(cfg, tv, &refused, why, sizeof(why));
+    if (rc == NULL)
+        fprintf(out, "redis %s: %s\n", cfg->redis, why);
     return rc;
 }
 
@@ -393,8 +388,9 @@ int adminduk_import(const struct config *cfg, const char *path, FILE *out)
     if (argc < 0)
         goto out;
     r = redisCommandArgv(redis, argc, argv, NULL);
-    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
-        fprintf(out, "redis: %s\n", r && r->str ? r->str : redis->errstr);
+    if (r == NULL || !reply_is_array(r, 3) || !reply_at(r, 1, REDIS_REPLY_INTEGER) ||
+        !reply_at(r, 2, REDIS_REPLY_INTEGER)) {
+        fprintf(out, "redis: %s\n", r ? reply_why(r) : redis->errstr);
         goto out;
     }
     fprintf(out, "%s: %d rows, %lld changed, %lld applicants notified (SIAP DIAMBIL)\n", path,

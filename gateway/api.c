@@ -35,6 +35,7 @@
 #include "gateway/log.h"
 #include "gateway/metrics.h"
 #include "gateway/phone.h"
+#include "gateway/reply.h"
 #include "gateway/router.h"
 #include "gateway/store.h"
 #include "handlers/complaint_state.h"
@@ -676,7 +677,7 @@ static json_t *complaint_json(const redisReply *r, size_t start)
     ticket_format(seq, ticket, sizeof(ticket));
     json_object_set_new(o, "ticket", json_string(ticket));
     json_object_set_new(o, "seq", json_integer((json_int_t)seq));
-    for (size_t i = start; i + 1 < r->elements; i += 2) {
+    for (size_t i = start; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
         const char *k = reply_str(r->element[i]), *v = reply_str(r->element[i + 1]);
         if (strcmp(k, "seq") == 0)
             continue;
@@ -709,7 +710,13 @@ static void list_answer(struct api_call *c, redisReply *r)
     json_t *items = json_array();
     for (size_t i = 1; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
         json_array_append_new(items, complaint_json(r->element[i], 0));
-    json_int_t total = r->type == REDIS_REPLY_ARRAY && r->elements > 0 ? r->element[0]->integer : 0;
+    if (reply_at(r, 0, REDIS_REPLY_INTEGER) == NULL) {
+        json_decref(items);
+        log_error("event=api_redis_error error=\"%s\"", reply_why(r));
+        api_error(c, 503, "unexpected reply from redis");
+        return;
+    }
+    json_int_t total = reply_int_at(r, 0, 0);
     api_reply(c, 200,
               json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total", total, "offset",
                         (json_int_t)offset, "limit", (json_int_t)limit));
@@ -1017,7 +1024,9 @@ static void collect_problem(void *arg, int line, const char *problem)
 
 static void import_done(struct api_call *c, redisReply *r)
 {
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
+    if (!reply_is_array(r, 3) || !reply_at(r, 0, REDIS_REPLY_INTEGER) ||
+        !reply_at(r, 1, REDIS_REPLY_INTEGER) || !reply_at(r, 2, REDIS_REPLY_INTEGER)) {
+        log_error("event=api_redis_error error=\"%s\"", reply_why(r));
         api_error(c, 503, "unexpected reply from redis");
         return;
     }
@@ -1188,6 +1197,11 @@ static struct subs *subs_state(struct api_call *c)
 static void subs_count(struct api_call *c, redisReply *r)
 {
     struct subs *s = c->state;
+    if (r->type != REDIS_REPLY_INTEGER) {
+        log_error("event=api_redis_error error=\"%s\"", reply_why(r));
+        api_error(c, 503, "unexpected reply from redis");
+        return;
+    }
     json_t *items = s->items;
     s->items = NULL;
     api_reply(c, 200,
@@ -1290,7 +1304,12 @@ static void subscribers_show(void *arg, struct api_call *c)
 static void subscribed(struct api_call *c, redisReply *r)
 {
     struct subs *s = c->state;
-    int created = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+    if (r->type != REDIS_REPLY_INTEGER) {
+        log_error("event=api_redis_error error=\"%s\"", reply_why(r));
+        api_error(c, 503, "unexpected reply from redis");
+        return;
+    }
+    int created = r->integer == 1;
     char masked[32];
     log_info("event=api_subscribe token=%s number=%s area=%s new=%d", c->token,
              log_phone(s->number, masked, sizeof(masked)), s->area.key, created);
@@ -1338,6 +1357,11 @@ static void unsubscribed_area(struct api_call *c, redisReply *r)
 static void unsubscribed_all(struct api_call *c, redisReply *r)
 {
     struct subs *s = c->state;
+    if (r->type != REDIS_REPLY_INTEGER) {
+        log_error("event=api_redis_error error=\"%s\"", reply_why(r));
+        api_error(c, 503, "unexpected reply from redis");
+        return;
+    }
     char masked[32];
     log_info("event=api_optout token=%s number=%s areas=%lld", c->token,
              log_phone(s->number, masked, sizeof(masked)), r->integer);

@@ -16,6 +16,7 @@
 #include "gateway/csv.h"
 #include "gateway/log.h"
 #include "gateway/phone.h"
+#include "gateway/reply.h"
 #include "gateway/router.h"
 #include "gateway/store.h"
 #include "handlers/services.h"
@@ -46,12 +47,17 @@ static int is_int_field(const char *name)
 /* {hash flat list, fails flat list} -> JSON object */
 static json_t *bc_json(const redisReply *pair)
 {
-    if (pair->type != REDIS_REPLY_ARRAY || pair->elements != 2)
+    const redisReply *h = reply_at(pair, 0, REDIS_REPLY_ARRAY);
+    const redisReply *f = reply_at(pair, 1, REDIS_REPLY_ARRAY);
+    if (!reply_is_array(pair, 2) || h == NULL || f == NULL) {
+        log_warnx("event=broadcast_read_failed error=\"%s\"", reply_why(pair));
         return NULL;
-    const redisReply *h = pair->element[0], *f = pair->element[1];
+    }
     json_t *o = json_object(), *fails = json_object();
     for (size_t i = 0; i + 1 < h->elements; i += 2) {
-        const char *k = h->element[i]->str, *v = h->element[i + 1]->str;
+        const char *k = reply_text_at(h, i), *v = reply_text_at(h, i + 1);
+        if (k == NULL || v == NULL)
+            continue;
         if (strcmp(k, "emergency") == 0)
             json_object_set_new(o, k, json_boolean(strcmp(v, "1") == 0));
         else if (is_int_field(k))
@@ -60,7 +66,9 @@ static json_t *bc_json(const redisReply *pair)
             json_object_set_new(o, k, json_string(v));
     }
     for (size_t i = 0; i + 1 < f->elements; i += 2)
-        json_object_set_new(fails, f->element[i]->str, json_integer(atoll(f->element[i + 1]->str)));
+        if (reply_text_at(f, i) && reply_text_at(f, i + 1))
+            json_object_set_new(fails, reply_text_at(f, i),
+                                json_integer(atoll(reply_text_at(f, i + 1))));
     json_object_set_new(o, "failures", fails);
     if (json_object_get(o, "delivered") == NULL)
         json_object_set_new(o, "delivered", json_integer(0));
@@ -130,7 +138,10 @@ static void on_list(redisAsyncContext *ac, void *reply, void *priv)
 {
     struct api_call *c = priv;
     redisReply *r = reply;
-    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER) {
+        if (r)
+            log_warnx("event=broadcast_list_failed error=\"%s\"", reply_why(r));
         api_error(c, 503, "Redis went away; try again shortly");
         return;
     }
@@ -237,13 +248,18 @@ static void on_created(redisAsyncContext *ac, void *reply, void *priv)
     struct create *cr = priv;
     struct api_call *c = cr->call;
     redisReply *r = reply;
-    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
+    if (!reply_is_array(r, 3) || !reply_at(r, 0, REDIS_REPLY_INTEGER) ||
+        !reply_at(r, 1, REDIS_REPLY_INTEGER)) {
+        if (r)
+            log_error("event=broadcast_create_failed error=\"%s\"", reply_why(r));
         api_error(c, r == NULL ? 503 : 500, "%s",
-                  r && r->type == REDIS_REPLY_ERROR ? r->str : "Redis went away; nothing created");
+                  r && r->type == REDIS_REPLY_ERROR ? r->str
+                  : r                               ? "unexpected answer from Redis; see the log"
+                                                    : "Redis went away; nothing created");
         create_free(cr);
         return;
     }
-    long long id = r->element[0]->integer, n = r->element[1]->integer;
+    long long id = reply_int_at(r, 0, 0), n = reply_int_at(r, 1, 0);
     log_info("event=broadcast_created id=%lld by=api:%s channel=api recipients=%lld emergency=%d",
              id, api_token_name(c), n, cr->emergency);
     api_reply(c, 201,

@@ -46,6 +46,8 @@ struct key_def {
 
 static const struct key_def gateway_keys[] = {
     S(redis, KEY_REDIS, "127.0.0.1:6379"),
+    S(redis_user, KEY_STRING, ""),          /* Redis ACL user (AUTH user password) */
+    S(redis_password_file, KEY_STRING, ""), /* read by check_redis_auth, never logged */
     S(http, KEY_LISTEN, "127.0.0.1:8080"),
     S(loglevel, KEY_LOGLEVEL, "info"),
     S(name, KEY_STRING, ""),
@@ -569,8 +571,10 @@ struct config *config_new(void)
 
 void config_free(struct config *cfg)
 {
-    if (cfg)
+    if (cfg) {
         free(cfg->text);
+        explicit_bzero(cfg->redis_password, sizeof(cfg->redis_password));
+    }
     free(cfg);
 }
 
@@ -635,6 +639,29 @@ int config_load_text(struct config *cfg, const char *name, const char *text, cha
     return parse_text(cfg, &st, copy);
 }
 
+/* redis_user and redis_password_file: the password is read here, so that a
+ * file that cannot be read stops `kentongan -t`, the start and a reload
+ * alike (redisauth.h). */
+static void check_redis_auth(struct load_state *st, struct config *cfg)
+{
+    char why[160];
+    explicit_bzero(cfg->redis_password, sizeof(cfg->redis_password));
+    if (strcspn(cfg->redis_user, " \t\r\n") != strlen(cfg->redis_user))
+        problem(st, "[gateway] redis_user = '%s': a Redis user name has no spaces",
+                cfg->redis_user);
+    if (cfg->redis_password_file[0] == '\0') {
+        if (cfg->redis_user[0])
+            problem(st,
+                    "[gateway] redis_user = '%s': needs redis_password_file (a file "
+                    "holding the user's password)",
+                    cfg->redis_user);
+        return;
+    }
+    if (redisauth_read_password(cfg->redis_password_file, cfg->redis_password,
+                                sizeof(cfg->redis_password), why, sizeof(why)) != 0)
+        problem(st, "[gateway] redis_password_file = '%s': %s", cfg->redis_password_file, why);
+}
+
 /* Parses text (taken over by cfg) and checks the whole. */
 static int parse_text(struct config *cfg, struct load_state *st_, char *text)
 {
@@ -656,6 +683,7 @@ static int parse_text(struct config *cfg, struct load_state *st_, char *text)
         host[sizeof(host) - 1] = '\0';
         snprintf(cfg->name, sizeof(cfg->name), "%s", host);
     }
+    check_redis_auth(&st, cfg);
     if (cfg->nmodems == 0)
         problem(&st, "%s: no [modem:NAME] section: kentongan needs at least one modem", path);
     for (int i = 0; i < cfg->nmodems; i++) {

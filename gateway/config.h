@@ -13,6 +13,8 @@
 #ifndef KT_CONFIG_H
 #define KT_CONFIG_H
 
+#include "gateway/redisauth.h"
+
 #include <stddef.h>
 
 #define CONFIG_MAX_MODEMS     16
@@ -76,6 +78,11 @@ struct config {
     char *text;                   /* the file as read and checked; workers get exactly this */
     char redis[CONFIG_VALUE_MAX]; /* HOST:PORT or unix:PATH */
     char http[CONFIG_VALUE_MAX];  /* ADDR:PORT, "" = no HTTP listener */
+    /* Redis ACL login: the user ("" = the default user), the file holding its
+     * password ("" = no AUTH), and the password read from it at load (never logged). */
+    char redis_user[CONFIG_NAME_MAX * 2];
+    char redis_password_file[CONFIG_VALUE_MAX];
+    char redis_password[REDISAUTH_PASSWORD_MAX];
     char loglevel[CONFIG_NAME_MAX];
     char name[64];         /* consumer name of this gateway in Redis */
     int sender_per_minute; /* messages a sender may send before we stop answering */

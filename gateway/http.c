@@ -74,7 +74,9 @@ static void readyz(struct http *h, struct evhttp_request *req)
     h->status(h->arg, &st);
     json_t *reasons = json_array();
     if (!st.redis_connected)
-        json_array_append_new(reasons, json_string("redis not connected"));
+        json_array_append_new(reasons, st.redis_auth_error ? json_sprintf("redis auth failed: %s",
+                                                                          st.redis_auth_error)
+                                                           : json_string("redis not connected"));
     if (st.workers_up == 0)
         json_array_append_new(reasons, json_string("no modem worker up"));
     else if (st.modems_up == 0)

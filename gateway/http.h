@@ -8,7 +8,8 @@
  * /healthz answers 200 with a small JSON document while the process runs
  * (liveness), including whether Redis is connected and how many modem
  * workers are up. /readyz answers 200 when Redis is connected and at least
- * one modem worker is up, else 503, with the reasons (readiness).
+ * one modem worker is up, else 503, with the reasons (readiness; "redis auth
+ * failed: ..." with Redis' answer when it refused the login).
  *
  * Request bodies are limited to HTTP_BODY_MAX bytes for the whole listener
  * (libevent's limit is per server: larger bodies get libevent's own 413 and
@@ -27,6 +28,7 @@ struct http;
 
 struct http_status {
     int redis_connected;
+    const char *redis_auth_error; /* Redis refused the login: why; NULL otherwise */
     int workers_up;
     int modems_up; /* workers whose modem is connected */
     int workers_configured;

@@ -20,6 +20,7 @@
 #include "gateway/http.h"
 #include "gateway/log.h"
 #include "gateway/pin.h"
+#include "gateway/redisauth.h"
 #include "gateway/router.h"
 #include "gateway/supervisor.h"
 #include "gateway/ussd.h"
@@ -78,6 +79,7 @@ static void status(void *arg, struct http_status *out)
     struct router_stats rs;
     router_get_stats(g->router, &rs);
     out->redis_connected = rs.connected;
+    out->redis_auth_error = rs.auth_error;
     out->workers_up = supervisor_workers_up(g->sv);
     out->modems_up = supervisor_modems_up(g->sv);
     out->workers_configured = g->cfg->nmodems;
@@ -262,7 +264,11 @@ int main(int argc, char **argv)
         config_free(cfg);
         return 1;
     }
+    char warning[CONFIG_VALUE_MAX + 128];
+    int loose = redisauth_warning(cfg, warning, sizeof(warning));
     if (check) {
+        if (loose)
+            fprintf(stderr, "%s: warning: %s\n", path, warning);
         printf("%s: configuration ok (%d modem%s, %d official%s, %d API token%s)\n", path,
                cfg->nmodems, cfg->nmodems == 1 ? "" : "s", svc->nofficials,
                svc->nofficials == 1 ? "" : "s", cfg->ntokens, cfg->ntokens == 1 ? "" : "s");
@@ -279,6 +285,8 @@ int main(int argc, char **argv)
         return rc;
     }
     log_init("gateway", lvl);
+    if (loose)
+        log_warnx("event=config_warning warning=\"%s\"", warning);
     signal(SIGPIPE, SIG_IGN);
 
     char exe[PATH_MAX];

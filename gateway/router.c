@@ -13,6 +13,8 @@
 #include "gateway/config.h"
 #include "gateway/log.h"
 #include "gateway/phone.h"
+#include "gateway/redisauth.h"
+#include "gateway/reply.h"
 #include "gateway/store.h"
 #include "handlers/handler.h"
 #include "handlers/events.h"
@@ -100,6 +102,8 @@ struct router {
     char cursor[2][32];
     int inflight;
     int backoff_ms;
+    int auth_failed;        /* the last login was refused: auth_why says why (logged once) */
+    char auth_why[160];     /* Redis' answer to AUTH */
     const struct services *services;
     struct event *reconnect_ev, *claim_ev, *stop_ev, *due_ev;
     void (*stop_done)(void *);
@@ -350,10 +354,10 @@ static void on_commit(redisAsyncContext *c, void *reply, void *priv)
 {
     struct request *req = priv;
     redisReply *rep = reply;
-    if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
-        /* Not acknowledged: the message stays pending and is read again. */
-        log_warnx("event=commit_failed id=%s error=\"%s\"", req->id,
-                  rep ? rep->str : "connection lost");
+    if (rep == NULL || rep->type != REDIS_REPLY_INTEGER) {
+        /* Not acknowledged (or not known to be): the message stays pending
+         * and is read again; kt_commit's done key stops a second queueing. */
+        log_warnx("event=commit_failed id=%s error=\"%s\"", req->id, reply_why(rep));
     } else {
         req->router->stats.committed++;
         req->router->stats.replies += (unsigned long long)rep->integer;
@@ -444,14 +448,14 @@ static void on_rate(redisAsyncContext *c, void *reply, void *priv)
     struct request *req = priv;
     struct router *r = req->router;
     redisReply *rep = reply;
-    if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
-        log_warnx("event=rate_failed id=%s error=\"%s\"", req->id,
-                  rep && rep->str ? rep->str : "connection lost");
+    if (!reply_is_array(rep, 2) || !reply_at(rep, 0, REDIS_REPLY_INTEGER) ||
+        !reply_at(rep, 1, REDIS_REPLY_INTEGER)) {
+        log_warnx("event=rate_failed id=%s error=\"%s\"", req->id, reply_why(rep));
         request_finished(req);
         return;
     }
-    long long count = rep->element[0]->integer;
-    req->in_menu = rep->element[1]->integer == 1;
+    long long count = reply_int_at(rep, 0, 0);
+    req->in_menu = reply_int_at(rep, 1, 0) == 1;
     int limit = r->cfg->sender_per_minute;
     if (count <= limit) {
         dispatch(req);
@@ -470,13 +474,7 @@ static void on_rate(redisAsyncContext *c, void *reply, void *priv)
 
 static const char *field(redisReply *fields, const char *name)
 {
-    for (size_t i = 0; i + 1 < fields->elements; i += 2) {
-        redisReply *k = fields->element[i], *v = fields->element[i + 1];
-        if (k->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING &&
-            strcmp(k->str, name) == 0)
-            return v->str;
-    }
-    return "";
+    return reply_field(fields, name);
 }
 
 /* An event (kt:events: deadlines, imports) keeps its fields for its handler. */
@@ -627,6 +625,8 @@ static void on_read(redisAsyncContext *c, void *reply, void *priv)
             if (strcmp(st->element[0]->str, streams[i]) != 0)
                 continue;
             redisReply *entries = st->element[1];
+            if (entries->type != REDIS_REPLY_ARRAY)
+                continue;
             got += entries->elements;
             if (r->pending_phase && entries->elements > 0) {
                 redisReply *last = entries->element[entries->elements - 1];
@@ -668,9 +668,12 @@ static void on_claim(redisAsyncContext *c, void *reply, void *priv)
     struct router *r = c->data;
     const char *stream = priv;
     redisReply *rep = reply;
-    if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 || r->stopping ||
-        c != r->cmd)
+    /* XAUTOCLAIM: [next cursor, [entries], (deleted ids)] */
+    if (!reply_at(rep, 1, REDIS_REPLY_ARRAY) || r->stopping || c != r->cmd) {
+        if (rep && rep->type != REDIS_REPLY_ARRAY)
+            log_warnx("event=claim_failed stream=%s error=\"%s\"", stream, reply_why(rep));
         return;
+    }
     if (rep->element[1]->elements)
         log_info("event=claimed stream=%s count=%zu", stream, rep->element[1]->elements);
     take_entries(r, stream, rep->element[1]);
@@ -866,6 +869,7 @@ static void on_connect(const redisAsyncContext *c, int status)
         if (c == r->blk)
             r->blk = NULL;
         log_debug("event=redis_connect_failed error=\"%s\"", c->errstr);
+        r->auth_failed = 0; /* unreachable now: /readyz says so, not an old refusal */
         drop_connections(r);
         schedule_reconnect(r);
     }
@@ -884,32 +888,87 @@ static void on_load(redisAsyncContext *c, void *reply, void *priv)
     schedule_reconnect(r);
 }
 
+/* The answer to AUTH, the first command on each connection. A refusal (a
+ * wrong password, a disabled user) is logged once, not at every retry, and
+ * again only when Redis gives another reason; the retries keep the backoff. */
+static void on_auth(redisAsyncContext *c, void *reply, void *priv)
+{
+    struct router *r = c->data;
+    redisReply *rep = reply;
+    if (rep == NULL || (c != r->cmd && c != r->blk))
+        return;
+    if (rep->type == REDIS_REPLY_STATUS && strcmp(rep->str, "OK") == 0) {
+        if (r->auth_failed)
+            log_info("event=redis_auth_ok redis=%s user=%s", r->cfg->redis,
+                     r->cfg->redis_user[0] ? r->cfg->redis_user : "default");
+        r->auth_failed = 0;
+        return;
+    }
+    const char *why = rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected answer to AUTH";
+    if (!r->auth_failed || strcmp(r->auth_why, why) != 0)
+        log_error("event=redis_auth_failed redis=%s user=%s error=\"%s\" action=retry "
+                  "note=\"check redis_user and redis_password_file against the Redis ACL; "
+                  "logged once\"",
+                  r->cfg->redis, r->cfg->redis_user[0] ? r->cfg->redis_user : "default", why);
+    else
+        log_debug("event=redis_auth_retry error=\"%s\"", why);
+    r->auth_failed = 1;
+    snprintf(r->auth_why, sizeof(r->auth_why), "%s", why);
+    drop_connections(r);
+    schedule_reconnect(r);
+}
+
+static void setup_failed(struct router *r, const char *why)
+{
+    /* e.g. LOADING while a restarted Redis reads its AOF: try again, with
+     * backoff, on fresh connections. */
+    log_error("event=redis_setup_failed error=\"%s\" action=reconnect", why);
+    drop_connections(r);
+    schedule_reconnect(r);
+}
+
+static void mark_ready(struct router *r)
+{
+    if (!r->cmd_ready || !r->blk_ready)
+        return;
+    r->backoff_ms = 0;
+    r->stats.connected = 1;
+    r->pending_phase = 1;
+    snprintf(r->cursor[0], sizeof(r->cursor[0]), "0");
+    snprintf(r->cursor[1], sizeof(r->cursor[1]), "0");
+    log_info("event=redis_ready redis=%s consumer=%s", r->cfg->redis, r->cfg->name);
+    maybe_read(r);
+}
+
+/* PING, after the functions and groups on the command connection. */
 static void on_setup(redisAsyncContext *c, void *reply, void *priv)
 {
     struct router *r = c->data;
     redisReply *rep = reply;
     if (rep == NULL || c != r->cmd)
         return;
-    if (rep->type == REDIS_REPLY_ERROR) {
-        /* e.g. LOADING while a restarted Redis reads its AOF: try again,
-         * with backoff, on fresh connections. */
-        log_error("event=redis_setup_failed error=\"%s\" action=reconnect", rep->str);
-        drop_connections(r);
-        schedule_reconnect(r);
+    if (rep->type != REDIS_REPLY_STATUS) {
+        setup_failed(r, rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected answer to PING");
         return;
     }
-    if (c == r->cmd)
-        r->cmd_ready = 1;
-    if (r->cmd_ready && r->blk) {
-        r->blk_ready = 1;
-        r->backoff_ms = 0;
-        r->stats.connected = 1;
-        r->pending_phase = 1;
-        snprintf(r->cursor[0], sizeof(r->cursor[0]), "0");
-        snprintf(r->cursor[1], sizeof(r->cursor[1]), "0");
-        log_info("event=redis_ready redis=%s consumer=%s", r->cfg->redis, r->cfg->name);
-        maybe_read(r);
+    r->cmd_ready = 1;
+    mark_ready(r);
+}
+
+/* PING on the blocking connection: it answers (and, with a password, has
+ * logged in) before the first XREADGROUP. */
+static void on_blk_setup(redisAsyncContext *c, void *reply, void *priv)
+{
+    struct router *r = c->data;
+    redisReply *rep = reply;
+    if (rep == NULL || c != r->blk)
+        return;
+    if (rep->type != REDIS_REPLY_STATUS) {
+        setup_failed(r, rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected answer to PING");
+        return;
     }
+    r->blk_ready = 1;
+    mark_ready(r);
 }
 
 static redisAsyncContext *open_one(struct router *r)
@@ -940,11 +999,20 @@ static void connect_all(struct router *r)
     r->cmd = open_one(r);
     r->blk = r->cmd ? open_one(r) : NULL;
     if (r->cmd == NULL || r->blk == NULL) {
+        r->auth_failed = 0;
         drop_connections(r);
         schedule_reconnect(r);
         return;
     }
-    /* Queued now, sent once connected; Redis answers in order. */
+    /* Queued now, sent once connected; Redis answers in order, so AUTH
+     * (when a password is configured) is the first thing each connection
+     * says, and a refusal is seen before any other answer. */
+    const char *auth[3];
+    int nauth = redisauth_argv(r->cfg, auth);
+    if (nauth) {
+        redisAsyncCommandArgv(r->cmd, on_auth, NULL, nauth, auth, NULL);
+        redisAsyncCommandArgv(r->blk, on_auth, NULL, nauth, auth, NULL);
+    }
     redisAsyncCommand(r->cmd, on_load, NULL, "FUNCTION LOAD REPLACE %s", store_library);
     create_groups(r);
     /* A test clock is read before the first message is taken, so that no
@@ -952,6 +1020,7 @@ static void connect_all(struct router *r)
     if (r->cfg->test_clock)
         redisAsyncCommand(r->cmd, on_clock, NULL, "GET %s", STORE_CLOCK);
     redisAsyncCommand(r->cmd, on_setup, NULL, "PING");
+    redisAsyncCommand(r->blk, on_blk_setup, NULL, "PING");
 }
 
 static void reconnect_tick(evutil_socket_t fd, short what, void *arg)
@@ -996,7 +1065,8 @@ struct router *router_new(struct event_base *base, const struct config *cfg)
 
 void router_set_config(struct router *r, const struct config *cfg)
 {
-    int moved = strcmp(r->cfg->redis, cfg->redis) != 0 || strcmp(r->cfg->name, cfg->name) != 0;
+    int moved = strcmp(r->cfg->redis, cfg->redis) != 0 || strcmp(r->cfg->name, cfg->name) != 0 ||
+                redisauth_changed(r->cfg, cfg);
     r->cfg = cfg;
     if (moved) {
         log_info("event=redis_switch redis=%s", cfg->redis);
@@ -1102,4 +1172,5 @@ void router_get_stats(const struct router *r, struct router_stats *out)
 {
     *out = r->stats;
     out->inflight = r->inflight;
+    out->auth_error = r->auth_failed ? r->auth_why : NULL;
 }

@@ -12,7 +12,10 @@
  * message goes through kt_rate, its handler and kt_commit, which queues the
  * replies and acknowledges the message in one atomic step. Lost connections
  * are retried with backoff; unacknowledged messages are read again from the
- * consumer's pending list when the connection returns. */
+ * consumer's pending list when the connection returns. With a Redis password
+ * (redis_user, redis_password_file) each connection sends AUTH first; a
+ * refusal is logged once (again only when its reason changes), retried with
+ * the same backoff and shown in router_stats.auth_error (/readyz). */
 #ifndef KT_ROUTER_H
 #define KT_ROUTER_H
 
@@ -29,6 +32,7 @@ struct router_stats {
     unsigned long long silenced;  /* messages deliberately not answered */
     unsigned long long limited;   /* messages over a sender's rate limit */
     int connected;                /* both Redis connections up and ready */
+    const char *auth_error;       /* why Redis refused the login (AUTH); NULL when it has not */
     int inflight;
 };
 

@@ -5,6 +5,7 @@
 
 #include "gateway/config.h"
 #include "gateway/log.h"
+#include "gateway/redisauth.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -291,9 +292,9 @@ static struct slot *slot_for(struct supervisor *sv, const char *name)
 /* Gateway-wide keys a worker reads: a change restarts every worker. */
 static int worker_keys_changed(const struct config *a, const struct config *b)
 {
-    return a == NULL || strcmp(a->redis, b->redis) != 0 || strcmp(a->loglevel, b->loglevel) != 0 ||
-           a->multipart_timeout != b->multipart_timeout || a->dedupe_ttl != b->dedupe_ttl ||
-           strcmp(a->quiet_hours, b->quiet_hours) != 0;
+    return a == NULL || strcmp(a->redis, b->redis) != 0 || redisauth_changed(a, b) ||
+           strcmp(a->loglevel, b->loglevel) != 0 || a->multipart_timeout != b->multipart_timeout ||
+           a->dedupe_ttl != b->dedupe_ttl || strcmp(a->quiet_hours, b->quiet_hours) != 0;
 }
 
 /* 1 when official i tells of low credit (modems/worker.c: staff and coordinators). */

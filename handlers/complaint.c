@@ -116,7 +116,8 @@ static int read_ticket(redisReply *r, int *applied, struct fields *f)
 {
     f->n = 0;
     f->used = 0;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1)
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER)
         return -1;
     *applied = (int)r->element[0]->integer;
     for (size_t i = 1; i < r->elements && f->n < 40; i++)
@@ -165,8 +166,10 @@ static void lapor_answer(struct request *req, redisReply *r, void *arg);
 
 static void lapor_created(struct request *req, redisReply *r, void *arg)
 {
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-        request_fail(req, r->type == REDIS_REPLY_ERROR ? r->str : "kt_complaint_new");
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER || r->element[0]->integer <= 0) {
+        request_fail(req,
+                     r->type == REDIS_REPLY_ERROR ? r->str : "kt_complaint_new: unexpected reply");
         return;
     }
     unsigned long long seq = (unsigned long long)r->element[0]->integer;

@@ -25,6 +25,7 @@
 #include "gateway/broadcast.h"
 #include "gateway/log.h"
 #include "gateway/pin.h"
+#include "gateway/reply.h"
 #include "gateway/store.h"
 #include "handlers/auth.h"
 #include "handlers/keyword.h"
@@ -272,11 +273,12 @@ static void code_of(const char *args, char *code, size_t len)
 static void on_created(struct request *req, redisReply *r, void *arg)
 {
     struct siar *s = arg;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
-        request_fail(req, r->type == REDIS_REPLY_ERROR ? r->str : "kt_bc_create");
+    if (!reply_is_array(r, 3) || !reply_at(r, 0, REDIS_REPLY_INTEGER) ||
+        !reply_at(r, 1, REDIS_REPLY_INTEGER)) {
+        request_fail(req, r->type == REDIS_REPLY_ERROR ? r->str : "kt_bc_create: unexpected reply");
         return;
     }
-    long long id = r->element[0]->integer, n = r->element[1]->integer;
+    long long id = reply_int_at(r, 0, 0), n = reply_int_at(r, 1, 0);
     char reply[320], masked[32];
     log_info("event=broadcast_created id=%lld by=%s channel=sms recipients=%lld emergency=%d", id,
              log_phone(request_sender(req), masked, sizeof(masked)), n, s->emergency);
@@ -292,6 +294,7 @@ static const char *field(redisReply *r, const char *name)
         if (strcmp(r->element[i]->str, name) == 0)
             return r->element[i + 1]->str;
     return "";
+    return reply_field(r, name);
 }
 
 /* YA with the right PIN (and code): what was waiting has been moved out of

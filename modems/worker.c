@@ -34,6 +34,8 @@
 #include "gateway/metrics.h"
 #include "gateway/phone.h"
 #include "gateway/pin.h"
+#include "gateway/redisauth.h"
+#include "gateway/reply.h"
 #include "gateway/store.h"
 #include "modems/codec.h"
 #include "modems/credit.h"
@@ -254,13 +256,14 @@ static int redis_up(struct worker *w)
         return 1;
     if (clock_wall_ms() < next_try)
         return 0;
-    char host[CONFIG_VALUE_MAX];
-    int port;
-    config_redis_endpoint(w->cfg->redis, host, sizeof(host), &port);
+    /* A refused login (wrong password, user disabled) is logged once, and
+     * again only when Redis gives another reason; the retries back off. */
+    static char auth_why[256];
     struct timeval tv = {2, 0};
-    redisContext *c =
-        port ? redisConnectWithTimeout(host, port, tv) : redisConnectUnixWithTimeout(host, tv);
-    if (c == NULL || c->err) {
+    int refused;
+    char why[256];
+    redisContext *c = redisauth_connect(w->cfg, tv, &refused, why, sizeof(why));
+    if (c == NULL) {
         backoff = backoff ? backoff * 2 : 1;
         if (backoff > WORKER_BACKOFF_MAX)
             backoff = WORKER_BACKOFF_MAX;
@@ -269,8 +272,20 @@ static int redis_up(struct worker *w)
                   c ? c->errstr : "oom", backoff);
         if (c)
             redisFree(c);
+        next_try = clock_wall_ms() + backoff * 1000LL;
+        if (refused && strcmp(auth_why, why) != 0)
+            log_error("event=redis_auth_failed modem=%s redis=%s error=\"%s\" action=retry "
+                      "note=\"check redis_user and redis_password_file against the Redis ACL; "
+                      "logged once\"",
+                      w->name, w->cfg->redis, why);
+        else
+            log_debug("event=redis_connect_failed modem=%s error=\"%s\" retry_in=%ds", w->name, why,
+                      backoff);
+        if (refused)
+            snprintf(auth_why, sizeof(auth_why), "%s", why);
         return 0;
     }
+    auth_why[0] = '\0';
     struct timeval ct = {10, 0};
     redisSetTimeout(c, ct);
     w->rc = c;
@@ -689,8 +704,7 @@ static int report_record(struct worker *w, const GSM_SMSMessage *sms)
     redisReply *r = cmd_argv(w, (int)(sizeof(argv) / sizeof(argv[0])), argv);
     if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
         if (r)
-            log_error("event=report_failed modem=%s error=\"%s\"", w->name,
-                      r->str ? r->str : "unexpected reply");
+            log_error("event=report_failed modem=%s error=\"%s\"", w->name, reply_why(r));
         freeReplyObject(r);
         return -1;
     }
@@ -727,8 +741,7 @@ static int ingest(struct worker *w, GSM_SMSMessage *sms)
     redisReply *r = cmd_argv(w, (int)(sizeof(argv) / sizeof(argv[0])), argv);
     if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
         if (r)
-            log_error("event=ingest_failed modem=%s error=\"%s\"", w->name,
-                      r->str ? r->str : "unexpected reply");
+            log_error("event=ingest_failed modem=%s error=\"%s\"", w->name, reply_why(r));
         freeReplyObject(r);
         return -1;
     }
@@ -1098,7 +1111,11 @@ static void send_message(struct worker *w, struct outmsg *m)
         char refkey[64];
         snprintf(refkey, sizeof(refkey), "kt:ref:%s", w->name);
         r = cmd(w, "INCR %s", refkey);
-        if (r == NULL) {
+        if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
+            if (r)
+                log_error("event=send_ref_failed modem=%s id=%s error=\"%s\"", w->name, m->id,
+                          reply_why(r));
+            freeReplyObject(r);
             outmsg_free(m);
             return;
         }
@@ -1195,12 +1212,7 @@ static void send_message(struct worker *w, struct outmsg *m)
 
 static const char *entry_field(redisReply *fields, const char *name)
 {
-    for (size_t i = 0; i + 1 < fields->elements; i += 2)
-        if (fields->element[i]->type == REDIS_REPLY_STRING &&
-            fields->element[i + 1]->type == REDIS_REPLY_STRING &&
-            strcmp(fields->element[i]->str, name) == 0)
-            return fields->element[i + 1]->str;
-    return "";
+    return reply_field(fields, name);
 }
 
 /* ---- USSD ---- */
@@ -1417,34 +1429,31 @@ static void credit_check(struct worker *w)
     for (int i = 0; i < w->nstaff; i++)
         argv[argc++] = w->staff[i];
     redisReply *r = cmd_argv(w, argc, argv);
-    const char *status = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-                                 r->element[0]->type == REDIS_REPLY_STRING
-                             ? r->element[0]->str
-                             : "";
+    const char *status = reply_is_array(r, 2) && reply_text_at(r, 0) ? reply_text_at(r, 0) : "";
     if (strcmp(status, "error") == 0)
         log_warnx("event=credit_unknown modem=%s error=\"%s\"", w->name, why);
     else if (strcmp(status, "crossed") == 0)
         log_warnx("event=credit_low modem=%s credit=%lld low=%d alerts=%lld%s", w->name, rupiah,
-                  w->mc->balance_low, r->element[1]->integer,
+                  w->mc->balance_low, reply_int_at(r, 1, 0),
                   w->nstaff ? "" : " note=\"no official with role staff or coordinator to tell\"");
     else if (status[0])
         log_info("event=credit modem=%s credit=%lld low=%d below=%d", w->name, rupiah,
                  w->mc->balance_low, strcmp(status, "low") == 0);
-    else if (r && r->type == REDIS_REPLY_ERROR)
-        log_error("event=credit_record_failed modem=%s error=\"%s\"", w->name, r->str);
+    else
+        log_error("event=credit_record_failed modem=%s error=\"%s\"", w->name, reply_why(r));
     freeReplyObject(r);
     free(res);
 }
 
 static struct outmsg *outmsg_from(const char *lane, redisReply *entry)
 {
-    if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 2)
+    if (!reply_is_array(entry, -1) || entry->elements < 2 || reply_text_at(entry, 0) == NULL)
         return NULL;
     struct outmsg *m = calloc(1, sizeof(*m));
     if (m == NULL)
         return NULL;
     snprintf(m->lane, sizeof(m->lane), "%s", lane);
-    snprintf(m->id, sizeof(m->id), "%s", entry->element[0]->str);
+    snprintf(m->id, sizeof(m->id), "%s", reply_text_at(entry, 0));
     redisReply *f = entry->element[1];
     if (f->type != REDIS_REPLY_ARRAY) {
         m->text = strdup(""); /* deleted entry: finish() acknowledges it */
@@ -1541,8 +1550,9 @@ static int send_from_lanes(struct worker *w, int block_ms, int capped)
             break;
         for (size_t s = 0; s < r->elements; s++) {
             redisReply *st = r->element[s];
-            if (st->type != REDIS_REPLY_ARRAY || st->elements != 2 ||
-                strcmp(st->element[0]->str, lanes[prio]) != 0)
+            const char *name = reply_text_at(st, 0);
+            if (!reply_is_array(st, 2) || name == NULL || strcmp(name, lanes[prio]) != 0 ||
+                st->element[1]->type != REDIS_REPLY_ARRAY)
                 continue;
             for (size_t e = 0; e < st->element[1]->elements && nb < 400; e++) {
                 got++;

@@ -278,7 +278,7 @@ static const char *ticket_of(unsigned long long seq)
  * SMS (used where many are needed); returns its seq. */
 static long long seed_complaint(int i, const char *status, const char *opd)
 {
-    long long now = (long long)time(NULL) * 1000;
+    long long now = kt_now(&env) * 1000;
     redisReply *r =
         kt_redis(&env,
                  "FCALL kt_complaint_new 4 kt:ticket:seq kt:ticket:by-inbound:seed%d "

@@ -142,7 +142,7 @@ Test(api_broadcast, create_from_areas_numbers_and_csv_then_follow_it_to_the_end)
     char later[256];
     snprintf(later, sizeof(later),
              "{\"text\": \"Besok pemadaman listrik.\", \"areas\": [\"all\"], \"at\": %lld}",
-             (long long)time(NULL) + 3600);
+             kt_now(&env) + 3600);
     cr_assert_eq(call("POST", "/api/broadcasts", T_STAFF, later, &doc), 201);
     long long second = field_int(doc, "id");
     json_decref(doc);

@@ -35,6 +35,13 @@ struct kt_env {
     int pty_slave;
     char stamp[32]; /* smsbackup DateTime for kt_dummy_deliver; "" = now */
     long long clock_offset; /* the pinned calendar's offset from the wall clock at init (s) */
+    /* Redis with an ACL (kt_redis_acl): the harness logs in as user "admin"
+     * with admin_pass; kt_write_config gives the gateway redis_user =
+     * kentongan and redis_password_file = pass_file. */
+    char admin_pass[48];
+    char acl_file[300];
+    char pass_file[300];
+    int redis_port; /* > 0: kt_redis_start also listens on 127.0.0.1:redis_port */
 };
 
 /* The calendar every gateway and worker of a test sees is pinned: kt_env_init
@@ -54,7 +61,16 @@ struct kt_env {
 int kt_env_init(struct kt_env *e);
 void kt_env_cleanup(struct kt_env *e);
 
+/* Starts the private redis: unix socket e->sock (mode 700), AOF on, plus
+ * 127.0.0.1:e->redis_port when set and e->acl_file when kt_redis_acl wrote one. */
 int kt_redis_start(struct kt_env *e);
+/* Before kt_redis_start: the redis will run with an ACL file holding the
+ * `user default` and `user kentongan` lines of etc/redis-acl.conf (under
+ * KT_ROOT), the latter with password's SHA-256, and an admin user the harness
+ * logs in as. Writes password to e->pass_file (mode 600). 0 or -1. With
+ * KT_REDIS_ACL=1 in the environment kt_env_init calls it, so every test's
+ * gateway logs in as kentongan under the documented ACL. */
+int kt_redis_acl(struct kt_env *e, const char *password);
 /* Kills redis with SIGKILL (AOF keeps what was fsynced) and starts it again. */
 int kt_redis_restart(struct kt_env *e);
 /* Stops redis cleanly (SHUTDOWN NOSAVE; the AOF keeps what it had). */
@@ -71,6 +87,10 @@ int kt_gateway_start(struct kt_env *e);
  * Stop it with kt_stop_pid. */
 pid_t kt_spawn_gateway(struct kt_env *e, const char *config, const char *log);
 int kt_stop_pid(pid_t pid, int sig);
+/* Starts argv (searched on PATH) in its own process group, stdout and stderr
+ * appended to log, killed with the test; returns its pid or -1. Stop it
+ * with kt_stop_pid. */
+pid_t kt_spawn(char *const argv[], const char *log);
 /* Sends sig and waits for exit (bounded); returns the exit status or -1. */
 int kt_gateway_stop(struct kt_env *e, int sig);
 /* Runs build/kentongan with args; captures stdout+stderr into out. Returns exit status. */
