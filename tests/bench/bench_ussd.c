@@ -515,7 +515,7 @@ int main(void)
     int port[NSERVERS] = {kt_free_port(), kt_free_port(), 0};
     pid_t pid[NSERVERS] = {0}, redis[NSERVERS] = {0, env.redis_pid, 0};
     char extra[128];
-    snprintf(extra, sizeof(extra), "http = 127.0.0.1:%d\nloglevel = warn\nsender_per_minute = 1000",
+    snprintf(extra, sizeof(extra), "http = 127.0.0.1:%d\nloglevel = warn\nsender_per_minute = 100",
              port[S_GATEWAY]);
     if (kt_write_config(&env, extra, NULL) != 0 || kt_gateway_start(&env) != 0 ||
         wait_http(port[S_GATEWAY], env.gateway_pid) != 0) {
