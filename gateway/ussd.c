@@ -1,17 +1,21 @@
 /* ussd — see ussd.h.
  *
  * One POST per screen:
- *   check source address and shared secret (403 otherwise) -> parse the form (libevent's
- *   evhttp_parse_query_str) -> check fields -> GET the session (async, on
- *   the router's Redis connection) -> replay the menu over every input so
- *   far (menu_run is pure: a resent screen gets the same answer, and any
- *   gateway can answer any screen) -> CON: save the session, answer ->
+ *   check source address and shared secret (403 otherwise) -> parse the
+ *   form (libevent's evhttp_parse_query_str) -> check fields -> GET the
+ *   session (async, on the router's Redis connection) -> replay the menu
+ *   over every input so far (menu_run is pure: a resent screen gets the
+ *   same answer, and any gateway can answer any screen) -> CON: save the
+ *   session, answer ->
  *   leaf action: the per-number limits and reply budget (kt_rate, as for an
  *   SMS), then the keyword handler through router_submit, which queues its
  *   replies (so the answer also arrives by SMS, as USSD screens vanish) ->
  *   END with the handler's first reply, or with why nothing was done.
  * Every problem is an END screen with HTTP 200: an aggregator shows the
- * resident a sentence, never an error page. */
+ * resident a sentence, never an error page. Two exceptions are meant for
+ * the aggregator's operators, not for residents: a caller that is not the
+ * aggregator gets 403, a session id too long to be one gets 400 (with an
+ * END sentence all the same). */
 #include "gateway/ussd.h"
 
 #include "gateway/apiparse.h"
@@ -61,8 +65,7 @@
     "END Maaf, permintaan dari nomor Anda hari ini sudah terlalu banyak. Silakan coba lagi besok."
 #define END_SHED                                                                                   \
     "END Maaf, layanan sedang menerima terlalu banyak permintaan. Silakan coba lagi beberapa "     \
-    "saat "                                                                                        \
-    "lagi. Keadaan darurat: hubungi 112."
+    "saat lagi. Keadaan darurat: hubungi 112."
 #define FORBIDDEN    "forbidden: this caller may not use /ussd\n"
 #define OFFER_TITLE  "Laporan Anda yang belum terkirim"
 #define OFFER_ITEMS  "1 Lanjutkan\n2 Hapus, ke menu awal"
