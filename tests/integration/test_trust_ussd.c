@@ -431,3 +431,25 @@ Test(trust_ussd, the_derived_budget_leaves_ordinary_traffic_alone)
     cr_expect_eq(lane_count(NULL), 10, "every one answered");
     cr_expect_eq(metric("kentongan_router_messages_total{stage=\"shed\"}"), 0);
 }
+
+/* sender_per_day: over it a number is told once, by SMS, to come back
+ * tomorrow, then silence; a USSD action says so on its screen. */
+Test(trust_ussd, a_number_over_its_day_limit_is_told_once_then_silence)
+{
+    start("sender_per_minute = 100\nsender_per_day = 2");
+    ready();
+    char out[512];
+    cr_assert_eq(kt_exchange(&env, RESIDENT, "INFO 1", RESIDENT_N, 20, out, sizeof(out)), 0);
+    cr_assert_eq(kt_exchange(&env, RESIDENT, "INFO 2", RESIDENT_N, 20, out, sizeof(out)), 0);
+    cr_assert_eq(kt_exchange(&env, RESIDENT, "INFO 3", RESIDENT_N, 20, out, sizeof(out)), 0);
+    cr_expect(strstr(out, "hari ini sudah terlalu banyak") && strstr(out, "besok"), "%s", out);
+    cr_assert_eq(kt_dummy_deliver(&env, RESIDENT, "INFO 4", NULL, 0), 0);
+    int all = 4;
+    cr_assert(kt_wait(&env, 30, inbound_settled, &all));
+    cr_expect_eq(lane_count(NULL), 3, "two answers and one notice; the fourth gets nothing");
+    char screen_out[2048];
+    cr_assert_eq(screen("day-1", RESIDENT, LAPOR, screen_out, sizeof(screen_out)), 200);
+    cr_expect(strncmp(screen_out, "END ", 4) == 0 && strstr(screen_out, "besok"), "%s", screen_out);
+    cr_expect_eq(kt_redis_int(&env, "GET kt:ticket:seq"), -1, "nothing filed");
+    cr_expect_eq(metric("kentongan_router_messages_total{stage=\"limited\"}"), 3);
+}
