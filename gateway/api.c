@@ -1605,15 +1605,28 @@ static void write_metrics(struct api_call *c, const redisReply *r)
     metrics_value(out, "kentongan_redis_connected", "", rs.connected);
     metrics_head(out, "kentongan_router_messages_total", "counter",
                  "Inbound messages and events this gateway process has handled, by stage.");
-    const char *stages[] = {"received", "committed", "silenced", "limited"};
-    unsigned long long values[] = {rs.received, rs.committed, rs.silenced, rs.limited};
-    for (int i = 0; i < 4; i++) {
+    const char *stages[] = {"received", "committed", "silenced", "limited", "shed"};
+    unsigned long long values[] = {rs.received, rs.committed, rs.silenced, rs.limited, rs.shed};
+    for (int i = 0; i < 5; i++) {
         metrics_labels(labels, sizeof(labels), 1, "stage", stages[i]);
         metrics_value(out, "kentongan_router_messages_total", labels, (double)values[i]);
     }
     metrics_head(out, "kentongan_router_replies_total", "counter",
                  "Replies and notices this gateway process has queued.");
     metrics_value(out, "kentongan_router_replies_total", "", (double)rs.replies);
+    metrics_head(out, "kentongan_reply_budget_per_minute", "gauge",
+                 "Messages from the public answered per minute, all numbers together; above it "
+                 "they are shed (stage=\"shed\").");
+    metrics_value(out, "kentongan_reply_budget_per_minute", "", config_reply_budget(cfg));
+    metrics_head(out, "kentongan_ussd_refused_total", "counter",
+                 "Callers of POST /ussd this gateway process refused (403), by reason: source "
+                 "(not in ussd_allow) or secret (missing or wrong).");
+    for (int i = 0; i < METRICS_REFUSED_N; i++) {
+        metrics_labels(labels, sizeof(labels), 1, "reason",
+                       metrics_refusal_name((enum metrics_refusal)i));
+        metrics_value(out, "kentongan_ussd_refused_total", labels,
+                      (double)metrics_ussd_refused_total((enum metrics_refusal)i));
+    }
 
     if (r != &none) {
         metrics_head(out, "kentongan_messages_in_total", "counter",

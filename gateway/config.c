@@ -10,6 +10,7 @@
 #include "gateway/clock.h"
 
 #include "gateway/log.h"
+#include "gateway/netaddr.h"
 #include "gateway/phone.h"
 #include "gateway/pin.h"
 #include "modems/credit.h"
@@ -31,7 +32,8 @@ struct key_def {
     size_t offset;
     size_t size; /* for strings */
     long min, max;
-    const char *defval;
+    const char *defval; /* strings */
+    long intdef;        /* whole numbers (an expression such as 7 * 86400 is evaluated) */
 };
 
 #define S(field, type, def)                                                                        \
@@ -41,7 +43,7 @@ struct key_def {
     }
 #define I(field, lo, hi, def)                                                                      \
     {                                                                                              \
-#field, KEY_INT, offsetof(struct config, field), 0, lo, hi, #def                           \
+#field, KEY_INT, offsetof(struct config, field), 0, lo, hi, NULL, (def)                    \
     }
 
 static const struct key_def gateway_keys[] = {
@@ -51,7 +53,11 @@ static const struct key_def gateway_keys[] = {
     S(http, KEY_LISTEN, "127.0.0.1:8080"),
     S(loglevel, KEY_LOGLEVEL, "info"),
     S(name, KEY_STRING, ""),
-    I(sender_per_minute, 1, 1000, 10),
+    /* Per-number limits and the reply budget (router.c, kt_rate): one number
+     * must never take a SIM, a flood from many numbers is shed. */
+    I(sender_per_minute, 1, 1000, CONFIG_SENDER_PER_MINUTE),
+    I(sender_per_day, 1, 100000, CONFIG_SENDER_PER_DAY),
+    I(reply_budget_per_minute, 0, 1000000, 0),
     I(reply_ttl, 10, 7 * 86400, 3600),
     I(multipart_timeout, 5, 86400, 600),
     I(dedupe_ttl, 3600, 90 * 86400, 7 * 86400),
@@ -83,7 +89,7 @@ static const struct key_def gateway_keys[] = {
     }
 #define MI(field, lo, hi, def)                                                                     \
     {                                                                                              \
-#field, KEY_INT, offsetof(struct modem_config, field), 0, lo, hi, #def                     \
+#field, KEY_INT, offsetof(struct modem_config, field), 0, lo, hi, NULL, (def)              \
     }
 
 static const struct key_def modem_keys[] = {
@@ -222,7 +228,7 @@ static void apply_defaults(const struct key_def *defs, void *base)
     for (const struct key_def *k = defs; k->name; k++) {
         char *field = (char *)base + k->offset;
         if (k->type == KEY_INT)
-            *(int *)field = atoi(k->defval);
+            *(int *)field = (int)k->intdef;
         else
             snprintf(field, k->size, "%s", k->defval);
     }
@@ -560,6 +566,58 @@ static void check_balance(struct load_state *st, const struct modem_config *m)
         regfree(&re);
 }
 
+/* The USSD callback and the per-number limits (gateway/ussd.c, router.c):
+ * a listener the network can reach needs the aggregator's secret or its
+ * addresses, and one number must not be able to take a SIM's minute. */
+static void check_trust(struct load_state *st)
+{
+    struct config *cfg = st->cfg;
+    size_t n = strlen(cfg->ussd_secret);
+    if (n && (n != CONFIG_SHA256_HEX || strspn(cfg->ussd_secret, "0123456789abcdefABCDEF") != n))
+        problem(st,
+                "[gateway] ussd_secret: expected the SHA-256 of the aggregator's secret, 64 hex "
+                "digits (printf %%s SECRET | sha256sum), never the secret itself");
+    struct netaddr_range allow[NETADDR_LIST_MAX];
+    char why[160];
+    int nallow = netaddr_parse_list(cfg->ussd_allow, allow, NETADDR_LIST_MAX, why, sizeof(why));
+    if (nallow < 0)
+        problem(st,
+                "[gateway] ussd_allow: %s (expected addresses and CIDR ranges, e.g. "
+                "192.0.2.10, 10.20.0.0/16)",
+                why);
+    const char *colon = strrchr(cfg->http, ':');
+    char host[CONFIG_VALUE_MAX];
+    if (cfg->http[0] && colon) {
+        snprintf(host, sizeof(host), "%.*s", (int)(colon - cfg->http), cfg->http);
+        if (!netaddr_is_loopback(host) && n == 0 && nallow == 0)
+            problem(st,
+                    "[gateway] http = '%s': reachable from the network, so POST /ussd needs "
+                    "ussd_secret (the SHA-256 of the aggregator's shared secret) or ussd_allow "
+                    "(the aggregator's addresses); or listen on 127.0.0.1",
+                    cfg->http);
+    }
+    for (int i = 0; i < cfg->nmodems; i++) {
+        const struct modem_config *m = &cfg->modems[i];
+        if (cfg->sender_per_minute >= m->per_minute)
+            problem(st,
+                    "[gateway] sender_per_minute = %d: not below [modem:%s] per_minute = %d, so "
+                    "one number could take the SIM's whole minute (keep it well below, e.g. %d)",
+                    cfg->sender_per_minute, m->name, m->per_minute,
+                    m->per_minute > 3 ? m->per_minute / 3 : 1);
+    }
+}
+
+int config_reply_budget(const struct config *cfg)
+{
+    if (cfg->reply_budget_per_minute > 0)
+        return cfg->reply_budget_per_minute;
+    long sum = 0;
+    for (int i = 0; i < cfg->nmodems; i++)
+        sum += cfg->modems[i].per_minute;
+    sum = sum * CONFIG_BUDGET_PERCENT / 100;
+    return sum < 1 ? 1 : (int)sum;
+}
+
 struct config *config_new(void)
 {
     struct config *cfg = calloc(1, sizeof(*cfg));
@@ -697,6 +755,7 @@ static int parse_text(struct config *cfg, struct load_state *st_, char *text)
         problem(&st, "[gateway] quiet_hours = '%s': expected HH:MM-HH:MM (WIB), or empty for none",
                 cfg->quiet_hours);
     check_tokens(&st);
+    check_trust(&st);
     return st.problems ? -1 : 0;
 }
 

@@ -23,6 +23,16 @@
 #define CONFIG_VALUE_MAX      512
 #define CONFIG_TEXT_MAX       60000 /* bytes; fits a pipe buffer whole (see supervisor.c) */
 
+/* Per-number limits: well below a SIM's default 10 a minute, so one number
+ * can never take a modem's whole minute (config_load refuses a
+ * sender_per_minute that is not below every modem's per_minute). */
+#define CONFIG_SENDER_PER_MINUTE 3
+#define CONFIG_SENDER_PER_DAY    20
+/* The reply budget, when not set: this share of all modems' per_minute
+ * together (a complaint costs two SMS, the resident's and the liaison's;
+ * the rest is left for officials and emergency broadcasts). */
+#define CONFIG_BUDGET_PERCENT 50
+
 struct config_kv {
     char key[CONFIG_NAME_MAX];
     char value[CONFIG_VALUE_MAX];
@@ -85,11 +95,16 @@ struct config {
     char redis_password[REDISAUTH_PASSWORD_MAX];
     char loglevel[CONFIG_NAME_MAX];
     char name[64];         /* consumer name of this gateway in Redis */
-    int sender_per_minute; /* messages a sender may send before we stop answering */
+    int sender_per_minute; /* messages (SMS, USSD actions) a number may send a minute */
     int reply_ttl;         /* seconds a reply may wait before it is dropped as stale */
     int multipart_timeout; /* seconds to wait for missing parts */
     int dedupe_ttl;        /* seconds inbound/reply idempotency keys are kept */
     int claim_idle;        /* seconds before another gateway's pending message is taken over */
+
+    /* per-number limits and the reply budget (router.c, kt_rate) */
+    int sender_per_day;          /* messages a number may send in 24 hours from its first */
+    int reply_budget_per_minute; /* messages answered a minute, all numbers; 0 = derived */
+
     char data_dir[CONFIG_VALUE_MAX];     /* kecamatan/desa, OPD and category CSVs */
     char holidays[CONFIG_VALUE_MAX * 4]; /* dates that are not working days */
     int test_clock;                      /* 1: kt:clock:offset in Redis shifts "now" (tests only) */
@@ -97,8 +112,8 @@ struct config {
     int ussd_session_ttl;                /* seconds a USSD session lives after its last screen */
     int ussd_draft_ttl;                  /* seconds an interrupted complaint is kept */
     int menu_sms_ttl;                    /* seconds an SMS menu session lives after a reply */
-    char ussd_secret[128];               /* "" = none; else X-Kentongan-Secret must match */
-    char ussd_allow[CONFIG_VALUE_MAX];   /* "" = any; else comma-separated source addresses */
+    char ussd_secret[128];               /* "" = none; else the secret's SHA-256, 64 hex digits */
+    char ussd_allow[CONFIG_VALUE_MAX];   /* "" = any; else addresses and CIDR ranges */
     char quiet_hours[32];                /* "21:00-06:00" (WIB): no ordinary broadcasts; "" none */
     int broadcast_window;                /* messages of one broadcast queued and not yet sent */
     int broadcast_ttl;                   /* seconds a broadcast message may wait for a modem */
@@ -139,6 +154,10 @@ int config_quiet_hours(const char *spec, int *from, int *to);
 /* 1 when unix time now falls in the quiet hours (WIB); a range may wrap
  * midnight ("21:00-06:00"). */
 int config_is_quiet(const struct config *cfg, long long now);
+/* Messages from the public answered per minute, all numbers and gateways
+ * together: reply_budget_per_minute, or CONFIG_BUDGET_PERCENT of the
+ * modems' per_minute together (at least 1). */
+int config_reply_budget(const struct config *cfg);
 /* 1 when two modem sections would start identical workers. */
 int modem_config_equal(const struct modem_config *a, const struct modem_config *b);
 

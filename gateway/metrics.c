@@ -79,6 +79,24 @@ void metrics_send_from_fields(struct metrics_hist *h, const char *const *kv, int
     }
 }
 
+static unsigned long long refused[METRICS_REFUSED_N];
+
+void metrics_ussd_refused(enum metrics_refusal why)
+{
+    if (why < METRICS_REFUSED_N)
+        refused[why]++;
+}
+
+unsigned long long metrics_ussd_refused_total(enum metrics_refusal why)
+{
+    return why < METRICS_REFUSED_N ? refused[why] : 0;
+}
+
+const char *metrics_refusal_name(enum metrics_refusal why)
+{
+    return why == METRICS_REFUSED_SOURCE ? "source" : "secret";
+}
+
 struct metrics_hist *metrics_ussd(void)
 {
     /* One gateway process, one event loop: a process-wide histogram is the

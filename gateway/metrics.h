@@ -12,7 +12,8 @@
  * handed to the modem until the network's answer), which modem workers add
  * to Redis (kt:stats:send:MODEM, fields from metrics_send_field), and the
  * USSD screen latency of this gateway process, kept in memory
- * (metrics_ussd). Nothing here does I/O beyond appending to an evbuffer. */
+ * (metrics_ussd), as are its refusals of USSD callers (metrics_ussd_refused).
+ * Nothing here does I/O beyond appending to an evbuffer. */
 #ifndef KT_METRICS_H
 #define KT_METRICS_H
 
@@ -50,6 +51,14 @@ void metrics_send_from_fields(struct metrics_hist *h, const char *const *kv, int
 /* This process's USSD screen latency histogram (seconds); the event loop is
  * the only thread that touches it. */
 struct metrics_hist *metrics_ussd(void);
+
+/* Callers of POST /ussd this process refused (403), by reason; kept like
+ * metrics_ussd (one event loop). */
+enum metrics_refusal { METRICS_REFUSED_SOURCE, METRICS_REFUSED_SECRET, METRICS_REFUSED_N };
+void metrics_ussd_refused(enum metrics_refusal why);
+unsigned long long metrics_ussd_refused_total(enum metrics_refusal why);
+/* "source", "secret" (the label value and the log's reason). */
+const char *metrics_refusal_name(enum metrics_refusal why);
 
 /* "# HELP name help" and "# TYPE name type" (counter, gauge, histogram). */
 void metrics_head(struct evbuffer *out, const char *name, const char *type, const char *help);

@@ -1,7 +1,8 @@
 /* router — see router.h.
  *
  * Life of one inbound message here:
- *   XREADGROUP (batch) -> request_new -> sender check -> kt_rate
+ *   XREADGROUP (batch) -> request_new -> sender check -> kt_rate (per-number
+ *     limits, reply budget; officials skip it)
  *     -> handler (keyword table) -> request_reply()* -> request_done()
  *     -> kt_commit (replies queued + done key + XACK, atomically) -> freed.
  * A message whose commit never happened (crash, lost connection) stays in
@@ -40,9 +41,21 @@
 #define ROUTER_CLAIM_SECONDS  5    /* how often to claim dead consumers' messages and fail over */
 #define ROUTER_RECONNECT_MAX  5000 /* ms, ceiling of the reconnect backoff */
 #define ROUTER_STOP_BOUND_MS  5000 /* router_stop waits at most this long */
-#define RATE_WINDOW_SECONDS   60
-#define ROUTER_DUE_SECONDS    1  /* how often due deadlines are looked for */
-#define ROUTER_MAX_DELIVERIES 10 /* reads of one message before it goes to kt:dead */
+#define ROUTER_SHED_TTL       120  /* seconds a "too many, try later" answer may wait */
+#define ROUTER_SHED_SHARE     5    /* "try later" SMS a minute: at most budget / this */
+#define ROUTER_DUE_SECONDS    1    /* how often due deadlines are looked for */
+#define ROUTER_MAX_DELIVERIES 10   /* reads of one message before it goes to kt:dead */
+
+/* What a number over its limits, or anyone over the reply budget, is told
+ * (once per window; then silence). One GSM-7 SMS each. */
+#define TEXT_LIMITED                                                                               \
+    "Maaf, pesan Anda terlalu banyak. Mohon tunggu beberapa menit lalu kirim lagi. Ketik INFO "    \
+    "untuk bantuan."
+#define TEXT_LIMITED_DAY                                                                           \
+    "Maaf, pesan dari nomor Anda hari ini sudah terlalu banyak. Silakan kirim lagi besok."
+#define TEXT_SHED                                                                                  \
+    "Maaf, layanan sedang menerima terlalu banyak pesan. Silakan kirim lagi beberapa saat lagi. "  \
+    "Keadaan darurat: hubungi 112."
 
 struct reply {
     char stream[64];
@@ -68,8 +81,10 @@ struct request {
     void *done_arg;
     int answer_only; /* replies to the sender are not queued (router_submit) */
     int committed;
-    int in_menu; /* the sender is inside an SMS menu session */
-    char id[32];
+    int outcome;   /* enum router_outcome when not run (limited, shed); 0 otherwise */
+    int in_menu;   /* the sender is inside an SMS menu session */
+    int reply_ttl; /* seconds its replies may wait; 0: reply_ttl */
+    char id[ROUTER_ID_MAX];
     char event[32]; /* event type, "" for an inbound message */
     char *fields[2 * ROUTER_EVENT_FIELDS];
     int nfields;
@@ -341,7 +356,7 @@ static void request_finished(struct request *req)
         for (int i = 0; i < req->nreplies && first[0] == '\0'; i++)
             if (strcmp(req->replies[i].kind, "reply") == 0)
                 first = req->replies[i].text;
-        req->done_fn(req->done_arg, req->committed, first);
+        req->done_fn(req->done_arg, req->outcome ? req->outcome : req->committed, first);
     }
     r->inflight--;
     request_free(req);
@@ -384,7 +399,8 @@ static void commit(struct request *req)
     snprintf(n, sizeof(n), "%d", queued);
     long long t = clock_wall_ms();
     snprintf(now, sizeof(now), "%lld", t);
-    snprintf(expires, sizeof(expires), "%lld", t + (long long)r->cfg->reply_ttl * 1000);
+    snprintf(expires, sizeof(expires), "%lld",
+             t + (long long)(req->reply_ttl ? req->reply_ttl : r->cfg->reply_ttl) * 1000);
     int i = 0;
     argv[i++] = "FCALL";
     argv[i++] = "kt_commit";
@@ -443,33 +459,84 @@ static void dispatch(struct request *req)
         kw_unknown(req, &req->match);
 }
 
+/* A message that passed the limits: a stream entry goes to the keyword
+ * table, a submitted action (router_submit) to its own handler. */
+static void run(struct request *req)
+{
+    if (req->done_fn)
+        req->match.keyword->handler(req, &req->match);
+    else
+        dispatch(req);
+}
+
 static void on_rate(redisAsyncContext *c, void *reply, void *priv)
 {
     struct request *req = priv;
     struct router *r = req->router;
     redisReply *rep = reply;
-    if (!reply_is_array(rep, 2) || !reply_at(rep, 0, REDIS_REPLY_INTEGER) ||
-        !reply_at(rep, 1, REDIS_REPLY_INTEGER)) {
+    if (!reply_is_array(rep, 3) || !reply_at(rep, 0, REDIS_REPLY_INTEGER) ||
+        !reply_at(rep, 1, REDIS_REPLY_INTEGER) || !reply_at(rep, 2, REDIS_REPLY_INTEGER)) {
         log_warnx("event=rate_failed id=%s error=\"%s\"", req->id, reply_why(rep));
         request_finished(req);
         return;
     }
-    long long count = reply_int_at(rep, 0, 0);
-    req->in_menu = reply_int_at(rep, 1, 0) == 1;
-    int limit = r->cfg->sender_per_minute;
-    if (count <= limit) {
-        dispatch(req);
+    int verdict = (int)reply_int_at(rep, 0, -1), count = (int)reply_int_at(rep, 1, 0);
+    req->in_menu = reply_int_at(rep, 2, 0) == 1;
+    if (verdict == STORE_RATE_OK) {
+        run(req);
         return;
     }
+    int shed = verdict == STORE_RATE_SHED || verdict == STORE_RATE_SHED_QUIET;
+    int day = verdict == STORE_RATE_DAY || verdict == STORE_RATE_DAY_QUIET;
+    int told =
+        verdict == STORE_RATE_LIMITED || verdict == STORE_RATE_DAY || verdict == STORE_RATE_SHED;
     char masked[32];
-    r->stats.limited++;
-    log_info("event=rate_limited id=%s from=%s count=%lld", req->id,
-             log_phone(req->sender, masked, sizeof(masked)), count);
+    if (shed)
+        r->stats.shed++;
+    else
+        r->stats.limited++;
+    /* One line per number and window; the rest of a flood only at debug. */
+    log_msg(told ? LOG_INFO : LOG_DEBUG, 0, "event=%s id=%s channel=%s from=%s count=%d limit=%s",
+            shed ? "shed" : "rate_limited", req->id, request_channel(req),
+            log_phone(req->sender, masked, sizeof(masked)), count,
+            shed  ? "reply_budget_per_minute"
+            : day ? "sender_per_day"
+                  : "sender_per_minute");
+    if (req->done_fn) {
+        /* A USSD action: its screen tells the resident; nothing runs, no SMS. */
+        req->outcome = shed ? ROUTER_SHED : day ? ROUTER_LIMITED_DAY : ROUTER_LIMITED;
+        request_finished(req);
+        return;
+    }
     req->done = 1;
-    if (count == limit + 1)
-        request_reply(req, "Maaf, pesan Anda terlalu banyak. Mohon tunggu beberapa menit lalu "
-                           "kirim lagi. Ketik INFO untuk bantuan.");
+    if (verdict == STORE_RATE_LIMITED)
+        request_reply(req, TEXT_LIMITED);
+    else if (verdict == STORE_RATE_DAY)
+        request_reply(req, TEXT_LIMITED_DAY);
+    else if (verdict == STORE_RATE_SHED) {
+        /* late is useless here, and must not queue up in front of others */
+        req->reply_ttl = ROUTER_SHED_TTL;
+        request_reply(req, TEXT_SHED);
+    }
     commit(req);
+}
+
+/* The per-number limits and the reply budget (kt_rate), then on_rate.
+ * free_answer: the caller answers on its own screen (USSD), not by SMS. */
+static void rate_check(struct router *r, struct request *req, int free_answer)
+{
+    int budget = config_reply_budget(r->cfg);
+    struct store_rate in = {req->sender,
+                            req->id,
+                            r->cfg->sender_per_minute,
+                            r->cfg->sender_per_day,
+                            budget,
+                            budget / ROUTER_SHED_SHARE > 0 ? budget / ROUTER_SHED_SHARE : 1,
+                            free_answer};
+    struct store_rate_args args;
+    if (store_rate_argv(&in, &args) != 0 ||
+        redisAsyncCommandArgv(r->cmd, on_rate, req, STORE_RATE_ARGC, args.argv, NULL) != REDIS_OK)
+        request_finished(req);
 }
 
 static const char *field(redisReply *fields, const char *name)
@@ -569,15 +636,7 @@ static void take_entry(struct router *r, const char *stream, redisReply *entry)
         dispatch(req);
         return;
     }
-    char key[48];
-    snprintf(key, sizeof(key), "kt:rate:%s", req->sender);
-    char window[8];
-    snprintf(window, sizeof(window), "%d", RATE_WINDOW_SECONDS);
-    char menu[48];
-    snprintf(menu, sizeof(menu), "kt:menu:%s", req->sender);
-    if (redisAsyncCommand(r->cmd, on_rate, req, "FCALL kt_rate 2 %s %s %s %s", key, menu, window,
-                          req->id) != REDIS_OK)
-        request_finished(req);
+    rate_check(r, req, 0);
 }
 
 static const char *const streams[] = {STORE_IN, STORE_EVENTS};
@@ -1084,6 +1143,12 @@ int router_submit(struct router *r, const struct router_submission *sub, router_
     const struct keyword *kw = kw_find(sub->keyword);
     if (kw == NULL || kw->handler == NULL)
         return -1;
+    /* An identity is never cut: two ids that share a prefix are two. */
+    if (strlen(sub->id) >= ROUTER_ID_MAX) {
+        log_error("event=submit_refused channel=%s reason=id_too_long len=%zu max=%d", sub->channel,
+                  strlen(sub->id), ROUTER_ID_MAX - 1);
+        return -1;
+    }
     struct request *req = calloc(1, sizeof(*req));
     if (req == NULL)
         return -1;
@@ -1111,7 +1176,12 @@ int router_submit(struct router *r, const struct router_submission *sub, router_
     req->match.keyword = kw;
     snprintf(req->match.buf, sizeof(req->match.buf), "%s", sub->args);
     req->match.args = req->match.buf;
-    kw->handler(req, &req->match);
+    /* The public's actions count as their messages would (officials act
+     * on many tickets in a row: the limits are not for them). */
+    if (sub->limits && services_official(r->services, req->sender) == NULL)
+        rate_check(r, req, 1);
+    else
+        kw->handler(req, &req->match);
     return 0;
 }
 

@@ -2,6 +2,9 @@
  * message pipeline's keys, so each transition is one atomic step. */
 #include "gateway/store.h"
 
+#include <stdio.h>
+#include <string.h>
+
 /* clang-format off */
 const char store_library[] =
 "#!lua name=kentongan\n"
@@ -171,17 +174,50 @@ const char store_library[] =
 "  redis.call('XACK', k[1], a[1], a[2])\n"
 "  return queued\n"
 "end)\n"
-/* kt_rate: KEYS ratekey, menukey; ARGV window_seconds, message id. Returns
- * {count in this window, 1 if the sender is inside an SMS menu}; a message
- * read again (crash, retry) is counted once. */
+/* kt_rate: KEYS minute counter, day counter, menu session, budget counter,
+ * shed-answer counter, shed mark of the number; ARGV window_seconds,
+ * day_seconds, message id, per_minute, per_day, budget (0: none), shed
+ * answers per window, free (1: the answer costs no SMS, a USSD screen).
+ * Returns {verdict (STORE_RATE_*), count in this minute, 1 if the sender
+ * is inside an SMS menu}. The public's messages only (officials never come
+ * here). A message read again (crash, retry, a resent USSD screen) gets the
+ * verdict it got the first time and is counted once. */
 "redis.register_function('kt_rate', function(k, a)\n"
-"  local menu = redis.call('EXISTS', k[2])\n"
-"  if not redis.call('SET', 'kt:rated:' .. a[2], '1', 'NX', 'EX', 3600) then\n"
-"    return {tonumber(redis.call('GET', k[1]) or '1'), menu}\n"
+"  local menu = redis.call('EXISTS', k[3])\n"
+"  local mark = 'kt:rated:' .. a[3]\n"
+"  local seen = redis.call('GET', mark)\n"
+"  if seen then\n"
+"    local v, c = string.match(seen, '^(%d+):(%d+)$')\n"
+"    if v then return {tonumber(v), tonumber(c), menu} end\n"
+"    return {0, tonumber(redis.call('GET', k[1]) or '1'), menu}\n"
 "  end\n"
 "  local c = redis.call('INCR', k[1])\n"
 "  if c == 1 then redis.call('EXPIRE', k[1], a[1]) end\n"
-"  return {c, menu}\n"
+"  local d = redis.call('INCR', k[2])\n"
+"  if d == 1 then redis.call('EXPIRE', k[2], a[2]) end\n"
+"  local pm, pd, budget = tonumber(a[4]), tonumber(a[5]), tonumber(a[6])\n"
+"  local v = " STORE_RATE_OK_S "\n"
+"  if c > pm then\n"
+"    v = c == pm + 1 and " STORE_RATE_LIMITED_S " or " STORE_RATE_QUIET_S "\n"
+"  elseif d > pd then\n"
+"    v = d == pd + 1 and " STORE_RATE_DAY_S " or " STORE_RATE_DAY_QUIET_S "\n"
+"  elseif budget > 0 then\n"
+"    local b = redis.call('INCR', k[4])\n"
+"    if b == 1 then redis.call('EXPIRE', k[4], a[1]) end\n"
+"    if b > budget then\n"
+"      stat('shed')\n"
+"      v = " STORE_RATE_SHED_QUIET_S "\n"
+"      if a[8] == '1' then\n"
+"        v = " STORE_RATE_SHED_S "\n"
+"      elseif redis.call('SET', k[6], '1', 'NX', 'EX', a[1]) then\n"
+"        local s = redis.call('INCR', k[5])\n"
+"        if s == 1 then redis.call('EXPIRE', k[5], a[1]) end\n"
+"        if s <= tonumber(a[7]) then v = " STORE_RATE_SHED_S " end\n"
+"      end\n"
+"    end\n"
+"  end\n"
+"  redis.call('SET', mark, v .. ':' .. c, 'EX', 3600)\n"
+"  return {v, c, menu}\n"
 "end)\n"
 /* kt_menu: KEYS session list, guard; ARGV op (start|push|end), input, ttl.
  * An SMS menu session: the list holds a start marker, then every reply in
@@ -893,6 +929,43 @@ const char store_library[] =
 "  return out\n"
 "end)\n";
 /* clang-format on */
+
+int store_rate_argv(const struct store_rate *in, struct store_rate_args *out)
+{
+    if (snprintf(out->minute, sizeof(out->minute), "kt:rate:%s", in->sender) >=
+            (int)sizeof(out->minute) ||
+        snprintf(out->day, sizeof(out->day), "kt:rate:day:%s", in->sender) >=
+            (int)sizeof(out->day) ||
+        snprintf(out->menu, sizeof(out->menu), "kt:menu:%s", in->sender) >=
+            (int)sizeof(out->menu) ||
+        snprintf(out->shed, sizeof(out->shed), "kt:shed:%s", in->sender) >= (int)sizeof(out->shed))
+        return -1;
+    snprintf(out->num[0], sizeof(out->num[0]), "%d", STORE_RATE_WINDOW);
+    snprintf(out->num[1], sizeof(out->num[1]), "%d", STORE_RATE_DAY_WINDOW);
+    snprintf(out->num[2], sizeof(out->num[2]), "%d", in->per_minute);
+    snprintf(out->num[3], sizeof(out->num[3]), "%d", in->per_day);
+    snprintf(out->num[4], sizeof(out->num[4]), "%d", in->budget);
+    snprintf(out->num[5], sizeof(out->num[5]), "%d", in->shed_answers);
+    const char *argv[STORE_RATE_ARGC] = {"FCALL",
+                                         "kt_rate",
+                                         "6",
+                                         out->minute,
+                                         out->day,
+                                         out->menu,
+                                         STORE_BUDGET,
+                                         STORE_SHEDN,
+                                         out->shed,
+                                         out->num[0],
+                                         out->num[1],
+                                         in->id,
+                                         out->num[2],
+                                         out->num[3],
+                                         out->num[4],
+                                         out->num[5],
+                                         in->free_answer ? "1" : "0"};
+    memcpy(out->argv, argv, sizeof(argv));
+    return 0;
+}
 
 unsigned long long store_hash(unsigned long long h, const void *buf, size_t len)
 {

@@ -31,6 +31,11 @@
  *   kt:parts:MODEM             zset of part hashes by first-seen time (ms)
  *   kt:done:INBOUND-ID         the replies to this inbound message are queued
  *   kt:rate:NUMBER             per-sender message counter for the current minute
+ *   kt:rate:day:NUMBER         per-sender message counter for 24 hours from its first
+ *   kt:rated:ID                the verdict kt_rate gave a message ("VERDICT:COUNT", an hour)
+ *   kt:budget                  messages from the public let through this minute (all numbers)
+ *   kt:budget:shed             "too many" answers sent by SMS this minute (shed answers)
+ *   kt:shed:NUMBER             this number was shed this minute (one answer per window)
  *   kt:out:m:MODEM             replies that should leave through MODEM
  *   kt:out:any                 replies any modem may send
  *   kt:out:emergency           emergency broadcasts (ahead of bulk)
@@ -114,7 +119,7 @@
  *               straddles two parts is removed there: pin = "split")
  *   kt_release  worker: release part groups older than a cutoff, flagged incomplete
  *   kt_commit   router: queue replies + mark done + XACK, once per inbound id
- *   kt_rate     router: per-sender counter for the current window
+ *   kt_rate     router: per-sender limits (minute, day) and the reply budget
  *   kt_finish   worker: record an outcome on kt:sent + XACK + clear progress
  *   kt_report   worker: one delivery report: kt:reports + kt:bc:ID delivered/undelivered, once
  *   kt_failover router: move replies off a modem down for failover_seconds
@@ -145,6 +150,45 @@
  *   kt_auth     officials: PIN and one-time code checked, counted, locked, the
  *               confirmed action taken once (handlers/auth.h) */
 extern const char store_library[];
+
+/* kt_rate (router.c, for SMS and USSD actions alike): what to do with one
+ * message from the public. */
+#define STORE_BUDGET          "kt:budget"
+#define STORE_SHEDN           "kt:budget:shed"
+#define STORE_RATE_WINDOW     60    /* seconds of the per-number and budget windows */
+#define STORE_RATE_DAY_WINDOW 86400 /* seconds of the per-number day window */
+/* The verdicts, as numbers and as the Lua literals the script returns. */
+#define STORE_RATE_OK           0 /* handle it */
+#define STORE_RATE_LIMITED      1 /* over sender_per_minute, first time in the window: say so */
+#define STORE_RATE_QUIET        2 /* over a per-number limit again: silence */
+#define STORE_RATE_DAY          3 /* over sender_per_day, first time: say so */
+#define STORE_RATE_SHED         4 /* over the reply budget: a short "try later" answer */
+#define STORE_RATE_SHED_QUIET   5 /* over the budget, already told (or shed answers used up) */
+#define STORE_RATE_DAY_QUIET    6 /* over sender_per_day again: silence */
+#define STORE_RATE_OK_S         "0"
+#define STORE_RATE_LIMITED_S    "1"
+#define STORE_RATE_QUIET_S      "2"
+#define STORE_RATE_DAY_S        "3"
+#define STORE_RATE_SHED_S       "4"
+#define STORE_RATE_SHED_QUIET_S "5"
+#define STORE_RATE_DAY_QUIET_S  "6"
+#define STORE_RATE_ARGC         17
+
+struct store_rate {
+    const char *sender; /* normalised number (628...) */
+    const char *id;     /* the message's idempotency id (stream id, "ussd:...") */
+    int per_minute, per_day;
+    int budget;       /* messages a minute from all numbers; 0: no budget */
+    int shed_answers; /* "try later" SMS per window, all numbers together */
+    int free_answer;  /* 1: the answer is a USSD screen (no SMS): always given */
+};
+struct store_rate_args {
+    char minute[48], day[48], menu[48], shed[48], num[6][16];
+    const char *argv[STORE_RATE_ARGC]; /* point into this struct and into in */
+};
+/* Builds FCALL kt_rate's STORE_RATE_ARGC arguments into out->argv. 0, or -1
+ * when the number does not fit a key (never for a normalised one). */
+int store_rate_argv(const struct store_rate *in, struct store_rate_args *out);
 
 /* 64-bit FNV-1a of a buffer, chained from h (start with STORE_HASH_INIT). */
 #define STORE_HASH_INIT 1469598103934665603ULL

@@ -1,21 +1,28 @@
 /* ussd — see ussd.h.
  *
  * One POST per screen:
- *   check source address and shared secret -> parse the form (libevent's
- *   evhttp_parse_query_str) -> check fields -> GET the session (async, on
- *   the router's Redis connection) -> replay the menu over every input so
- *   far (menu_run is pure: a resent screen gets the same answer, and any
- *   gateway can answer any screen) -> CON: save the session, answer ->
- *   leaf action: run the keyword handler through router_submit, which
- *   queues its replies (so the answer also arrives by SMS, as USSD screens
- *   vanish) -> END with the handler's first reply.
+ *   check source address and shared secret (403 otherwise) -> parse the
+ *   form (libevent's evhttp_parse_query_str) -> check fields -> GET the
+ *   session (async, on the router's Redis connection) -> replay the menu
+ *   over every input so far (menu_run is pure: a resent screen gets the
+ *   same answer, and any gateway can answer any screen) -> CON: save the
+ *   session, answer ->
+ *   leaf action: the per-number limits and reply budget (kt_rate, as for an
+ *   SMS), then the keyword handler through router_submit, which queues its
+ *   replies (so the answer also arrives by SMS, as USSD screens vanish) ->
+ *   END with the handler's first reply, or with why nothing was done.
  * Every problem is an END screen with HTTP 200: an aggregator shows the
- * resident a sentence, never an error page. */
+ * resident a sentence, never an error page. Two exceptions are meant for
+ * the aggregator's operators, not for residents: a caller that is not the
+ * aggregator gets 403, a session id too long to be one gets 400 (with an
+ * END sentence all the same). */
 #include "gateway/ussd.h"
 
+#include "gateway/apiparse.h"
 #include "gateway/config.h"
 #include "gateway/log.h"
 #include "gateway/metrics.h"
+#include "gateway/netaddr.h"
 #include "gateway/phone.h"
 #include "gateway/router.h"
 #include "handlers/keyword.h"
@@ -30,13 +37,18 @@
 #include <sys/queue.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include <nettle/memops.h>
+#include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
 
-#define USSD_EXPIRED_KEEP 3600 /* seconds an expired session is still known as such */
+#define USSD_EXPIRED_KEEP  3600 /* seconds an expired session is still known as such */
+#define USSD_REFUSAL_SLOTS 64   /* addresses whose refusal was logged lately */
+#define USSD_REFUSAL_LOG_S 60   /* seconds before the same address is logged again */
+#define USSD_ACTION_HASH   16   /* bytes of SHA-256 naming one action (session, node) */
 
 #define END_BUSY  "END Maaf, layanan sedang sibuk. Silakan coba lagi sebentar lagi."
 #define END_BAD   "END Maaf, permintaan tidak dapat dibaca."
@@ -46,6 +58,15 @@
 #define END_EXPIRED_DRAFT                                                                          \
     "END Sesi Anda sudah berakhir. Laporan yang sedang Anda isi disimpan: hubungi %s lagi untuk "  \
     "melanjutkannya."
+#define END_LIMITED                                                                                \
+    "END Maaf, permintaan dari nomor Anda terlalu banyak. Mohon tunggu beberapa menit lalu coba "  \
+    "lagi."
+#define END_LIMITED_DAY                                                                            \
+    "END Maaf, permintaan dari nomor Anda hari ini sudah terlalu banyak. Silakan coba lagi besok."
+#define END_SHED                                                                                   \
+    "END Maaf, layanan sedang menerima terlalu banyak permintaan. Silakan coba lagi beberapa "     \
+    "saat lagi. Keadaan darurat: hubungi 112."
+#define FORBIDDEN    "forbidden: this caller may not use /ussd\n"
 #define OFFER_TITLE  "Laporan Anda yang belum terkirim"
 #define OFFER_ITEMS  "1 Lanjutkan\n2 Hapus, ke menu awal"
 #define OFFER_ERROR  "Pilihan tidak ada."
@@ -53,9 +74,22 @@
 
 enum draft_op { DRAFT_KEEP, DRAFT_SAVE, DRAFT_DROP };
 
+/* An address whose refusal was logged, and when (monotonic seconds). */
+struct refusal {
+    char addr[64];
+    double at;
+};
+
 struct ussd {
     struct router *router;
     const struct config *cfg;
+    /* ussd_allow and ussd_secret as read (config_load checked them) */
+    struct netaddr_range allow[NETADDR_LIST_MAX];
+    int nallow;
+    unsigned char secret[SHA256_DIGEST_SIZE];
+    int has_secret;
+    struct refusal refused[USSD_REFUSAL_SLOTS];
+    unsigned long long unlogged; /* refusals not logged since the last line */
 };
 
 struct call {
@@ -79,7 +113,7 @@ static double monotonic(void)
 
 /* Every screen answered, refusals included, is one observation of the
  * USSD latency histogram (GET /metrics). */
-static void answer(struct evhttp_request *req, const char *body, double started)
+static void answer_status(struct evhttp_request *req, int status, const char *body, double started)
 {
     metrics_hist_observe(metrics_ussd(), monotonic() - started);
     struct evbuffer *out = evbuffer_new();
@@ -90,8 +124,13 @@ static void answer(struct evhttp_request *req, const char *body, double started)
     evbuffer_add(out, body, strlen(body));
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                       "text/plain; charset=utf-8");
-    evhttp_send_reply(req, 200, "OK", out);
+    evhttp_send_reply(req, status, status == 200 ? "OK" : "Bad Request", out);
     evbuffer_free(out);
+}
+
+static void answer(struct evhttp_request *req, const char *body, double started)
+{
+    answer_status(req, 200, body, started);
 }
 
 static void finish(struct call *c, const char *body)
@@ -111,49 +150,88 @@ static void on_close(struct evhttp_connection *conn, void *arg)
     c->req = NULL;
 }
 
+/* An opaque id, but one that can go into a log line and a Redis key as is. */
 static int valid_session(const char *s)
 {
-    size_t n = strlen(s);
-    if (n == 0 || n > USSD_SESSION_MAX)
+    if (*s == '\0')
         return 0;
     for (; *s; s++)
-        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              strchr("-_.:", *s)))
+        if (*s <= ' ' || *s > '~' || *s == '"' || *s == '\\')
             return 0;
     return 1;
 }
 
-/* 1 when the peer may call us (ussd_allow, a comma-separated list). */
-static int allowed(const struct config *cfg, struct evhttp_request *req)
+/* 1 when the peer may call us (ussd_allow: addresses and CIDR ranges). */
+static int allowed(const struct ussd *u, const char *addr)
 {
-    if (cfg->ussd_allow[0] == '\0')
-        return 1;
-    const char *addr = NULL;
-    ev_uint16_t port;
-    evhttp_connection_get_peer(evhttp_request_get_connection(req), (char **)&addr, &port);
-    if (addr == NULL)
-        return 0;
-    const char *p = cfg->ussd_allow;
-    size_t n = strlen(addr);
-    while (*p) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        size_t len = strcspn(p, ", ");
-        if (len == n && strncmp(p, addr, n) == 0)
-            return 1;
-        p += len;
-    }
-    return 0;
+    return u->nallow == 0 || netaddr_match(u->allow, u->nallow, addr);
 }
 
-/* Constant-time comparison, so the secret cannot be guessed by timing. */
-static int same_secret(const char *a, const char *b)
+/* 1 when the request carries the aggregator's secret (ussd_secret), in
+ * X-Kentongan-Secret or as a bearer token. Its hash is compared in
+ * constant time, so the time taken says nothing about how much was right. */
+static int has_secret(const struct ussd *u, struct evhttp_request *req)
 {
-    size_t la = strlen(a), lb = strlen(b);
-    unsigned char diff = (unsigned char)(la != lb);
-    for (size_t i = 0; i < la; i++)
-        diff |= (unsigned char)(a[i] ^ b[i % (lb ? lb : 1)]);
-    return diff == 0;
+    if (!u->has_secret)
+        return 1;
+    const struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+    const char *given = evhttp_find_header(h, USSD_SECRET_HEADER);
+    const char *auth = evhttp_find_header(h, "Authorization");
+    char bearer[APIPARSE_TOKEN_MAX];
+    if (given == NULL && auth && apiparse_bearer(auth, bearer, sizeof(bearer)) == 0)
+        given = bearer;
+    if (given == NULL)
+        return 0;
+    unsigned char digest[SHA256_DIGEST_SIZE];
+    struct sha256_ctx ctx;
+    sha256_init(&ctx);
+    sha256_update(&ctx, strlen(given), (const uint8_t *)given);
+    sha256_digest(&ctx, sizeof(digest), digest);
+    return memeql_sec(digest, u->secret, sizeof(digest)) != 0;
+}
+
+/* 403 to a caller that is not the aggregator: counted every time, logged at
+ * most once a minute per address (and at most USSD_REFUSAL_SLOTS lines a
+ * minute in all), so a scan or a misconfigured aggregator cannot flood the
+ * log. */
+static void refuse(struct ussd *u, struct evhttp_request *req, const char *addr,
+                   enum metrics_refusal why, double started)
+{
+    metrics_ussd_refused(why);
+    double now = monotonic();
+    struct refusal *slot = NULL, *oldest = &u->refused[0];
+    for (int i = 0; i < USSD_REFUSAL_SLOTS && slot == NULL; i++) {
+        struct refusal *r = &u->refused[i];
+        if (r->addr[0] && strcmp(r->addr, addr) == 0)
+            slot = r;
+        else if (r->addr[0] == '\0' || (oldest->addr[0] && r->at < oldest->at))
+            oldest = r;
+    }
+    int log = 0;
+    if (slot)
+        log = now - slot->at >= USSD_REFUSAL_LOG_S;
+    else if (oldest->addr[0] == '\0' || now - oldest->at >= USSD_REFUSAL_LOG_S) {
+        slot = oldest;
+        snprintf(slot->addr, sizeof(slot->addr), "%s", addr);
+        log = 1;
+    }
+    if (log) {
+        slot->at = now;
+        log_warnx("event=ussd_refused addr=%s reason=%s status=403 unlogged_before=%llu "
+                  "note=\"this address is logged again in a minute at the earliest\"",
+                  addr, metrics_refusal_name(why), u->unlogged);
+        u->unlogged = 0;
+    } else
+        u->unlogged++;
+    metrics_hist_observe(metrics_ussd(), monotonic() - started);
+    struct evbuffer *out = evbuffer_new();
+    if (out)
+        evbuffer_add(out, FORBIDDEN, strlen(FORBIDDEN));
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "text/plain; charset=utf-8");
+    evhttp_send_reply(req, 403, "Forbidden", out);
+    if (out)
+        evbuffer_free(out);
 }
 
 static void draft_key(const struct call *c, char *key, size_t len)
@@ -211,11 +289,19 @@ static int left_draft(const struct menu *m, const struct menu_result *r, int nin
     return ninputs > 0 && strcmp(r->node, menu_start(m)) == 0;
 }
 
-static void action_done(void *arg, int ok, const char *first_reply)
+static void action_done(void *arg, int outcome, const char *first_reply)
 {
     struct call *c = arg;
     char body[1024];
-    if (!ok || first_reply[0] == '\0') {
+    /* Over a limit nothing was done: the draft of a complaint stays, so the
+     * resident can send it from the next session. */
+    if (outcome == ROUTER_LIMITED || outcome == ROUTER_LIMITED_DAY || outcome == ROUTER_SHED) {
+        finish(c, outcome == ROUTER_SHED          ? END_SHED
+                  : outcome == ROUTER_LIMITED_DAY ? END_LIMITED_DAY
+                                                  : END_LIMITED);
+        return;
+    }
+    if (outcome != ROUTER_DONE || first_reply[0] == '\0') {
         finish(c, END_BUSY);
         return;
     }
@@ -239,13 +325,24 @@ static void run_action(struct call *c)
     int nhints = 0;
     for (int k = 0; k < m->nvalues && nhints < MENU_VALUES_MAX; k++)
         hints[nhints++] = (struct router_hint){m->values[k].key, m->values[k].value};
-    char id[USSD_SESSION_MAX + 48];
     /* One action per session and node: a resent last screen does not file
-     * a second complaint (the replies' done key carries this id). */
-    snprintf(id, sizeof(id), "ussd:%s:%s", c->form.session, m->node);
+     * a second complaint (the replies' done key carries this id). The id is
+     * a hash of the whole session id and node, never a cut of them: two
+     * sessions whose ids share a prefix are two residents. */
+    unsigned char digest[SHA256_DIGEST_SIZE];
+    struct sha256_ctx ctx;
+    sha256_init(&ctx);
+    sha256_update(&ctx, strlen(c->form.session) + 1, (const uint8_t *)c->form.session);
+    sha256_update(&ctx, strlen(m->node), (const uint8_t *)m->node);
+    sha256_digest(&ctx, sizeof(digest), digest);
+    char id[ROUTER_ID_MAX] = "ussd:";
+    _Static_assert(5 + 2 * USSD_ACTION_HASH < ROUTER_ID_MAX, "an action id fits a request id");
+    for (int i = 0; i < USSD_ACTION_HASH; i++)
+        snprintf(id + 5 + 2 * i, 3, "%02x", digest[i]);
     struct router_submission sub = {"ussd", id, c->form.phone, kw->name, args, hints, nhints};
+    sub.limits = 1;
     char masked[32];
-    log_info("event=ussd_action session=%s from=%s action=%s", c->form.session,
+    log_info("event=ussd_action session=%s id=%s from=%s action=%s", c->form.session, id,
              log_phone(c->form.phone, masked, sizeof(masked)), m->action);
     if (router_submit(c->u->router, &sub, action_done, c) != 0)
         finish(c, END_BUSY);
@@ -367,12 +464,13 @@ static void on_session(redisAsyncContext *ac, void *reply, void *priv)
     reply_with(c, op, body);
 }
 
-const char *ussd_parse_form(const char *body, size_t len, struct ussd_form *f)
+const char *ussd_parse_form(const char *body, size_t len, struct ussd_form *f, int *status)
 {
     struct evkeyvalq kv;
     const char *problem = NULL;
     char *copy;
     memset(f, 0, sizeof(*f));
+    *status = 200;
     if (len > USSD_BODY_MAX || memchr(body, '\0', len) != NULL ||
         (copy = strndup(body, len)) == NULL)
         return len > USSD_BODY_MAX || memchr(body, '\0', len) ? END_BAD : END_BUSY;
@@ -386,8 +484,11 @@ const char *ussd_parse_form(const char *body, size_t len, struct ussd_form *f)
     const char *phone = evhttp_find_header(&kv, "phoneNumber");
     const char *service = evhttp_find_header(&kv, "serviceCode");
     const char *text = evhttp_find_header(&kv, "text");
-    if (session == NULL || !valid_session(session) || service == NULL || text == NULL ||
-        strlen(text) > USSD_TEXT_MAX || strlen(service) >= sizeof(f->service))
+    if (session && strlen(session) > USSD_SESSION_MAX) {
+        problem = END_BAD; /* an identity is never cut: say so, loudly */
+        *status = 400;
+    } else if (session == NULL || !valid_session(session) || service == NULL || text == NULL ||
+               strlen(text) > USSD_TEXT_MAX || strlen(service) >= sizeof(f->service))
         problem = END_BAD;
     else if (phone == NULL || phone_normalise(phone, f->phone, sizeof(f->phone)) != PHONE_MOBILE)
         problem = END_PHONE;
@@ -411,19 +512,16 @@ void ussd_handle(void *arg, struct evhttp_request *req)
 {
     struct ussd *u = arg;
     double started = monotonic();
-    if (!allowed(u->cfg, req)) {
-        log_warnx("event=ussd_refused reason=source");
-        answer(req, END_BAD, started);
+    char *addr = NULL;
+    ev_uint16_t peer_port;
+    evhttp_connection_get_peer(evhttp_request_get_connection(req), &addr, &peer_port);
+    if (!allowed(u, addr)) {
+        refuse(u, req, addr ? addr : "?", METRICS_REFUSED_SOURCE, started);
         return;
     }
-    if (u->cfg->ussd_secret[0]) {
-        const char *given =
-            evhttp_find_header(evhttp_request_get_input_headers(req), "X-Kentongan-Secret");
-        if (given == NULL || !same_secret(given, u->cfg->ussd_secret)) {
-            log_warnx("event=ussd_refused reason=secret");
-            answer(req, END_BAD, started);
-            return;
-        }
+    if (!has_secret(u, req)) {
+        refuse(u, req, addr ? addr : "?", METRICS_REFUSED_SECRET, started);
+        return;
     }
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     size_t len = evbuffer_get_length(in);
@@ -435,10 +533,14 @@ void ussd_handle(void *arg, struct evhttp_request *req)
     evbuffer_copyout(in, body, len);
     body[len] = '\0';
     struct call *c = calloc(1, sizeof(*c));
-    const char *problem = c ? ussd_parse_form(body, len, &c->form) : END_BUSY;
+    int status = 200;
+    const char *problem = c ? ussd_parse_form(body, len, &c->form, &status) : END_BUSY;
     if (problem) {
         free(c);
-        answer(req, problem, started);
+        if (status != 200)
+            log_warnx("event=ussd_bad_request status=%d reason=session_id_too_long max=%d", status,
+                      USSD_SESSION_MAX);
+        answer_status(req, status, problem, started);
         return;
     }
     c->u = u;
@@ -463,6 +565,26 @@ void ussd_handle(void *arg, struct evhttp_request *req)
         finish(c, END_BUSY);
 }
 
+/* ussd_allow and ussd_secret, once per configuration (config_load has
+ * checked both). */
+static void take_trust(struct ussd *u, const struct config *cfg)
+{
+    u->nallow = netaddr_parse_list(cfg->ussd_allow, u->allow, NETADDR_LIST_MAX, NULL, 0);
+    if (u->nallow < 0) {
+        /* cannot happen after config_load; refuse everyone rather than no one */
+        log_error("event=ussd_allow_unreadable note=\"every caller is refused\"");
+        u->nallow = 1;
+        memset(&u->allow[0], 0, sizeof(u->allow[0]));
+        u->allow[0].prefix = 128;
+        u->allow[0].v6 = 1;
+    }
+    u->has_secret = cfg->ussd_secret[0] != '\0';
+    if (u->has_secret && apiparse_hex32(cfg->ussd_secret, u->secret) != 0) {
+        log_error("event=ussd_secret_unreadable note=\"every caller is refused\"");
+        memset(u->secret, 0xff, sizeof(u->secret)); /* no known secret hashes to this */
+    }
+}
+
 struct ussd *ussd_new(struct router *router, const struct config *cfg)
 {
     struct ussd *u = calloc(1, sizeof(*u));
@@ -470,12 +592,14 @@ struct ussd *ussd_new(struct router *router, const struct config *cfg)
         return NULL;
     u->router = router;
     u->cfg = cfg;
+    take_trust(u, cfg);
     return u;
 }
 
 void ussd_set_config(struct ussd *u, const struct config *cfg)
 {
     u->cfg = cfg;
+    take_trust(u, cfg);
 }
 
 void ussd_free(struct ussd *u)

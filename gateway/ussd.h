@@ -14,8 +14,16 @@
  *
  * Sessions live in Redis (kt:ussd:SESSION, ussd_session_ttl seconds after
  * the last screen), so any gateway sharing the Redis answers any screen.
- * Requests can be limited to source addresses (ussd_allow) and to callers
- * that present X-Kentongan-Secret (ussd_secret). */
+ *
+ * Trust: callers can be limited to source addresses and CIDR ranges
+ * (ussd_allow) and to those presenting the aggregator's shared secret
+ * (ussd_secret holds its SHA-256) in X-Kentongan-Secret or as
+ * "Authorization: Bearer SECRET"; config_load refuses a listener off
+ * loopback with neither. A refused caller gets 403, is counted
+ * (kentongan_ussd_refused_total) and logged at most once a minute per
+ * address. A leaf action passes the same per-number limits and reply budget
+ * as an SMS (router_submit with limits); over them the resident gets an END
+ * screen saying so, and no SMS. */
 #ifndef KT_USSD_H
 #define KT_USSD_H
 
@@ -32,13 +40,15 @@ void ussd_free(struct ussd *u);
 /* The route handler (http_handler_fn). */
 void ussd_handle(void *arg, struct evhttp_request *req);
 
-#define USSD_BODY_MAX    4096 /* a USSD form is a few hundred bytes */
-#define USSD_TEXT_MAX    1000 /* inputs so far, joined by '*' */
-#define USSD_SESSION_MAX 64   /* bytes of a sessionId */
+#define USSD_BODY_MAX      4096 /* a USSD form is a few hundred bytes */
+#define USSD_TEXT_MAX      1000 /* inputs so far, joined by '*' */
+#define USSD_SESSION_MAX   128  /* bytes of a sessionId; a longer one is refused (400), never cut */
+#define USSD_SECRET_HEADER "X-Kentongan-Secret"
 
-/* One screen's form, checked: the session id ([A-Za-z0-9-_.:], 1-64), the
- * caller's number normalised (628...), the service code and the inputs so
- * far (valid UTF-8, no control characters). */
+/* One screen's form, checked: the session id (1-USSD_SESSION_MAX printable
+ * ASCII characters other than space, '"' and '\\'), the caller's number
+ * normalised (628...), the service code and the inputs so far (valid UTF-8,
+ * no control characters). */
 struct ussd_form {
     char session[USSD_SESSION_MAX + 1];
     char phone[24];
@@ -47,7 +57,9 @@ struct ussd_form {
 };
 /* Parses an application/x-www-form-urlencoded body of len bytes (any
  * bytes). Returns NULL with f filled, or the END screen to answer (a clear
- * sentence for the resident). */
-const char *ussd_parse_form(const char *body, size_t len, struct ussd_form *f);
+ * sentence for the resident) with *status the HTTP status to answer it
+ * with: 200, or 400 for a request no aggregator should send (a session id
+ * longer than USSD_SESSION_MAX). */
+const char *ussd_parse_form(const char *body, size_t len, struct ussd_form *f, int *status);
 
 #endif

@@ -276,7 +276,7 @@ static int write_config(void)
         return -1;
     fprintf(cf,
             "[gateway]\nredis = unix:%s\nhttp =\nloglevel = info\nname = bench\n"
-            "sender_per_minute = 10\n\n"
+            "sender_per_minute = 3\nreply_budget_per_minute = 1000000\n\n"
             "[modem:dummy]\nmodel = dummy\nconnection = none\ndevice = %s\n"
             "poll_seconds = 60\nper_minute = 10\nper_day = 1\n",
             env.sock, env.modem_dir);
@@ -433,9 +433,25 @@ static int ceiling_pass(long n, int info_only, long rb_n, int rb_c, int rb_p,
     /* As gateway/router.c reads: kt:in and kt:events in one call. */
     char *xrg[] = {"XREADGROUP", "GROUP",    "router",       "bench", "COUNT", "256",
                    "STREAMS",    "bench:in", "bench:events", ">",     ">",     NULL};
-    char *rate_args[] = {
-        "FCALL", "kt_rate",        "2", "kt:rate:628__rand_int__", "kt:menu:628__rand_int__",
-        "60",    "__rand_int__-0", NULL};
+    /* as store_rate_argv builds them (gateway/store.h) */
+    char *rate_args[] = {"FCALL",
+                         "kt_rate",
+                         "6",
+                         "kt:rate:628__rand_int__",
+                         "kt:rate:day:628__rand_int__",
+                         "kt:menu:628__rand_int__",
+                         "kt:budget",
+                         "kt:budget:shed",
+                         "kt:shed:628__rand_int__",
+                         "60",
+                         "86400",
+                         "__rand_int__-0",
+                         "3",
+                         "20",
+                         "1000000",
+                         "200000",
+                         "0",
+                         NULL};
     char *commit_args[] = {"FCALL",
                            "kt_commit",
                            "2",

@@ -10,9 +10,10 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct ussd_form f;
-    const char *problem = ussd_parse_form((const char *)data, size, &f);
+    int status;
+    const char *problem = ussd_parse_form((const char *)data, size, &f, &status);
     if (problem) {
-        if (strncmp(problem, "END ", 4) != 0)
+        if (strncmp(problem, "END ", 4) != 0 || (status != 200 && status != 400))
             __builtin_trap();
         return 0;
     }

@@ -32,7 +32,8 @@ static void start(const char *extra, int per_minute)
              "[official:bpbd]\nphone = " STAFF "\nopd = BPBD\nrole = staff\n%s"
              "[official:dinkes]\nphone = 081311110005\nopd = DINKES\nrole = liaison\n",
              env.modem_dir, per_minute, kt_pin_line(STAFF, STAFF_PIN, pin, sizeof(pin)));
-    snprintf(gw, sizeof(gw), "sender_per_minute = 100\n%s", extra ? extra : "");
+    /* below the smallest per_minute used here (30) */
+    snprintf(gw, sizeof(gw), "sender_per_minute = 20\n%s", extra ? extra : "");
     cr_assert_eq(kt_write_config(&env, gw, modems), 0);
     cr_assert_eq(kt_gateway_start(&env), 0);
     /* the gateway loads the Redis functions the test calls too */

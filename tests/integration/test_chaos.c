@@ -42,7 +42,10 @@ static void setup(void)
                  i + 1, dirs[i]);
     }
     cr_assert_eq(
-        kt_write_config(&env, "sender_per_minute = 100\nquiet_hours =\nreply_ttl = 3600", modems),
+        kt_write_config(&env,
+                        "sender_per_minute = 100\nquiet_hours =\nreply_ttl = 3600\n"
+                        "reply_budget_per_minute = 100000", /* every resident is answered */
+                        modems),
         0);
     cr_assert_eq(kt_gateway_start(&env), 0);
 }

@@ -70,7 +70,11 @@ Test(config, minimal_dummy_modem_gets_defaults)
     cr_expect_eq(cfg->nmodems, 1);
     cr_expect_str_eq(cfg->modems[0].name, "a");
     cr_expect_eq(cfg->modems[0].per_minute, 10);
-    cr_expect_eq(cfg->sender_per_minute, 10);
+    cr_expect_eq(cfg->sender_per_minute, 3, "well below the SIM's 10 a minute");
+    cr_expect_eq(cfg->sender_per_day, 20);
+    cr_expect_eq(cfg->reply_budget_per_minute, 0, "derived");
+    cr_expect_eq(config_reply_budget(cfg), 5, "half of the one modem's 10 a minute");
+    cr_expect_eq(cfg->dedupe_ttl, 7 * 86400, "a default written as an expression is evaluated");
     cr_expect_str_eq(modem_gammu(&cfg->modems[0], "model"), "dummy");
     cr_expect_neq(cfg->name[0], '\0', "consumer name defaults to the host name");
     config_free(cfg);
@@ -219,5 +223,86 @@ Test(config, credit_check_keys_default_and_are_checked_one_line_each)
     cr_expect(strstr(errs, "[modem:d] balance_low = '-5'") != NULL, "%s", errs);
     cr_expect(strstr(errs, "[modem:d] ussd_timeout_seconds = '600'") != NULL, "%s", errs);
     cr_expect_eq(lines(errs), 7, "one line per problem:\n%s", errs);
+    config_free(cfg);
+}
+
+#define DUMMY "[modem:a]\nmodel = dummy\nconnection = none\ndevice = @\n"
+/* printf %s 's3cret-batang' | sha256sum */
+#define SECRET_SHA "c9b7a60e2e6dd24887e9106d6ebc942e57e7aba45368d69c409d34338472d11e"
+
+/* POST /ussd off loopback needs the aggregator's secret (hashed) or its
+ * addresses; `kentongan -t` and a start-up refuse a listener without. */
+Test(config, a_listener_off_loopback_needs_ussd_secret_or_ussd_allow)
+{
+    struct config *cfg;
+    const char *local[] = {"127.0.0.1:8080", "127.0.0.2:8080", "localhost:8080", "::1:8080",
+                           "[::1]:8080"};
+    for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+        char text[512];
+        snprintf(text, sizeof(text), "[gateway]\nhttp = %s\n" DUMMY, local[i]);
+        cr_expect_eq(load(text, &cfg), 0, "%s: %s", local[i], errs);
+        config_free(cfg);
+    }
+    const char *open[] = {"0.0.0.0:8080", "192.0.2.4:8080", "::8080", "gateway.batangkab.go.id:80"};
+    for (size_t i = 0; i < sizeof(open) / sizeof(open[0]); i++) {
+        char text[512];
+        snprintf(text, sizeof(text), "[gateway]\nhttp = %s\n" DUMMY, open[i]);
+        cr_expect_neq(load(text, &cfg), 0, "%s accepted", open[i]);
+        cr_expect(strstr(errs, "reachable from the network") && strstr(errs, "ussd_secret") &&
+                      strstr(errs, "ussd_allow"),
+                  "%s: %s", open[i], errs);
+        cr_expect_eq(lines(errs), 1, "%s", errs);
+        config_free(cfg);
+    }
+    cr_expect_eq(load("[gateway]\nhttp = 0.0.0.0:8080\nussd_secret = " SECRET_SHA "\n" DUMMY, &cfg),
+                 0, "%s", errs);
+    config_free(cfg);
+    cr_expect_eq(load("[gateway]\nhttp = 0.0.0.0:8080\nussd_allow = 192.0.2.10, 10.20.0.0/16, "
+                      "2001:db8::/32\n" DUMMY,
+                      &cfg),
+                 0, "%s", errs);
+    config_free(cfg);
+    cr_expect_eq(load("[gateway]\nhttp =\n" DUMMY, &cfg), 0, "no listener: %s", errs);
+    config_free(cfg);
+}
+
+Test(config, ussd_secret_is_a_hash_and_ussd_allow_holds_addresses)
+{
+    struct config *cfg;
+    cr_expect_neq(load("[gateway]\nussd_secret = s3cret-batang\n" DUMMY, &cfg), 0,
+                  "the secret itself is never accepted");
+    cr_expect(strstr(errs, "ussd_secret: expected the SHA-256") != NULL, "%s", errs);
+    config_free(cfg);
+    const char *bad[] = {"192.0.2.300", "10.0.0.1/8", "10.0.0.0/33", "aggregator.example",
+                         "10.0.0.0/x"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[512];
+        snprintf(text, sizeof(text), "[gateway]\nussd_allow = 192.0.2.1, %s\n" DUMMY, bad[i]);
+        cr_expect_neq(load(text, &cfg), 0, "%s accepted", bad[i]);
+        cr_expect(strstr(errs, "[gateway] ussd_allow: '") && strstr(errs, bad[i]), "%s: %s", bad[i],
+                  errs);
+        config_free(cfg);
+    }
+}
+
+/* One number must not take a SIM: sender_per_minute below every modem's
+ * per_minute; the reply budget is derived from the modems' caps. */
+Test(config, sender_limit_stays_below_every_sims_cap_and_budget_follows_the_caps)
+{
+    struct config *cfg;
+    cr_expect_neq(load("[gateway]\nsender_per_minute = 10\n" DUMMY, &cfg), 0);
+    cr_expect(strstr(errs, "sender_per_minute = 10: not below [modem:a] per_minute = 10") != NULL,
+              "%s", errs);
+    config_free(cfg);
+    cr_expect_eq(load("[gateway]\nsender_per_minute = 9\n" DUMMY
+                      "[modem:b]\nmodel = dummy\nconnection = none\ndevice = @\nper_minute = 30\n",
+                      &cfg),
+                 0, "%s", errs);
+    cr_expect_eq(config_reply_budget(cfg), 20, "half of 10 + 30");
+    config_free(cfg);
+    cr_expect_eq(load("[gateway]\nreply_budget_per_minute = 7\n" DUMMY, &cfg), 0, "%s", errs);
+    cr_expect_eq(config_reply_budget(cfg), 7, "as set");
+    config_free(cfg);
+    cr_expect_neq(load("[gateway]\nsender_per_day = 0\n" DUMMY, &cfg), 0);
     config_free(cfg);
 }
