@@ -8,6 +8,7 @@
 #include "gateway/csv.h"
 #include "gateway/phone.h"
 #include "gateway/store.h"
+#include "gateway/textsafe.h"
 #include "handlers/privacy.h"
 
 #include <hiredis/hiredis.h>
@@ -233,6 +234,7 @@ static int check(const char *text, size_t len, struct row *rows, int *seen, stru
             bad = 1;
         }
         snprintf(r->note, sizeof(r->note), "%s", f[4]);
+        textsafe_clean(r->note); /* it goes to residents by SMS */
         trim(r->note);
         if (strcmp(r->status, "DIBATALKAN") == 0 && r->note[0] == '\0') {
             BAD("DIBATALKAN needs the reason in catatan");

@@ -18,6 +18,7 @@
 #include "gateway/metrics.h"
 #include "gateway/phone.h"
 #include "gateway/router.h"
+#include "gateway/textsafe.h"
 #include "handlers/keyword.h"
 #include "handlers/menu.h"
 #include "handlers/menu_sms.h"
@@ -392,15 +393,17 @@ const char *ussd_parse_form(const char *body, size_t len, struct ussd_form *f)
     else if (phone == NULL || phone_normalise(phone, f->phone, sizeof(f->phone)) != PHONE_MOBILE)
         problem = END_PHONE;
     else {
-        char clean[USSD_TEXT_MAX * 3 + 1];
-        codec_utf8_sanitize(text, strlen(text), clean, sizeof(clean));
-        if (strcmp(clean, text) != 0)
-            problem = END_BAD; /* invalid UTF-8 or control characters */
+        struct codec_plan plan;
+        if (codec_plan(text, &plan) != 0 || codec_plan(service, &plan) != 0)
+            problem = END_BAD; /* invalid UTF-8 */
     }
     if (problem == NULL) {
         snprintf(f->session, sizeof(f->session), "%s", session);
         snprintf(f->service, sizeof(f->service), "%s", service);
         snprintf(f->text, sizeof(f->text), "%s", text);
+        /* control characters and bidi overrides go, here at the edge */
+        textsafe_clean(f->service);
+        textsafe_clean(f->text);
     }
     evhttp_clear_headers(&kv);
     free(copy);

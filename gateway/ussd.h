@@ -38,7 +38,7 @@ void ussd_handle(void *arg, struct evhttp_request *req);
 
 /* One screen's form, checked: the session id ([A-Za-z0-9-_.:], 1-64), the
  * caller's number normalised (628...), the service code and the inputs so
- * far (valid UTF-8, no control characters). */
+ * far (valid UTF-8; control characters and bidi overrides removed). */
 struct ussd_form {
     char session[USSD_SESSION_MAX + 1];
     char phone[24];
