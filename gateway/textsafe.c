@@ -60,7 +60,7 @@ static int is_unsafe(uint32_t cp)
            (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
-size_t textsafe_clean(char *str)
+static size_t clean(char *str, int lines)
 {
     unsigned char *s = (unsigned char *)str;
     size_t i = 0, o = 0;
@@ -70,12 +70,16 @@ size_t textsafe_clean(char *str)
         uint32_t cp;
         size_t len = decode(s + i, &cp);
         if (cp == '\r') {
-            s[o++] = '\n';
+            if (lines)
+                s[o++] = '\n';
             i += s[i + 1] == '\n' ? 2 : 1;
             continue;
         }
-        if (cp == '\n' || cp == '\t') {
-            s[o++] = cp == '\t' ? ' ' : '\n';
+        if (cp == '\n') {
+            if (lines)
+                s[o++] = '\n';
+        } else if (cp == '\t') {
+            s[o++] = ' ';
         } else if (cp == BAD) {
             s[o++] = '?';
         } else if (!is_unsafe(cp)) {
@@ -86,6 +90,16 @@ size_t textsafe_clean(char *str)
     }
     s[o] = '\0';
     return o;
+}
+
+size_t textsafe_clean(char *s)
+{
+    return clean(s, 1);
+}
+
+size_t textsafe_clean_line(char *s)
+{
+    return clean(s, 0);
 }
 
 int textsafe_is_clean(const char *str)

@@ -4,6 +4,7 @@
  *   1. At each edge where text enters (the modem worker's SMS text and sender, the USSD
  *      endpoint's form, the admin API's texts, an imported CSV's notes):
  *        textsafe_clean(text);            in place, never longer
+ *        textsafe_clean_line(sender);     the same, line breaks removed too
  *   2. Wherever a string from outside is printed for a person (a log line, a terminal):
  *        char out[6 * N + 1]; textsafe_escape(text, out, sizeof out, TEXTSAFE_QUOTES);
  *
@@ -30,6 +31,9 @@
 /* Filters s in place as above; a byte that is not UTF-8 becomes '?'. Returns the new
  * length. s may be NULL (returns 0). */
 size_t textsafe_clean(char *s);
+
+/* The same for a one-line field (a sender's number or name): line breaks go too. */
+size_t textsafe_clean_line(char *s);
 
 /* 1 when textsafe_clean would leave s as it is. */
 int textsafe_is_clean(const char *s);

@@ -60,6 +60,17 @@ Test(textsafe, clean_removes_controls)
     cleans("\xE2\x80", "??");             /* truncated */
 }
 
+Test(textsafe, clean_line)
+{
+    char s[64] = "\nx=1";
+    cr_assert_eq(textsafe_clean_line(s), 3);
+    cr_assert_str_eq(s, "x=1");
+    snprintf(s, sizeof s, "BANK\r\nBRI\t\x1b[0m\xE2\x80\xAE" "x");
+    textsafe_clean_line(s);
+    cr_assert_str_eq(s, "BANKBRI [0mx");
+    cr_assert_eq(textsafe_clean_line(NULL), 0);
+}
+
 static void escapes(const char *in, int flags, const char *want)
 {
     char buf[512];
