@@ -351,13 +351,24 @@ struct cli_out {
     const char *path;
 };
 
+/* A problem quotes the file's bytes: shown masked (NIK) and escaped (a
+ * control character in the file must not drive the terminal). */
 static void print_problem(void *arg, int line, const char *problem)
 {
     struct cli_out *o = arg;
+    size_t n = strlen(problem) + 1;
+    char *masked = malloc(n), *shown = malloc(TEXTSAFE_GROWTH * n);
+    if (masked && shown) {
+        privacy_mask(problem, masked, n);
+        textsafe_escape(masked, shown, TEXTSAFE_GROWTH * n, 0);
+        problem = shown;
+    }
     if (line > 0)
         fprintf(o->out, "%s:%d: %s\n", o->path, line, problem);
     else
         fprintf(o->out, "%s: %s\n", o->path, problem);
+    free(masked);
+    free(shown);
 }
 
 int adminduk_import(const struct config *cfg, const char *path, FILE *out)

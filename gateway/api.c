@@ -267,7 +267,8 @@ static void log_path(const struct api_call *c, char *out, size_t len)
 static int stream_id(const char *s)
 {
     size_t n = strspn(s, "0123456789");
-    return n == 13 && s[n] == '-' && s[n + 1] && strspn(s + n + 1, "0123456789") == strlen(s + n + 1);
+    return n == 13 && s[n] == '-' && s[n + 1] &&
+           strspn(s + n + 1, "0123456789") == strlen(s + n + 1);
 }
 
 /* Masks NIK and KK numbers in every string of an answer, at any depth: the
@@ -1009,7 +1010,7 @@ static int action_text(struct api_call *c, const char *field, char *out, size_t 
     const char *s = json_is_string(v) ? json_string_value(v) : NULL;
     if (s && strlen(s) <= API_TEXT_MAX) {
         codec_utf8_sanitize(s, strlen(s), out, len); /* valid UTF-8 */
-        textsafe_clean(out); /* controls and bidi overrides go */
+        textsafe_clean(out);                         /* controls and bidi overrides go */
     }
     if (s == NULL || strlen(s) > API_TEXT_MAX || strspn(out, " \t\r\n") == strlen(out)) {
         api_error(c, 400, "%s: required, a text of 1 to %d bytes", field, API_TEXT_MAX);

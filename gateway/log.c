@@ -141,8 +141,7 @@ const char *log_phone(const char *number, char *buf, size_t len)
     }
     size_t n = strlen(number);
     if (current >= LOG_DEBUG || n < 8)
-        snprintf(masked, sizeof(masked), "%s",
-                 current >= LOG_DEBUG || n < 5 ? number : "****");
+        snprintf(masked, sizeof(masked), "%s", current >= LOG_DEBUG || n < 5 ? number : "****");
     else /* Keep the operator prefix and the last three bytes. */
         snprintf(masked, sizeof(masked), "%.5s****%s", number, number + n - 3);
     return log_value(masked, buf, len);

@@ -73,9 +73,11 @@ static int is_letter(uint32_t cp)
 static size_t decode(const unsigned char *s, size_t i, size_t n, uint32_t *cp)
 {
     unsigned char c = s[i];
-    size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-                            : (c & 0xF8) == 0xF0   ? 4
-                                                   : 0;
+    size_t len = c < 0x80             ? 1
+                 : (c & 0xE0) == 0xC0 ? 2
+                 : (c & 0xF0) == 0xE0 ? 3
+                 : (c & 0xF8) == 0xF0 ? 4
+                                      : 0;
     *cp = BAD;
     if (len == 0 || i + len > n)
         return 1;

@@ -1190,7 +1190,8 @@ static void fake_cb(struct evhttp_request *req, void *arg)
         /* what a hostile network (or server) could send to a staff terminal */
         fake_json(req, 200,
                   "{\"answer\":\"\\u001b[2J\\u001b]0;owned\\u0007Sisa \\u009b31m\\u202eRp "
-                  "\xC2\x9B" "5 3325/0101/0101/0002\"}");
+                  "\xC2\x9B"
+                  "5 3325/0101/0101/0002\"}");
     } else if (post && strcmp(uri, "/api/modems/evil2/ussd") == 0) {
         fake_json(req, 400, "{\"error\":\"bad \\u001b[31mcode\\r\\nx=1\"}");
     } else if (strcmp(uri, "/api/broadcasts/8") == 0) {

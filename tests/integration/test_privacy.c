@@ -135,8 +135,8 @@ static const struct {
 } written[] = {
     {"LAPOR jalan rusak di desa Kalisalak kec Batang, NIK 3325/0101/0101/0002", "3325010101010002",
      "0002"},
-    {"LAPOR jalan rusak di desa Kalisalak kec Batang, NIK 3325 0101  0101 0003",
-     "3325010101010003", "0003"},
+    {"LAPOR jalan rusak di desa Kalisalak kec Batang, NIK 3325 0101  0101 0003", "3325010101010003",
+     "0003"},
     {"LAPOR jalan rusak di desa Kalisalak kec Batang, NIK "
      "\xEF\xBC\x93\xEF\xBC\x93\xEF\xBC\x92\xEF\xBC\x95\xEF\xBC\x90\xEF\xBC\x91\xEF\xBC\x90\xEF"
      "\xBC\x91\xEF\xBC\x90\xEF\xBC\x91\xEF\xBC\x90\xEF\xBC\x91\xEF\xBC\x90\xEF\xBC\x90\xEF\xBC"
@@ -181,8 +181,7 @@ Test(privacy, nik_masked_however_written)
             cr_expect(!holds(s[k].text, written[i].nik), "sms to %s: %s", s[k].to, s[k].text);
     /* the API: the list and each complaint */
     static char body[1 << 18];
-    cr_assert_eq(api("GET", "/api/complaints?limit=50", NULL, body, sizeof(body)), 200, "%s",
-                 body);
+    cr_assert_eq(api("GET", "/api/complaints?limit=50", NULL, body, sizeof(body)), 200, "%s", body);
     for (size_t i = 0; i < NWRITTEN; i++) {
         cr_expect(!holds(body, written[i].nik), "API list: %s", body);
         cr_expect(strstr(body, tickets[i]) != NULL, "complaint %zu listed: %s", i, body);
@@ -230,8 +229,10 @@ Test(privacy, controls_never_reach_a_log_line_an_sms_or_the_api)
 
     /* a complaint carrying terminal escape sequences, a C1 CSI and a bidi override */
     char out[2048], path[128], ticket[32];
-    const char *text = "LAPOR jalan rusak \x1b[2J\x1b]0;pwned\x07parah \xC2\x9B" "31m di desa "
-                       "\xE2\x80\xAE" "Kalisalak kec Batang";
+    const char *text = "LAPOR jalan rusak \x1b[2J\x1b]0;pwned\x07parah \xC2\x9B"
+                       "31m di desa "
+                       "\xE2\x80\xAE"
+                       "Kalisalak kec Batang";
     /* (delivered and awaited by hand: kt_exchange finds the inbound by its text, and the
      * stored text is the filtered one) */
     cr_assert_eq(kt_dummy_deliver(&env, RESIDENT, text, NULL, 1), 0);
@@ -257,8 +258,8 @@ Test(privacy, controls_never_reach_a_log_line_an_sms_or_the_api)
     cr_assert_eq(api_as(1, "POST", path, NULL, body, sizeof(body)), 200, "%s", body);
     snprintf(path, sizeof(path), "/api/complaints/%s/answer", ticket);
     cr_assert_eq(api_as(1, "POST", path,
-                     "{\"text\": \"Tim \\u001b[31mdatang\\u001b[0m \\u202ebesok\\r\\npagi\"}",
-                     body, sizeof(body)),
+                        "{\"text\": \"Tim \\u001b[31mdatang\\u001b[0m \\u202ebesok\\r\\npagi\"}",
+                        body, sizeof(body)),
                  200, "%s", body);
     cr_assert_eq(kt_wait_sent_with(&env, RESIDENT_N, "datang", 20, out, sizeof(out)), 0);
     cr_expect(strstr(out, "Tim [31mdatang[0m besok\npagi") != NULL, "%s", out);

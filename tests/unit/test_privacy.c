@@ -142,7 +142,7 @@ Test(privacy, tickets_dates_amounts_untouched)
     untouched("3325/0101 no 0101/0001");
     /* nor do groups more than PRIVACY_JOIN_MAX (4) separators apart */
     untouched("3325     0101     0101     0001"); /* 5 spaces */
-    untouched("3325/0101 --- / 0101/0001");      /* 5 between the second and third group */
+    untouched("3325/0101 --- / 0101/0001");       /* 5 between the second and third group */
     untouched("");
 }
 
@@ -258,15 +258,36 @@ Test(privacy, every_separator)
     masks("3325*0101*0101*0002", "************0002");
     masks("(3325)(0101)(0101)(0002)", "(************0002)");
     masks("3325 / 0101 / 0101 / 0002", "************0002");
-    masks("3325\xC2\xA0" "0101\xC2\xA0" "0101\xC2\xA0" "0002", "************0002"); /* NBSP */
-    masks("3325\xE2\x80\x8B" "0101\xE2\x80\x8B" "0101\xE2\x80\x8B" "0002",
+    masks("3325\xC2\xA0"
+          "0101\xC2\xA0"
+          "0101\xC2\xA0"
+          "0002",
+          "************0002"); /* NBSP */
+    masks("3325\xE2\x80\x8B"
+          "0101\xE2\x80\x8B"
+          "0101\xE2\x80\x8B"
+          "0002",
           "************0002"); /* zero-width space: invisible */
-    masks("3325\xEF\xBC\x8F" "0101\xEF\xBC\x8F" "0101\xEF\xBC\x8F" "0002",
+    masks("3325\xEF\xBC\x8F"
+          "0101\xEF\xBC\x8F"
+          "0101\xEF\xBC\x8F"
+          "0002",
           "************0002"); /* full-width slash */
-    masks("3325\xF0\x9F\x99\x8F" "0101\xF0\x9F\x99\x8F" "0101\xF0\x9F\x99\x8F" "0002",
+    masks("3325\xF0\x9F\x99\x8F"
+          "0101\xF0\x9F\x99\x8F"
+          "0101\xF0\x9F\x99\x8F"
+          "0002",
           "************0002"); /* an emoji */
-    masks("3325\xFF" "0101\xC3" "0101\x80" "0002", "************0002"); /* bytes that are not UTF-8 */
-    masks("3325\xC3\xA9" "0101\xC3\xA9" "0101\xC3\xA9" "0002", "************0002"); /* non-ASCII letter */
+    masks("3325\xFF"
+          "0101\xC3"
+          "0101\x80"
+          "0002",
+          "************0002"); /* bytes that are not UTF-8 */
+    masks("3325\xC3\xA9"
+          "0101\xC3\xA9"
+          "0101\xC3\xA9"
+          "0002",
+          "************0002"); /* non-ASCII letter */
     masks("3325/0101-0101.0002, ok", "************0002, ok");
     masks("NIK: 3325 / 0101\n0101_0002.", "NIK: ************0002.");
 }
@@ -288,9 +309,14 @@ Test(privacy, unicode_digits)
     /* a chain of 15 Unicode digits is 15 digits too */
     masks("\xD9\xA3\xD9\xA3\xD9\xA2\xD9\xA5 0101 0101 002", "***********1002");
     /* an overlong encoding of '3' is not a digit, nor is a superscript */
-    untouched("\xC0\xB3" "325 0101 0101 002");
-    untouched("\xC2\xB3" "325 0101 0101 002");
-    masks("\xC2\xB3" "3325 0101 0101 002", "\xC2\xB3" "***********1002");
+    untouched("\xC0\xB3"
+              "325 0101 0101 002");
+    untouched("\xC2\xB3"
+              "325 0101 0101 002");
+    masks("\xC2\xB3"
+          "3325 0101 0101 002",
+          "\xC2\xB3"
+          "***********1002");
 }
 
 Test(privacy, digit_values)
@@ -342,7 +368,10 @@ Test(privacy, near_misses_stay)
 Test(privacy, idempotent_and_one_region_per_chain)
 {
     static const char *const texts[] = {
-        "3325/0101/0101/0002", NIK " " NIK, "081234567890 12/05/2026", FW_NIK "\n" NIK,
+        "3325/0101/0101/0002",
+        NIK " " NIK,
+        "081234567890 12/05/2026",
+        FW_NIK "\n" NIK,
         "a 3325_0101_0101_0002 b 3325 0101 0101 0003 c",
     };
     char again[512];
@@ -352,5 +381,6 @@ Test(privacy, idempotent_and_one_region_per_chain)
         cr_assert_str_eq(again, out, "masking \"%s\" twice", texts[i]);
         cr_assert_eq(privacy_has_nik(out), 0, "\"%s\"", out);
     }
-    masks("a 3325_0101_0101_0002 b 3325 0101 0101 0003 c", "a ************0002 b ************0003 c");
+    masks("a 3325_0101_0101_0002 b 3325 0101 0101 0003 c",
+          "a ************0002 b ************0003 c");
 }

@@ -30,34 +30,53 @@ Test(textsafe, clean_keeps_text)
     cleans("", "");
     cleans("LAPOR jalan rusak di desa Kalisalak", "LAPOR jalan rusak di desa Kalisalak");
     cleans("baris satu\nbaris dua", "baris satu\nbaris dua");
-    cleans("caf\xC3\xA9 \xE2\x80\xA6 \xF0\x9F\x99\x8F", "caf\xC3\xA9 \xE2\x80\xA6 \xF0\x9F\x99\x8F");
+    cleans("caf\xC3\xA9 \xE2\x80\xA6 \xF0\x9F\x99\x8F",
+           "caf\xC3\xA9 \xE2\x80\xA6 \xF0\x9F\x99\x8F");
     /* marks that reorder nothing beyond a neighbour stay (Arabic needs them) */
-    cleans("a\xE2\x80\x8F" "b", "a\xE2\x80\x8F" "b");
+    cleans("a\xE2\x80\x8F"
+           "b",
+           "a\xE2\x80\x8F"
+           "b");
     cr_assert_eq(textsafe_clean(NULL), 0);
 }
 
 Test(textsafe, clean_removes_controls)
 {
     cleans("\x1b[31mmerah\x1b[0m", "[31mmerah[0m");
-    cleans("a\x01\x02\x07\x08\x0b\x0c\x1f" "b", "ab");
-    cleans("a\x7f" "b", "ab");
+    cleans("a\x01\x02\x07\x08\x0b\x0c\x1f"
+           "b",
+           "ab");
+    cleans("a\x7f"
+           "b",
+           "ab");
     /* line breaks: CR LF and CR become LF; a tab a space */
     cleans("a\r\nb\rc\n", "a\nb\nc\n");
     cleans("a\tb", "a b");
     /* C1 controls U+0080..U+009F, as UTF-8 */
-    cleans("a\xC2\x80" "b\xC2\x9B" "31m\xC2\x9F", "ab31m");
+    cleans("a\xC2\x80"
+           "b\xC2\x9B"
+           "31m\xC2\x9F",
+           "ab31m");
     /* bidi embeddings, overrides and isolates */
-    cleans("a\xE2\x80\xAA\xE2\x80\xAB\xE2\x80\xAC\xE2\x80\xAD\xE2\x80\xAE" "b", "ab");
-    cleans("a\xE2\x81\xA6\xE2\x81\xA7\xE2\x81\xA8\xE2\x81\xA9" "b", "ab");
-    cleans("tiket \xE2\x80\xAE" "7100001", "tiket 7100001");
+    cleans("a\xE2\x80\xAA\xE2\x80\xAB\xE2\x80\xAC\xE2\x80\xAD\xE2\x80\xAE"
+           "b",
+           "ab");
+    cleans("a\xE2\x81\xA6\xE2\x81\xA7\xE2\x81\xA8\xE2\x81\xA9"
+           "b",
+           "ab");
+    cleans("tiket \xE2\x80\xAE"
+           "7100001",
+           "tiket 7100001");
     /* a sender that once split a log line */
     cleans("\nx=1", "\nx=1");
     cleans("\r\nx=1", "\nx=1");
     /* bytes that are not UTF-8 become '?' (never longer) */
-    cleans("a\xFF" "b\xC3", "a?b?");
-    cleans("\xC0\xAF", "??");             /* overlong '/' */
-    cleans("\xED\xA0\x80", "???");        /* a surrogate */
-    cleans("\xE2\x80", "??");             /* truncated */
+    cleans("a\xFF"
+           "b\xC3",
+           "a?b?");
+    cleans("\xC0\xAF", "??");      /* overlong '/' */
+    cleans("\xED\xA0\x80", "???"); /* a surrogate */
+    cleans("\xE2\x80", "??");      /* truncated */
 }
 
 Test(textsafe, clean_line)
@@ -65,7 +84,9 @@ Test(textsafe, clean_line)
     char s[64] = "\nx=1";
     cr_assert_eq(textsafe_clean_line(s), 3);
     cr_assert_str_eq(s, "x=1");
-    snprintf(s, sizeof s, "BANK\r\nBRI\t\x1b[0m\xE2\x80\xAE" "x");
+    snprintf(s, sizeof s,
+             "BANK\r\nBRI\t\x1b[0m\xE2\x80\xAE"
+             "x");
     textsafe_clean_line(s);
     cr_assert_str_eq(s, "BANKBRI [0mx");
     cr_assert_eq(textsafe_clean_line(NULL), 0);
@@ -89,12 +110,20 @@ Test(textsafe, escape)
     escapes("a\nb\rc\td", 0, "a\\nb\\rc\\td");
     escapes("\x1b[2J", 0, "\\u001b[2J");
     escapes("\x7f", 0, "\\u007f");
-    escapes("\xC2\x9B" "31m", 0, "\\u009b31m");
-    escapes("\xE2\x80\xAE" "abc", 0, "\\u202eabc");
+    escapes("\xC2\x9B"
+            "31m",
+            0, "\\u009b31m");
+    escapes("\xE2\x80\xAE"
+            "abc",
+            0, "\\u202eabc");
     escapes("\xE2\x81\xA9", 0, "\\u2069");
     escapes("caf\xC3\xA9", 0, "caf\xC3\xA9");
-    escapes("a\xFF" "b", 0, "a\\xffb");
-    escapes("a\xFF" "b", TEXTSAFE_JSON, "a\\ufffdb");
+    escapes("a\xFF"
+            "b",
+            0, "a\\xffb");
+    escapes("a\xFF"
+            "b",
+            TEXTSAFE_JSON, "a\\ufffdb");
     /* quotes and backslashes only when asked */
     escapes("say \"hi\" \\o/", 0, "say \"hi\" \\o/");
     escapes("say \"hi\" \\o/", TEXTSAFE_QUOTES, "say \\\"hi\\\" \\\\o/");
@@ -105,7 +134,10 @@ Test(textsafe, escape)
 Test(textsafe, escape_never_cuts_an_escape)
 {
     char buf[8];
-    cr_assert_eq(textsafe_escape("ab\x1b" "c", buf, 8, 0), 2);
+    cr_assert_eq(textsafe_escape("ab\x1b"
+                                 "c",
+                                 buf, 8, 0),
+                 2);
     cr_assert_str_eq(buf, "ab"); /* "ab\u001b" needs 8 + NUL */
     cr_assert_eq(textsafe_escape("a\x1b", buf, 8, 0), 7);
     cr_assert_str_eq(buf, "a\\u001b");
@@ -169,7 +201,9 @@ Test(log, one_event_one_line)
     char v[64], phone[64];
     log_info("event=a from=%s", log_phone("\nx=1", phone, sizeof phone));
     log_info("event=b text=%s", "satu\ndua\r\ntiga"); /* a caller that forgot log_value */
-    log_info("event=c text=\"%s\"", "\x1b]0;owned\x07\x1b[2J\xC2\x9B" "31m\xE2\x80\xAE" "abc");
+    log_info("event=c text=\"%s\"", "\x1b]0;owned\x07\x1b[2J\xC2\x9B"
+                                    "31m\xE2\x80\xAE"
+                                    "abc");
     log_info("event=d value=%s", log_value("BANK BRI \"promo\"\n", v, sizeof v));
     log_info("event=e value=%s empty=%s", log_value("plain-1.2:3", v, sizeof v),
              log_value("", phone, sizeof phone));
