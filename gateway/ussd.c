@@ -22,6 +22,7 @@
 #include "handlers/keyword.h"
 #include "handlers/menu.h"
 #include "handlers/menu_sms.h"
+#include "handlers/privacy.h"
 #include "handlers/services.h"
 #include "modems/codec.h"
 
@@ -88,7 +89,17 @@ static void answer(struct evhttp_request *req, const char *body, double started)
         evhttp_send_error(req, 503, "out of memory");
         return;
     }
-    evbuffer_add(out, body, strlen(body));
+    /* A screen may show back what the resident typed (a menu's summary):
+     * NIK and KK numbers masked as in every SMS. */
+    size_t len = strlen(body) + 1;
+    char *masked = malloc(len);
+    if (masked) {
+        len = privacy_mask(body, masked, len);
+        evbuffer_add(out, masked, len);
+        free(masked);
+    } else {
+        evbuffer_add(out, "END ", 4);
+    }
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                       "text/plain; charset=utf-8");
     evhttp_send_reply(req, 200, "OK", out);

@@ -266,3 +266,39 @@ Test(privacy, controls_never_reach_a_log_line_an_sms_or_the_api)
 
     log_is_one_line_per_event();
 }
+
+/* One USSD screen: the body ("CON ..." / "END ...") into out. */
+static void ussd_screen(const char *session, const char *text, char *out, size_t len)
+{
+    char form[4096], raw[8192];
+    size_t o = (size_t)snprintf(form, sizeof(form),
+                                "sessionId=%s&serviceCode=%%2A123%%23&phoneNumber=" RESIDENT
+                                "&networkCode=51010&text=",
+                                session);
+    for (const unsigned char *s = (const unsigned char *)text; *s && o + 4 < sizeof(form); s++)
+        o += (size_t)snprintf(form + o, sizeof(form) - o, "%%%02X", *s);
+    int code = -1;
+    for (int i = 0; i < 100 && code != 200; i++) {
+        code = kt_http(port, "POST", "/ussd", form, raw, sizeof(raw));
+        if (code != 200 || strstr(raw, "sibuk"))
+            code = -1, usleep(100000);
+    }
+    cr_assert_eq(code, 200, "HTTP %d: %s", code, raw);
+    const char *body = strstr(raw, "\r\n\r\n");
+    snprintf(out, len, "%s", body ? body + 4 : "");
+}
+
+Test(privacy, ussd_screens_mask_what_they_show_back)
+{
+    /* the confirm screen of a complaint shows its text back ("Isi: ...") */
+    char out[2048];
+    const char *path = "1*1*3*3*Jalan rusak, NIK saya 3325 / 0101 / 0101 / 0009";
+    ussd_screen("priv1", path, out, sizeof(out));
+    cr_expect(strstr(out, "Kirim laporan ini?") != NULL, "the confirm screen: %s", out);
+    cr_expect(strstr(out, "NIK saya ************0009") != NULL, "shown masked: %s", out);
+    cr_expect(!holds(out, "3325010101010009"), "%s", out);
+    /* a control character typed in is gone before the menu sees it */
+    ussd_screen("priv2", "1*1*3*3*Jalan rusak parah\x1b[2J sekali", out, sizeof(out));
+    cr_expect(strstr(out, "Jalan rusak parah[2J sekali") != NULL, "%s", out);
+    cr_expect_null(strchr(out, '\x1b'), "%s", out);
+}
