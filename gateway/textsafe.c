@@ -123,6 +123,12 @@ size_t textsafe_escape(const char *str, char *out, size_t outlen, int flags)
     if (out == NULL || outlen == 0)
         return 0;
     while (*s) {
+        if (*s >= 0x20 && *s < 0x7F && !((flags & TEXTSAFE_QUOTES) && (*s == '"' || *s == '\\'))) {
+            if (o + 1 >= outlen) /* the common case: printable ASCII */
+                break;
+            out[o++] = (char)*s++;
+            continue;
+        }
         uint32_t cp;
         size_t len = decode(s, &cp);
         char esc[16];

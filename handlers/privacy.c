@@ -216,6 +216,10 @@ static void scan(const unsigned char *s, struct writer *w)
     size_t i = 0, done = 0, len; /* s[0, done) has been written */
 
     while (s[i]) {
+        if (s[i] < 0x80 && !(s[i] >= '0' && s[i] <= '9')) { /* the common case */
+            i++;
+            continue;
+        }
         if (digit_at(s, i, &len) < 0) {
             i += len;
             continue;
