@@ -213,6 +213,7 @@ static int check(const char *text, size_t len, struct row *rows, int *seen, stru
         }
         snprintf(r->number, sizeof(r->number), "%.40s", buf);
         snprintf(buf, sizeof(buf), "%s", f[1]);
+        textsafe_clean_line(buf); /* it goes to residents by SMS */
         trim(buf);
         if (buf[0] == '\0' || strlen(buf) >= sizeof(r->doc)) {
             BAD("jenis: the document type is missing or too long");
