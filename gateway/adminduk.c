@@ -11,6 +11,7 @@
 #include "gateway/redisauth.h"
 #include "gateway/reply.h"
 #include "gateway/store.h"
+#include "gateway/textsafe.h"
 #include "handlers/privacy.h"
 
 #include <hiredis/hiredis.h>
@@ -215,6 +216,7 @@ static int check(const char *text, size_t len, struct row *rows, int *seen, stru
         }
         snprintf(r->number, sizeof(r->number), "%.40s", buf);
         snprintf(buf, sizeof(buf), "%s", f[1]);
+        textsafe_clean_line(buf); /* it goes to residents by SMS */
         trim(buf);
         if (buf[0] == '\0' || strlen(buf) >= sizeof(r->doc)) {
             BAD("jenis: the document type is missing or too long");
@@ -236,6 +238,7 @@ static int check(const char *text, size_t len, struct row *rows, int *seen, stru
             bad = 1;
         }
         snprintf(r->note, sizeof(r->note), "%s", f[4]);
+        textsafe_clean(r->note); /* it goes to residents by SMS */
         trim(r->note);
         if (strcmp(r->status, "DIBATALKAN") == 0 && r->note[0] == '\0') {
             BAD("DIBATALKAN needs the reason in catatan");
@@ -345,13 +348,24 @@ struct cli_out {
     const char *path;
 };
 
+/* A problem quotes the file's bytes: shown masked (NIK) and escaped (a
+ * control character in the file must not drive the terminal). */
 static void print_problem(void *arg, int line, const char *problem)
 {
     struct cli_out *o = arg;
+    size_t n = strlen(problem) + 1;
+    char *masked = malloc(n), *shown = malloc(TEXTSAFE_GROWTH * n);
+    if (masked && shown) {
+        privacy_mask(problem, masked, n);
+        textsafe_escape(masked, shown, TEXTSAFE_GROWTH * n, 0);
+        problem = shown;
+    }
     if (line > 0)
         fprintf(o->out, "%s:%d: %s\n", o->path, line, problem);
     else
         fprintf(o->out, "%s: %s\n", o->path, problem);
+    free(masked);
+    free(shown);
 }
 
 int adminduk_import(const struct config *cfg, const char *path, FILE *out)

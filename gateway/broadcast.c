@@ -6,6 +6,8 @@
 #include "gateway/log.h"
 #include "gateway/router.h"
 #include "gateway/store.h"
+#include "gateway/textsafe.h"
+#include "handlers/privacy.h"
 #include "handlers/region.h"
 #include "handlers/services.h"
 #include "modems/codec.h"
@@ -227,6 +229,14 @@ int broadcast_compose(const char *text, int max_parts, char *out, size_t outlen,
     codec_utf8_sanitize(text, len, clean, sizeof(clean));
     if (strcmp(clean, text) != 0) {
         snprintf(err, errlen, "the text is not valid UTF-8 or holds control characters");
+        return -1;
+    }
+    textsafe_clean(clean); /* CR LF -> LF, tab -> space, bidi overrides go */
+    if (privacy_has_nik(clean)) {
+        snprintf(err, errlen,
+                 "the text holds %d or more digits with only spaces or punctuation between "
+                 "them, which reads as a NIK or KK number; put a word between numbers",
+                 PRIVACY_DIGITS - 1);
         return -1;
     }
     char folded[sizeof(clean)];

@@ -52,7 +52,9 @@ int broadcast_areas(const struct services *svc, const char *spec, char (*keys)[6
  * text already tells about BERHENTI), checked against max_parts. Returns the
  * parts it takes (and its coding, "gsm7" or "ucs2"), or -1 with the reason
  * in err (how many parts it needs and why, e.g. the character forcing
- * UCS-2). */
+ * UCS-2). Control characters are refused, bidi overrides removed, and a
+ * text that holds what reads as a NIK or KK number (privacy.h) is refused:
+ * a broadcast reaches thousands of phones. */
 int broadcast_compose(const char *text, int max_parts, char *out, size_t outlen,
                       const char **coding, char *err, size_t errlen);
 

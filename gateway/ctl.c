@@ -10,9 +10,18 @@
  * unless --json, which prints the server's JSON as it came.
  *
  * Exit codes: 0 done, 1 the server said no (4xx), 2 usage error (nothing
- * was sent), 3 cannot connect or the server failed (5xx). */
+ * was sent), 3 cannot connect or the server failed (5xx).
+ *
+ * Every string the server sends is shown through show(): a resident's UCS-2
+ * SMS or a network's USSD answer can carry ESC and C1 controls, which would
+ * drive the staff member's terminal, and bidi overrides, which reorder what
+ * it shows; they are escaped ("\u001b"), and NIK/KK numbers masked once
+ * more. --json output keeps the server's JSON but with such characters
+ * written as JSON escapes, so it is still the same JSON. */
 #include "gateway/apiparse.h"
 #include "gateway/clock.h"
+#include "gateway/textsafe.h"
+#include "handlers/privacy.h"
 #include "modems/credit.h"
 
 #include <errno.h>
@@ -39,6 +48,7 @@
 #define CTL_USSD_WAIT 90   /* a USSD code: the modem's ussd_timeout_seconds (at most 60) and more */
 #define CTL_POLL_MS   1000 /* broadcast progress */
 #define BAR_WIDTH     30
+#define SHOW_RING     16 /* strings show() keeps alive: enough for one printf */
 
 struct opts {
     const char *url, *token;
@@ -65,6 +75,9 @@ struct response {
     char *body;
     size_t len;
 };
+
+static const char *show(const char *s);
+static void print_body(const char *body, size_t len);
 
 static struct event_base *base;
 static struct target tg;
@@ -263,7 +276,7 @@ static int verdict(const struct response *res)
     json_t *doc = res->body ? json_loads(res->body, 0, NULL) : NULL;
     const char *msg = doc ? json_string_value(json_object_get(doc, "error")) : NULL;
     fprintf(stderr, "kentongan-ctl: HTTP %d: %s\n", res->status,
-            msg ? msg : (res->body ? res->body : ""));
+            show(msg ? msg : (res->body ? res->body : "")));
     json_t *problems = doc ? json_object_get(doc, "problems") : NULL;
     size_t i;
     json_t *p;
@@ -272,9 +285,9 @@ static int verdict(const struct response *res)
         json_int_t line = json_integer_value(json_object_get(p, "line"));
         const char *text = json_string_value(json_object_get(p, "problem"));
         if (line > 0)
-            fprintf(stderr, "  line %lld: %s\n", (long long)line, text ? text : "");
+            fprintf(stderr, "  line %lld: %s\n", (long long)line, show(text));
         else
-            fprintf(stderr, "  %s\n", text ? text : "");
+            fprintf(stderr, "  %s\n", show(text));
     }
     json_decref(doc);
     return res->status < 500 ? EXIT_REFUSED : EXIT_SERVER;
@@ -290,7 +303,7 @@ static int call(const char *method, const char *path, json_t *body, json_t **doc
     int rc = request(method, path, "application/json", text, text ? strlen(text) : 0, &res);
     free(text);
     if (json_out && res.body)
-        printf("%s%s", res.body, res.len && res.body[res.len - 1] == '\n' ? "" : "\n");
+        print_body(res.body, res.len);
     if (rc != 0 || res.status >= 400) {
         rc = verdict(&res);
         free(res.body);
@@ -307,10 +320,48 @@ static int call(const char *method, const char *path, json_t *body, json_t **doc
 
 /* ---- printing ---- */
 
+/* s masked and escaped for a terminal; valid until SHOW_RING more calls. */
+static const char *show(const char *s)
+{
+    static char *ring[SHOW_RING];
+    static int next;
+    if (s == NULL)
+        s = "";
+    size_t n = strlen(s);
+    char *masked = malloc(n + 1), *out = malloc(TEXTSAFE_GROWTH * n + 1);
+    if (masked == NULL || out == NULL) {
+        free(masked);
+        free(out);
+        return "?";
+    }
+    privacy_mask(s, masked, n + 1);
+    textsafe_escape(masked, out, TEXTSAFE_GROWTH * n + 1, 0);
+    free(masked);
+    free(ring[next]);
+    ring[next] = out;
+    next = (next + 1) % SHOW_RING;
+    return out;
+}
+
+/* A body as the server sent it (--json), with control, C1 and bidi
+ * characters written as JSON escapes (they can only sit inside strings). */
+static void print_body(const char *body, size_t len)
+{
+    char *copy = strndup(body, len), *out = malloc(TEXTSAFE_GROWTH * len + 1);
+    if (copy && out) {
+        size_t n = strlen(copy);
+        while (n > 0 && copy[n - 1] == '\n')
+            copy[--n] = '\0';
+        textsafe_escape(copy, out, TEXTSAFE_GROWTH * len + 1, TEXTSAFE_JSON);
+        printf("%s\n", out);
+    }
+    free(copy);
+    free(out);
+}
+
 static const char *str(json_t *o, const char *key)
 {
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
+    return show(json_string_value(json_object_get(o, key)));
 }
 
 static long long num(json_t *o, const char *key)
@@ -419,7 +470,7 @@ static int broadcast_follow(long long id)
     json_out = saved;
     if (json_out) {
         char *text = json_dumps(b, JSON_COMPACT);
-        printf("%s\n", text ? text : "{}");
+        print_body(text ? text : "{}", text ? strlen(text) : 2);
         free(text);
     } else {
         printf("broadcast %lld %s: %lld sent, %lld failed, %lld expired, %lld delivered\n", id,
@@ -783,7 +834,7 @@ static int status_cmd(const struct opts *o)
     int rc = request("POST", "/api/status/import", "text/csv", buf, n, &res);
     free(buf);
     if (json_out && res.body)
-        printf("%s%s", res.body, res.len && res.body[res.len - 1] == '\n' ? "" : "\n");
+        print_body(res.body, res.len);
     if (rc != 0 || res.status >= 400) {
         rc = verdict(&res);
         free(res.body);
@@ -826,7 +877,7 @@ static int modems_cmd(const struct opts *o)
         } else if (json_is_number(cr)) {
             snprintf(credit, sizeof(credit), "%.0f", json_number_value(cr));
         } else if (json_is_string(cr)) {
-            snprintf(credit, sizeof(credit), "%s", json_string_value(cr));
+            snprintf(credit, sizeof(credit), "%s", show(json_string_value(cr)));
         } else if (json_is_string(json_object_get(m, "credit_error"))) {
             snprintf(credit, sizeof(credit), "unknown");
         }

@@ -1,6 +1,15 @@
 /* log — see log.h. Writes whole lines with one write(2) so that lines of the
- * gateway and its modem workers, which share stderr, never interleave. */
+ * gateway and its modem workers, which share stderr, never interleave.
+ *
+ * Every message is formatted, then masked (NIK/KK) and escaped (controls)
+ * before it is written: a caller that forgot log_value or privacy_mask still
+ * cannot leak a NIK nor split a line. Quotes cannot be repaired at this level
+ * (the format's own quotes look the same), which is what log_value is for.
+ * Both passes are linear over at most LOG_LINE_MAX bytes. */
 #include "gateway/log.h"
+
+#include "gateway/textsafe.h"
+#include "handlers/privacy.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -11,6 +20,7 @@
 #include <unistd.h>
 
 #define LOG_LINE_MAX 2048
+#define STREAM_MS    13 /* digits of the milliseconds of a Redis stream id (until 2286) */
 
 static const char *proc_name = "kentongan";
 static enum log_level current = LOG_INFO;
@@ -43,6 +53,48 @@ int log_level_parse(const char *name, enum log_level *out)
     return -1;
 }
 
+/* Length of a stream id value ("1764300000000-5") at s, ending at a space or
+ * the end, or 0. */
+static size_t stream_id_len(const char *s)
+{
+    size_t i = 0;
+    while (s[i] >= '0' && s[i] <= '9')
+        i++;
+    if (i != STREAM_MS || s[i] != '-' || !(s[i + 1] >= '0' && s[i + 1] <= '9'))
+        return 0;
+    i++;
+    while (s[i] >= '0' && s[i] <= '9')
+        i++;
+    return s[i] == ' ' || s[i] == '\0' ? i : 0;
+}
+
+/* privacy_mask over the message, except the values that are stream ids
+ * ("key=1764300000000-15"), whose 13 + 2 digits would read as a NIK with a
+ * digit missing. The text between them is masked piece by piece; a piece
+ * ends with "key=", letters, so no digits join across a kept id. */
+static void mask_message(char *msg, char *out, size_t outlen)
+{
+    size_t o = 0, from = 0;
+    for (size_t i = 0; msg[i] && o + 1 < outlen; i++) {
+        size_t idl;
+        if (msg[i] != '=' || (idl = stream_id_len(msg + i + 1)) == 0)
+            continue;
+        char keep = msg[i + 1];
+        msg[i + 1] = '\0';
+        o += privacy_mask(msg + from, out + o, outlen - o);
+        msg[i + 1] = keep;
+        o += (size_t)snprintf(out + o, outlen - o, "%.*s", (int)idl, msg + i + 1);
+        if (o >= outlen)
+            o = outlen - 1;
+        from = i + 1 + idl;
+        i = from - 1;
+    }
+    if (o + 1 < outlen)
+        privacy_mask(msg + from, out + o, outlen - o);
+    else
+        out[outlen - 1] = '\0';
+}
+
 void log_msg(enum log_level level, int with_errno, const char *fmt, ...)
 {
     if (level > current)
@@ -56,17 +108,19 @@ void log_msg(enum log_level level, int with_errno, const char *fmt, ...)
     size_t n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
     n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03ldZ %s proc=%s pid=%d ",
                           (long)(tv.tv_usec / 1000), names[level], proc_name, (int)getpid());
+    char msg[LOG_LINE_MAX], masked[LOG_LINE_MAX];
     va_list ap;
     va_start(ap, fmt);
-    int w = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+    int w = vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     if (w < 0)
-        w = 0;
-    n += (size_t)w;
-    if (n > sizeof(line) - 64)
-        n = sizeof(line) - 64;
+        msg[0] = '\0';
+    mask_message(msg, masked, sizeof(masked));
+    n += textsafe_escape(masked, line + n, sizeof(line) - 64 - n, 0);
     if (with_errno)
         n += (size_t)snprintf(line + n, sizeof(line) - n, " error=\"%s\"", strerror(saved));
+    if (n > sizeof(line) - 2)
+        n = sizeof(line) - 2;
     line[n++] = '\n';
     ssize_t off = 0;
     while (off < (ssize_t)n) {
@@ -80,16 +134,46 @@ void log_msg(enum log_level level, int with_errno, const char *fmt, ...)
 
 const char *log_phone(const char *number, char *buf, size_t len)
 {
+    char masked[64];
     if (number == NULL || *number == '\0') {
         snprintf(buf, len, "-");
         return buf;
     }
     size_t n = strlen(number);
-    if (current >= LOG_DEBUG || n < 8) {
-        snprintf(buf, len, "%s", current >= LOG_DEBUG || n < 5 ? number : "****");
+    if (current >= LOG_DEBUG || n < 8)
+        snprintf(masked, sizeof(masked), "%s", current >= LOG_DEBUG || n < 5 ? number : "****");
+    else /* Keep the operator prefix and the last three bytes. */
+        snprintf(masked, sizeof(masked), "%.5s****%s", number, number + n - 3);
+    return log_value(masked, buf, len);
+}
+
+static int bare(const char *s)
+{
+    if (*s == '\0')
+        return 0;
+    for (; *s; s++)
+        if (*s <= ' ' || *s >= 0x7F || *s == '"' || *s == '=' || *s == '\\')
+            return 0;
+    return 1;
+}
+
+const char *log_value(const char *value, char *buf, size_t len)
+{
+    if (len == 0)
+        return buf;
+    if (value == NULL)
+        value = "";
+    if (bare(value)) {
+        snprintf(buf, len, "%s", value);
         return buf;
     }
-    /* Keep the operator prefix and the last three digits. */
-    snprintf(buf, len, "%.5s****%s", number, number + n - 3);
+    if (len < 3) {
+        buf[0] = '\0';
+        return buf;
+    }
+    buf[0] = '"';
+    size_t n = 1 + textsafe_escape(value, buf + 1, len - 2, TEXTSAFE_QUOTES);
+    buf[n++] = '"';
+    buf[n] = '\0';
     return buf;
 }

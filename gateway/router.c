@@ -21,6 +21,7 @@
 #include "handlers/events.h"
 #include "handlers/keyword.h"
 #include "handlers/menu_sms.h"
+#include "handlers/privacy.h"
 #include "handlers/services.h"
 
 #include <event2/event.h>
@@ -296,9 +297,13 @@ static int add_reply(struct request *req, const char *stream, const char *to, co
         return -1;
     }
     struct reply *rp = &req->replies[req->nreplies];
-    rp->text = strdup(text);
+    /* Handlers mask what they quote; this catches what one did not (every
+     * SMS, USSD screen and API answer a handler writes passes here). */
+    size_t len = strlen(text) + 1;
+    rp->text = malloc(len);
     if (rp->text == NULL)
         return -1;
+    privacy_mask(text, rp->text, len);
     snprintf(rp->stream, sizeof(rp->stream), "%s", stream);
     snprintf(rp->to, sizeof(rp->to), "%s", to);
     snprintf(rp->kind, sizeof(rp->kind), "%s", kind);

@@ -25,9 +25,11 @@
 #include "gateway/netaddr.h"
 #include "gateway/phone.h"
 #include "gateway/router.h"
+#include "gateway/textsafe.h"
 #include "handlers/keyword.h"
 #include "handlers/menu.h"
 #include "handlers/menu_sms.h"
+#include "handlers/privacy.h"
 #include "handlers/services.h"
 #include "modems/codec.h"
 
@@ -121,7 +123,17 @@ static void answer_status(struct evhttp_request *req, int status, const char *bo
         evhttp_send_error(req, 503, "out of memory");
         return;
     }
-    evbuffer_add(out, body, strlen(body));
+    /* A screen may show back what the resident typed (a menu's summary):
+     * NIK and KK numbers masked as in every SMS. */
+    size_t len = strlen(body) + 1;
+    char *masked = malloc(len);
+    if (masked) {
+        len = privacy_mask(body, masked, len);
+        evbuffer_add(out, masked, len);
+        free(masked);
+    } else {
+        evbuffer_add(out, "END ", 4);
+    }
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                       "text/plain; charset=utf-8");
     evhttp_send_reply(req, status, status == 200 ? "OK" : "Bad Request", out);
@@ -493,15 +505,17 @@ const char *ussd_parse_form(const char *body, size_t len, struct ussd_form *f, i
     else if (phone == NULL || phone_normalise(phone, f->phone, sizeof(f->phone)) != PHONE_MOBILE)
         problem = END_PHONE;
     else {
-        char clean[USSD_TEXT_MAX * 3 + 1];
-        codec_utf8_sanitize(text, strlen(text), clean, sizeof(clean));
-        if (strcmp(clean, text) != 0)
-            problem = END_BAD; /* invalid UTF-8 or control characters */
+        struct codec_plan plan;
+        if (codec_plan(text, &plan) != 0 || codec_plan(service, &plan) != 0)
+            problem = END_BAD; /* invalid UTF-8 */
     }
     if (problem == NULL) {
         snprintf(f->session, sizeof(f->session), "%s", session);
         snprintf(f->service, sizeof(f->service), "%s", service);
         snprintf(f->text, sizeof(f->text), "%s", text);
+        /* control characters and bidi overrides go, here at the edge */
+        textsafe_clean(f->service);
+        textsafe_clean(f->text);
     }
     evhttp_clear_headers(&kv);
     free(copy);

@@ -47,8 +47,8 @@ void ussd_handle(void *arg, struct evhttp_request *req);
 
 /* One screen's form, checked: the session id (1-USSD_SESSION_MAX printable
  * ASCII characters other than space, '"' and '\\'), the caller's number
- * normalised (628...), the service code and the inputs so far (valid UTF-8,
- * no control characters). */
+ * normalised (628...), the service code and the inputs so far (valid UTF-8;
+ * control characters and bidi overrides removed). */
 struct ussd_form {
     char session[USSD_SESSION_MAX + 1];
     char phone[24];

@@ -303,10 +303,11 @@ void complaint_lapor(struct request *req, const struct kw_match *m)
                           request_channel(req),
                           request_id(req),
                           actor};
-    char masked[32];
+    char masked[32], kec_v[96], desa_v[96]; /* place names may hold spaces */
     log_info("event=complaint id=%s from=%s category=%s opd=%s kecamatan=%s desa=%s place=%s",
              request_id(req), log_phone(request_sender(req), masked, sizeof(masked)), cat,
-             opd_code_s, kec[0] ? kec : "-", desa[0] ? desa : "-",
+             opd_code_s, log_value(kec[0] ? kec : "-", kec_v, sizeof(kec_v)),
+             log_value(desa[0] ? desa : "-", desa_v, sizeof(desa_v)),
              rm.kind == REGION_AMBIGUOUS ? "ambiguous" : "ok");
     request_redis_argv(req, lapor_created, NULL, (int)(sizeof(argv) / sizeof(argv[0])), argv);
 }

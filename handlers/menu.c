@@ -30,6 +30,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "handlers/privacy.h"
 #include "modems/codec.h"
 
 #define TITLE_MAX       512  /* bytes of a title or prompt (the screen limit bites first) */
@@ -1566,12 +1567,13 @@ static void render_confirm(const struct run *r, const struct node *nd, struct sc
 
     for (int s = 0; s < nd->nshow; s++) {
         int f = frame_of_key(r, r->depth - 1, nd->show[s].key);
-        char raw[MENU_VALUE_MAX];
+        char raw[MENU_VALUE_MAX], masked[MENU_VALUE_MAX];
         if (f < 0)
             snprintf(raw, sizeof raw, "-");
         else
             frame_value(r, f, true, raw, sizeof raw);
-        codec_gsm_fold(raw, vals[s], sizeof vals[s]);
+        privacy_mask(raw, masked, sizeof masked); /* a NIK typed in is shown masked */
+        codec_gsm_fold(masked, vals[s], sizeof vals[s]);
         need[s] = measure(m, vals[s], strlen(vals[s]), true);
         left -= 1 + nd->show[s].septets + 2; /* "\nLabel: " */
     }

@@ -1,108 +1,172 @@
 /* privacy — masking NIK and KK numbers (see privacy.h for what is masked and why).
  *
  * Residents put their NIK in complaints ("NIK saya 3325010101010001, KTP
- * belum jadi"), copy it from the card with the spaces the card prints, or
- * type it in groups of four as it is dictated. DESIGN.md forbids echoing one
- * whole in an SMS or a log line, so every text that leaves the handlers for a
- * log or an answer goes through privacy_mask.
+ * belum jadi"), copy it from the card with the spaces the card prints, type
+ * it in groups as it is dictated, with whatever the keypad offers between the
+ * groups (a slash, an underscore, a new line), or in full-width digits when
+ * the phone's keyboard is a CJK one. DESIGN.md forbids echoing one whole in an
+ * SMS, a log line or an API answer, however it is written, so every text that
+ * leaves for a log or an answer goes through privacy_mask (and the log, the
+ * router's replies and the API's answers pass everything through it once more
+ * as a last line of defence).
  *
- * How it works: one pass over the text. A "group" is a maximal run of ASCII
- * digits; a "chain" is a sequence of groups joined by short separator runs
- * (JOIN_MAX bytes of space, dot, dash or tab). For each group of a chain we
- * look ahead, adding the following groups while the total stays within
- * NIK_MAX digits, and keep the longest stretch starting there that qualifies
- * (privacy.h). Stretches are intervals of the chain; overlapping ones merge
- * into one "region", and each region is written as stars plus its last
- * PRIVACY_KEEP digits. Text outside regions is copied unchanged. Each group is
- * looked at by at most NIK_MAX lookaheads (a group has at least one digit),
- * so the cost is linear in the text; nothing is allocated.
+ * How it works: one pass over the text, decoding UTF-8 strictly (an ill-formed
+ * byte is one separator character). At each digit a chain starts; it is
+ * walked group by group, looking at most PRIVACY_JOIN_MAX characters past a
+ * group for the next one, while counting its digits and noting whether a
+ * group is a phone number by itself. A chain to be masked is written again as
+ * stars and its last PRIVACY_KEEP digits; everything else is copied byte for
+ * byte. Each character is decoded a bounded number of times (a chain is walked
+ * twice when masked; the look-ahead past a chain's end is at most
+ * PRIVACY_JOIN_MAX characters), so the cost is linear; nothing is allocated.
  *
- * Why stretches that overlap merge: "2024 3325 0101 0101 0001" holds two
- * 16-digit stretches (2024..0101 and 3325..0001); masking only the first would
- * leave "0101 0001", 8 digits of the NIK. Merging hides everything but the
- * last 4 digits of the span. Stretches that merely touch ("NIK1 NIK2", two
- * 16-digit runs one space apart) stay separate, so each keeps its own last 4.
- *
- * Why a phone number stops only the 15/17-digit rule: a 15 or 17-digit
- * reading that holds a whole phone number (a group of 10-14 digits starting 08
- * or 628) is a phone number next to a short one ("RT 003 081234567890"), which
- * residents write all the time. A NIK written with such a group (4 + 12 with
- * kecamatan code 08: "3325 081201950001") has exactly 16 digits, and exactly
- * 16 is always masked, phone-looking group or not. */
+ * Why the whole chain and not each 16-digit stretch of it: a star is a
+ * separator too, so stars and the digits kept around them would join into a
+ * chain again ("081234567890 ****0002" still reads as 16 digits); masking the
+ * chain as one leaves its last 4 digits after at least 11 stars, which no
+ * chain crosses. The promise in privacy.h follows: an unmasked chain has at
+ * most 15 digits, and a masked one leaves 4. */
 #include "handlers/privacy.h"
 
+#include <stdint.h>
 #include <string.h>
 
-#define JOIN_MAX  3  /* separator bytes that still join two groups of one number */
-#define NIK_LEN   16 /* digits of a NIK or KK number */
-#define NIK_MIN   15 /* a NIK with a digit missing */
-#define NIK_MAX   17 /* a NIK with a digit doubled */
+#define NIK_MIN   15 /* a NIK with a digit missing: masked unless it holds a phone number */
 #define PHONE_MIN 10 /* digits of a phone number written as one group */
 #define PHONE_MAX 14
-#define NONE      ((size_t)-1) /* no next group */
+#define BAD_CP    0xFFFFFFFFu /* an ill-formed byte */
 
-static int is_digit(unsigned char c)
+/* The zero of every run of ten Unicode decimal digits (category Nd, Unicode
+ * 14), ascending. Every Nd character is zero + value for one of these. */
+static const uint32_t nd_zeros[] = {
+    0x30,    0x660,   0x6F0,   0x7C0,   0x966,   0x9E6,   0xA66,   0xAE6,   0xB66,   0xBE6,
+    0xC66,   0xCE6,   0xD66,   0xDE6,   0xE50,   0xED0,   0xF20,   0x1040,  0x1090,  0x17E0,
+    0x1810,  0x1946,  0x19D0,  0x1A80,  0x1A90,  0x1B50,  0x1BB0,  0x1C40,  0x1C50,  0xA620,
+    0xA8D0,  0xA900,  0xA9D0,  0xA9F0,  0xAA50,  0xABF0,  0xFF10,  0x104A0, 0x10D30, 0x11066,
+    0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650, 0x116C0, 0x11730, 0x118E0,
+    0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0, 0x16B50, 0x1D7CE, 0x1D7D8, 0x1D7E2,
+    0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
+};
+
+int privacy_digit_value(unsigned long cp)
 {
-    return c >= '0' && c <= '9';
-}
-
-static int is_joiner(unsigned char c)
-{
-    return c == ' ' || c == '.' || c == '-' || c == '\t';
-}
-
-/* End of the run of digits starting at s[i]. */
-static size_t digits_end(const unsigned char *s, size_t i)
-{
-    while (is_digit(s[i]))
-        i++;
-    return i;
-}
-
-/* Start of the next group of the chain after a group ending at s[end], or
- * NONE when the chain ends there. */
-static size_t next_group(const unsigned char *s, size_t end)
-{
-    size_t j = end;
-    while (j - end < JOIN_MAX && is_joiner(s[j]))
-        j++;
-    return (j > end && is_digit(s[j])) ? j : NONE;
-}
-
-/* A group that is a phone number by itself: 08... or 628..., 10-14 digits. */
-static int phone_like(const unsigned char *s, size_t start, size_t end)
-{
-    size_t n = end - start;
-    if (n < PHONE_MIN || n > PHONE_MAX)
-        return 0;
-    return (s[start] == '0' && s[start + 1] == '8') ||
-           (s[start] == '6' && s[start + 1] == '2' && s[start + 2] == '8');
-}
-
-/* End of the longest stretch starting with the group [start, end) that must
- * be masked, or 0 when none does. */
-static size_t stretch_end(const unsigned char *s, size_t start, size_t end)
-{
-    size_t total = end - start, best = total >= NIK_MIN ? end : 0;
-    int phone = phone_like(s, start, end);
-    size_t g;
-
-    while (total <= NIK_MAX && (g = next_group(s, end)) != NONE) {
-        end = digits_end(s, g);
-        total += end - g;
-        phone |= phone_like(s, g, end);
-        if (total == NIK_LEN || (total >= NIK_MIN && total <= NIK_MAX && !phone))
-            best = end;
+    if (cp >= '0' && cp <= '9')
+        return (int)(cp - '0');
+    if (cp < 0x660 || cp > 0x1FBF9)
+        return -1;
+    /* the last zero not above cp */
+    size_t lo = 0, hi = sizeof(nd_zeros) / sizeof(nd_zeros[0]);
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (nd_zeros[mid] <= cp)
+            lo = mid;
+        else
+            hi = mid;
     }
-    return best;
+    return cp - nd_zeros[lo] < 10 ? (int)(cp - nd_zeros[lo]) : -1;
 }
 
-/* Bounded output. out == NULL: only count regions (privacy_has_nik). */
+/* Decodes the character at s (NUL-terminated): its length in bytes (>= 1)
+ * and *cp, BAD_CP for an ill-formed byte (overlong, surrogate, above
+ * U+10FFFF, truncated). Never reads past the NUL. */
+static size_t decode(const unsigned char *s, uint32_t *cp)
+{
+    unsigned char c = s[0];
+    size_t len;
+    uint32_t v, min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2, v = c & 0x1F, min = 0x80;
+    else if (c >= 0xE0 && c <= 0xEF)
+        len = 3, v = c & 0x0F, min = 0x800;
+    else if (c >= 0xF0 && c <= 0xF4)
+        len = 4, v = c & 0x07, min = 0x10000;
+    else {
+        *cp = BAD_CP;
+        return 1;
+    }
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xC0) != 0x80) {
+            *cp = BAD_CP;
+            return 1;
+        }
+        v = (v << 6) | (s[k] & 0x3F);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
+        *cp = BAD_CP;
+        return 1;
+    }
+    *cp = v;
+    return len;
+}
+
+static int is_letter(uint32_t cp)
+{
+    return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
+}
+
+/* The digit value of the character at s[i] (its length in *len), or -1. */
+static int digit_at(const unsigned char *s, size_t i, size_t *len)
+{
+    uint32_t cp;
+    *len = decode(s + i, &cp);
+    return cp == BAD_CP ? -1 : privacy_digit_value(cp);
+}
+
+struct chain {
+    size_t start, end; /* bytes [start, end): first digit to just past the last */
+    size_t digits;
+    int phone; /* one of its groups is a phone number by itself */
+};
+
+/* Walks the chain whose first digit is at s[start]. */
+static void walk_chain(const unsigned char *s, size_t start, struct chain *c)
+{
+    size_t i = start, len;
+    c->start = start;
+    c->digits = 0;
+    c->phone = 0;
+    for (;;) {
+        /* one group */
+        size_t n = 0;
+        int first[3] = {-1, -1, -1}, d;
+        while ((d = digit_at(s, i, &len)) >= 0) {
+            if (n < 3)
+                first[n] = d;
+            n++;
+            i += len;
+        }
+        c->digits += n;
+        c->end = i;
+        if (n >= PHONE_MIN && n <= PHONE_MAX &&
+            ((first[0] == 0 && first[1] == 8) || (first[0] == 6 && first[1] == 2 && first[2] == 8)))
+            c->phone = 1;
+        /* the gap: 1 to PRIVACY_JOIN_MAX separators, then a digit */
+        size_t gap = 0, j = i;
+        for (;;) {
+            uint32_t cp;
+            if (s[j] == '\0')
+                return;
+            size_t l = decode(s + j, &cp);
+            if (cp != BAD_CP && privacy_digit_value(cp) >= 0)
+                break;
+            if (is_letter(cp) || ++gap > PRIVACY_JOIN_MAX)
+                return;
+            j += l;
+        }
+        i = j;
+    }
+}
+
+/* Bounded output. out == NULL: only count masked chains (privacy_has_nik). */
 struct writer {
     char *out;
     size_t cap, n; /* cap includes the NUL */
     int full;
-    int regions;
+    int masked;
 };
 
 static void put(struct writer *w, const unsigned char *p, size_t len)
@@ -133,54 +197,41 @@ static void copy(struct writer *w, const unsigned char *s, size_t from, size_t t
     }
 }
 
-/* Writes the region s[from, to) as stars and its last PRIVACY_KEEP digits. */
-static void mask(struct writer *w, const unsigned char *s, size_t from, size_t to)
+/* Writes the chain as stars and its last PRIVACY_KEEP digits in ASCII. */
+static void mask(struct writer *w, const unsigned char *s, const struct chain *c)
 {
-    size_t digits = 0;
-    w->regions++;
-    for (size_t i = from; i < to; i++)
-        digits += is_digit(s[i]);
-    size_t stars = digits - PRIVACY_KEEP, seen = 0;
-    for (size_t i = from; i < to; i++) {
-        if (!is_digit(s[i]))
+    size_t stars = c->digits - PRIVACY_KEEP, seen = 0, len;
+    w->masked++;
+    for (size_t i = c->start; i < c->end; i += len) {
+        int d = digit_at(s, i, &len);
+        if (d < 0)
             continue;
-        put(w, seen++ < stars ? (const unsigned char *)"*" : s + i, 1);
+        unsigned char ch = seen++ < stars ? '*' : (unsigned char)('0' + d);
+        put(w, &ch, 1);
     }
 }
 
 static void scan(const unsigned char *s, struct writer *w)
 {
-    size_t i = 0, done = 0; /* s[0, done) has been written */
+    size_t i = 0, done = 0, len; /* s[0, done) has been written */
 
     while (s[i]) {
-        if (!is_digit(s[i])) {
+        if (s[i] < 0x80 && !(s[i] >= '0' && s[i] <= '9')) { /* the common case */
             i++;
             continue;
         }
-        /* a chain starts at i: walk its groups, merging overlapping stretches */
-        size_t rs = 0, re = 0, g = i, end = i; /* re == 0: no region yet */
-        while (g != NONE) {
-            end = digits_end(s, g);
-            size_t st = stretch_end(s, g, end);
-            if (st && re && g < re) {
-                if (st > re)
-                    re = st;
-            } else if (st) {
-                if (re) {
-                    copy(w, s, done, rs);
-                    mask(w, s, rs, re);
-                    done = re;
-                }
-                rs = g, re = st;
-            }
-            g = next_group(s, end);
+        if (digit_at(s, i, &len) < 0) {
+            i += len;
+            continue;
         }
-        if (re) {
-            copy(w, s, done, rs);
-            mask(w, s, rs, re);
-            done = re;
+        struct chain c;
+        walk_chain(s, i, &c);
+        if (c.digits >= PRIVACY_DIGITS || (c.digits >= NIK_MIN && !c.phone)) {
+            copy(w, s, done, c.start);
+            mask(w, s, &c);
+            done = c.end;
         }
-        i = end;
+        i = c.end;
     }
     copy(w, s, done, i);
 }
@@ -203,5 +254,5 @@ int privacy_has_nik(const char *text)
     if (!text)
         return 0;
     scan((const unsigned char *)text, &w);
-    return w.regions > 0;
+    return w.masked > 0;
 }

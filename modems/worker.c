@@ -37,6 +37,7 @@
 #include "gateway/redisauth.h"
 #include "gateway/reply.h"
 #include "gateway/store.h"
+#include "gateway/textsafe.h"
 #include "modems/codec.h"
 #include "modems/credit.h"
 
@@ -619,6 +620,8 @@ void worker_inbound(const GSM_SMSMessage *sms, struct worker_inbound *in)
         codec_ucs2_to_utf8(sms->Text, ucs2_units(sms->Text, GSM_MAX_SMS_LENGTH), in->text,
                            sizeof(in->text));
     }
+    textsafe_clean_line(in->from); /* controls, C1 and bidi overrides go at the edge */
+    textsafe_clean(in->text);
     const GSM_DateTime *dt = &sms->DateTime;
     snprintf(in->smsc_time, sizeof(in->smsc_time), "%04d%02d%02d%02d%02d%02d%+03d",
              dt->Year % 10000, dt->Month % 100, dt->Day % 100, dt->Hour % 100, dt->Minute % 100,

@@ -1190,6 +1190,14 @@ static void fake_cb(struct evhttp_request *req, void *arg)
                   "\"total\":1,\"offset\":0,\"limit\":50}");
     } else if (post && strcmp(uri, "/api/modems/dummy/ussd") == 0) {
         fake_json(req, 200, "{\"answer\":\"Sisa pulsa Rp12.500\"}");
+    } else if (post && strcmp(uri, "/api/modems/evil/ussd") == 0) {
+        /* what a hostile network (or server) could send to a staff terminal */
+        fake_json(req, 200,
+                  "{\"answer\":\"\\u001b[2J\\u001b]0;owned\\u0007Sisa \\u009b31m\\u202eRp "
+                  "\xC2\x9B"
+                  "5 3325/0101/0101/0002\"}");
+    } else if (post && strcmp(uri, "/api/modems/evil2/ussd") == 0) {
+        fake_json(req, 400, "{\"error\":\"bad \\u001b[31mcode\\r\\nx=1\"}");
     } else if (strcmp(uri, "/api/broadcasts/8") == 0) {
         fake_json(req, 500, "{\"error\":\"boom\"}");
     } else {
@@ -1308,5 +1316,38 @@ Test(api, ctl_broadcasts_follow_progress_to_the_end, .init = fake_setup, .fini =
     doc = json_loads(fk.last_body, 0, NULL);
     cr_expect_str_eq(jstr(doc, "code"), "*888#");
     json_decref(doc);
+    fake_stop(&fk);
+}
+
+/* Strings from the server reach the staff terminal escaped and masked, and
+ * --json stays JSON with the same characters written as JSON escapes. */
+Test(api, ctl_escapes_what_the_server_sends, .init = fake_setup, .fini = fake_teardown,
+     .timeout = 60)
+{
+    struct fake fk;
+    fake_start(&fk);
+    char envs[256], out[8192], err[8192];
+    snprintf(envs, sizeof(envs), "KENTONGAN_URL=http://127.0.0.1:%d KENTONGAN_TOKEN=tok-1",
+             fk.port);
+    cr_expect_eq(ctl(envs, "ussd evil '*888#'", out, sizeof(out), err, sizeof(err)), 0, "%s", err);
+    cr_expect(strstr(out, "\\u001b[2J\\u001b]0;owned\\u0007Sisa \\u009b31m\\u202eRp \\u009b"
+                          "*************0002") != NULL, /* "5 3325...": 17 digits, one chain */
+              "escaped and masked: %s", out);
+    cr_expect_null(strchr(out, '\x1b'), "no raw ESC: %s", out);
+    cr_expect_null(strstr(out, "\xC2\x9B"), "no raw C1 CSI: %s", out);
+    cr_expect_null(strstr(out, "\xE2\x80\xAE"), "no raw bidi override: %s", out);
+
+    cr_expect_eq(ctl(envs, "--json ussd evil '*888#'", out, sizeof(out), err, sizeof(err)), 0);
+    cr_expect_null(strchr(out, '\x1b'), "no raw ESC: %s", out);
+    cr_expect_null(strstr(out, "\xC2\x9B"), "no raw C1 CSI: %s", out);
+    cr_expect_null(strstr(out, "\xE2\x80\xAE"), "no raw bidi override: %s", out);
+    json_t *doc = json_loads(out, 0, NULL);
+    cr_assert_not_null(doc, "still JSON: %s", out);
+    cr_expect(strncmp(jstr(doc, "answer"), "\x1b[2J", 4) == 0, "the same value: %s", out);
+    json_decref(doc);
+
+    cr_expect_eq(ctl(envs, "ussd evil2 '*888#'", out, sizeof(out), err, sizeof(err)), 1);
+    cr_expect(strstr(err, "bad \\u001b[31mcode\\r\\nx=1") != NULL, "%s", err);
+    cr_expect_null(strchr(err, '\x1b'), "no raw ESC: %s", err);
     fake_stop(&fk);
 }

@@ -542,10 +542,17 @@ int kt_dummy_deliver(struct kt_env *e, const char *from, const char *text, const
     strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
     if (e->stamp[0])
         snprintf(stamp, sizeof(stamp), "%s", e->stamp);
+    /* libgammu reads NumberUnicode; the plain Number is for people and
+     * must not break the INI file (a sender may hold a line break). */
+    char plain[256];
+    snprintf(plain, sizeof(plain), "%s", from);
+    for (char *p = plain; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == '"')
+            *p = '?';
     fprintf(f,
             "[SMSBackup000]\nSMSC = \"\"\nPDU = Deliver\nDateTime = %s\nState = UnRead\n"
             "Number = \"%s\"\nNumberUnicode = %s\n",
-            stamp, from, num);
+            stamp, plain, num);
     if (udh_hex)
         fprintf(f, "UDH = %s\n", udh_hex);
     fprintf(f, "Text00 = %s\nCoding = %s\nFolder = 1\nLength = %d\nClass = -1\n", body,

@@ -166,3 +166,24 @@ Test(broadcast, quiet_hours_parse_and_wrap_midnight)
     cr_expect_eq(config_is_quiet(cfg, midnight_wib), 0, "none");
     config_free(cfg);
 }
+
+Test(broadcast, a_nik_or_a_control_character_is_refused_bidi_removed)
+{
+    char out[2048], err[512];
+    const char *coding;
+    cr_expect_eq(broadcast_compose("Pemenang NIK 3325/0101/0101/0002", 1, out, sizeof(out), &coding,
+                                   err, sizeof(err)),
+                 -1);
+    cr_expect(strstr(err, "NIK") != NULL, "%s", err);
+    cr_expect_eq(
+        broadcast_compose("Rapat \x1b[31mpenting", 1, out, sizeof(out), &coding, err, sizeof(err)),
+        -1);
+    cr_expect(strstr(err, "control characters") != NULL, "%s", err);
+    /* a bidi override goes, CR LF becomes LF; dates and a phone number stay */
+    cr_expect_eq(broadcast_compose("Rapat \xE2\x80\xAE"
+                                   "besok\r\ntgl 12/05/2026, hubungi 081234567890",
+                                   1, out, sizeof(out), &coding, err, sizeof(err)),
+                 1, "%s", err);
+    cr_expect(strncmp(out, "Rapat besok\ntgl 12/05/2026, hubungi 081234567890", 48) == 0, "%s",
+              out);
+}

@@ -1,8 +1,10 @@
 /*
  * Unit tests for handlers/privacy: NIK and KK numbers written the ways residents write them
- * (whole, in groups with spaces, dots or dashes, glued to words, several in one message,
- * with a digit missing or doubled), what must stay untouched (phone numbers however written,
- * tickets, dates, amounts), UTF-8 around them, and the output buffer contract.
+ * (whole, in groups with any separator between them: spaces, several spaces, dots, dashes,
+ * slashes, commas, underscores, new lines; in full-width or other Unicode digits; glued to
+ * words, several in one message, with a digit missing or doubled), what must stay untouched
+ * (phone numbers however written, tickets, dates, amounts, a 15-digit chain holding a phone
+ * number), UTF-8 around them, and the output buffer contract.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -72,8 +74,10 @@ Test(privacy, nik_in_sentences)
 Test(privacy, several_numbers)
 {
     masks("NIK " NIK " KK 3325010101010777", "NIK ************0001 KK ************0777");
-    masks(NIK " 3325010101010002", "************0001 ************0002");
-    masks(NIK "," NIK, "************0001,************0001");
+    /* two numbers one separator apart are one chain: masked as one, its last 4 kept */
+    masks(NIK " 3325010101010002", "****************************0002");
+    masks(NIK "," NIK, "****************************0001");
+    masks(NIK " / 3325010101010002", "****************************0002");
     masks("suami 3325 0101 0101 0001, istri 3325 4101 0101 0002",
           "suami ************0001, istri ************0002");
     /* a NIK right after a year, one space apart: both 16-digit readings are
@@ -114,7 +118,8 @@ Test(privacy, phone_numbers_untouched)
     untouched("RT 03 6281234567890");
     /* phone and NIK in one message */
     masks("HP 081234567890 NIK " NIK, "HP 081234567890 NIK ************0001");
-    masks("081234567890 " NIK, "081234567890 ************0001");
+    /* a phone number one space before a NIK is one chain with it (privacy.h) */
+    masks("081234567890 " NIK, "************************0001");
     /* exactly 16 digits are always masked, even when a group looks like a
      * phone number: a NIK split 4 + 12 whose kecamatan code is 08 */
     masks("NIK 3325 081201950001", "NIK ************0001");
@@ -132,11 +137,12 @@ Test(privacy, tickets_dates_amounts_untouched)
     untouched("Rp 1.500.000.000");
     untouched("RT 003 RW 005 Desa Kandeman");
     untouched("jam 10.30 - 12.00");
-    /* digits apart by words, commas or slashes never join */
+    /* digits apart by a word never join */
     untouched("3325 0101 dan 0101 0001");
-    untouched("3325,0101,0101,0001");
-    untouched("3325/0101/0101/0001");
-    untouched("3325    0101    0101    0001"); /* 4 spaces */
+    untouched("3325/0101 no 0101/0001");
+    /* nor do groups more than PRIVACY_JOIN_MAX (4) separators apart */
+    untouched("3325     0101     0101     0001"); /* 5 spaces */
+    untouched("3325/0101 --- / 0101/0001");       /* 5 between the second and third group */
     untouched("");
 }
 
@@ -148,7 +154,7 @@ Test(privacy, utf8_around)
     masks("caf\xC3\xA9 " NIK, "caf\xC3\xA9 ************0001");
     /* invalid UTF-8 is copied as it is */
     masks("\xFF\xC3 " NIK " \x80", "\xFF\xC3 ************0001 \x80");
-    /* fullwidth digits are not ASCII digits: left alone */
+    /* a few full-width digits are a short number like any other: left alone */
     untouched("\xEF\xBC\x93\xEF\xBC\x93\xEF\xBC\x92\xEF\xBC\x95");
 }
 
@@ -225,4 +231,156 @@ Test(privacy, null_and_long_text)
     cr_assert_eq(strlen(res), n);
     cr_assert_lt(longest_digits(res), 15);
     cr_assert(privacy_has_nik(big));
+}
+
+/* Full-width digits U+FF10..U+FF19, three bytes each. */
+#define FW(d) "\xEF\xBC" #d
+#define FW_NIK                                                                                     \
+    "\xEF\xBC\x93\xEF\xBC\x93\xEF\xBC\x92\xEF\xBC\x95\xEF\xBC\x90\xEF\xBC\x91\xEF\xBC\x90\xEF\xBC" \
+    "\x91\xEF\xBC\x90\xEF\xBC\x91\xEF\xBC\x90\xEF\xBC\x91\xEF\xBC\x90\xEF\xBC\x90\xEF\xBC\x90\xEF" \
+    "\xBC\x92"
+
+Test(privacy, every_separator)
+{
+    /* the ways a NIK reached officials whole before */
+    masks("3325/0101/0101/0002", "************0002");
+    masks("3325,0101,0101,0002", "************0002");
+    masks("3325_0101_0101_0002", "************0002");
+    masks("3325\n0101\n0101\n0002", "************0002");
+    masks("3325\r\n0101\r\n0101\r\n0002", "************0002");
+    masks("3325 0101  0101 0002", "************0002");
+    masks("3325   0101   0101   0002", "************0002");
+    masks("3325    0101    0101    0002", "************0002"); /* 4: PRIVACY_JOIN_MAX */
+    /* and every other non-letter */
+    masks("3325|0101|0101|0002", "************0002");
+    masks("3325\t\t0101\t0101\t0002", "************0002");
+    masks("3325+0101=0101#0002", "************0002");
+    masks("3325*0101*0101*0002", "************0002");
+    masks("(3325)(0101)(0101)(0002)", "(************0002)");
+    masks("3325 / 0101 / 0101 / 0002", "************0002");
+    masks("3325\xC2\xA0"
+          "0101\xC2\xA0"
+          "0101\xC2\xA0"
+          "0002",
+          "************0002"); /* NBSP */
+    masks("3325\xE2\x80\x8B"
+          "0101\xE2\x80\x8B"
+          "0101\xE2\x80\x8B"
+          "0002",
+          "************0002"); /* zero-width space: invisible */
+    masks("3325\xEF\xBC\x8F"
+          "0101\xEF\xBC\x8F"
+          "0101\xEF\xBC\x8F"
+          "0002",
+          "************0002"); /* full-width slash */
+    masks("3325\xF0\x9F\x99\x8F"
+          "0101\xF0\x9F\x99\x8F"
+          "0101\xF0\x9F\x99\x8F"
+          "0002",
+          "************0002"); /* an emoji */
+    masks("3325\xFF"
+          "0101\xC3"
+          "0101\x80"
+          "0002",
+          "************0002"); /* bytes that are not UTF-8 */
+    masks("3325\xC3\xA9"
+          "0101\xC3\xA9"
+          "0101\xC3\xA9"
+          "0002",
+          "************0002"); /* non-ASCII letter */
+    masks("3325/0101-0101.0002, ok", "************0002, ok");
+    masks("NIK: 3325 / 0101\n0101_0002.", "NIK: ************0002.");
+}
+
+Test(privacy, unicode_digits)
+{
+    masks(FW_NIK, "************0002");
+    masks("NIK " FW_NIK " ok", "NIK ************0002 ok");
+    /* mixed with ASCII, and separated */
+    masks(FW(\x93) FW(\x93) "25/0101/" FW(\x90) FW(\x91) "01/000" FW(\x92), "************0002");
+    /* Arabic-Indic (U+0660..), extended Arabic-Indic (U+06F0..), Javanese (U+A9D0..) */
+    masks("\xD9\xA3\xD9\xA3\xD9\xA2\xD9\xA5 0101 0101 0002", "************0002");
+    masks("\xDB\xB3\xDB\xB3\xDB\xB2\xDB\xB5 0101 0101 0002", "************0002");
+    masks("\xEA\xA7\x93\xEA\xA7\x93\xEA\xA7\x92\xEA\xA7\x95 0101 0101 \xEA\xA7\x90\xEA\xA7\x90"
+          "\xEA\xA7\x90\xEA\xA7\x97",
+          "************0007");
+    /* mathematical monospace digits (U+1D7F6..), four bytes each */
+    masks("\xF0\x9D\x9F\xB9\xF0\x9D\x9F\xB9 250101010100 02", "************0002");
+    /* a chain of 15 Unicode digits is 15 digits too */
+    masks("\xD9\xA3\xD9\xA3\xD9\xA2\xD9\xA5 0101 0101 002", "***********1002");
+    /* an overlong encoding of '3' is not a digit, nor is a superscript */
+    untouched("\xC0\xB3"
+              "325 0101 0101 002");
+    untouched("\xC2\xB3"
+              "325 0101 0101 002");
+    masks("\xC2\xB3"
+          "3325 0101 0101 002",
+          "\xC2\xB3"
+          "***********1002");
+}
+
+Test(privacy, digit_values)
+{
+    cr_assert_eq(privacy_digit_value('0'), 0);
+    cr_assert_eq(privacy_digit_value('9'), 9);
+    cr_assert_eq(privacy_digit_value('a'), -1);
+    cr_assert_eq(privacy_digit_value('/'), -1);
+    cr_assert_eq(privacy_digit_value(0xFF10), 0);
+    cr_assert_eq(privacy_digit_value(0xFF19), 9);
+    cr_assert_eq(privacy_digit_value(0xFF1A), -1);
+    cr_assert_eq(privacy_digit_value(0x0663), 3);
+    cr_assert_eq(privacy_digit_value(0x06F5), 5);
+    cr_assert_eq(privacy_digit_value(0xA9D7), 7);
+    cr_assert_eq(privacy_digit_value(0x1D7CE), 0);
+    cr_assert_eq(privacy_digit_value(0x1D7FF), 9);
+    cr_assert_eq(privacy_digit_value(0x1FBF9), 9);
+    cr_assert_eq(privacy_digit_value(0x1FBFA), -1);
+    cr_assert_eq(privacy_digit_value(0xB3), -1);   /* superscript three: not Nd */
+    cr_assert_eq(privacy_digit_value(0x2460), -1); /* circled one */
+    cr_assert_eq(privacy_digit_value(0x10FFFF), -1);
+}
+
+Test(privacy, near_misses_stay)
+{
+    /* 14 digits in a chain, whatever the separators */
+    untouched("3325/0101/0101/00");
+    untouched(FW(\x93) FW(\x93) FW(\x92) FW(\x95) " 0101 0101 00");
+    /* 15 digits holding a phone number by itself stay (RT next to a phone number) */
+    untouched("RT 003/081234567890");
+    untouched("RT 003\n081234567890");
+    /* but 15 digits without one are a NIK with a digit missing */
+    masks("3325/0101/0101/002", "***********1002");
+    /* phone numbers, tickets, dates, times, amounts */
+    untouched("HP: 0812/3456/7890");
+    untouched("+62 (812) 3456_7890");
+    untouched("tiket 1000017, CEK 1000017");
+    untouched("12/05/2026 10:30");
+    untouched("tgl 12/05/2026, jam 10.30-12.00");
+    untouched("Rp 1.500.000,00");
+    /* a phone number and a date with only separators between them make one chain of 16+
+     * digits, which cannot be told apart from a NIK: masked (privacy.h); a word keeps both */
+    masks("081234567890 12/05/2026", "****************2026");
+    untouched("081234567890 tgl 12/05/2026");
+    masks("0285-391234 / 081234567890", "******************7890");
+    untouched("0285-391234 atau 081234567890");
+}
+
+Test(privacy, idempotent_and_one_region_per_chain)
+{
+    static const char *const texts[] = {
+        "3325/0101/0101/0002",
+        NIK " " NIK,
+        "081234567890 12/05/2026",
+        FW_NIK "\n" NIK,
+        "a 3325_0101_0101_0002 b 3325 0101 0101 0003 c",
+    };
+    char again[512];
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        privacy_mask(texts[i], out, sizeof out);
+        privacy_mask(out, again, sizeof again);
+        cr_assert_str_eq(again, out, "masking \"%s\" twice", texts[i]);
+        cr_assert_eq(privacy_has_nik(out), 0, "\"%s\"", out);
+    }
+    masks("a 3325_0101_0101_0002 b 3325 0101 0101 0003 c",
+          "a ************0002 b ************0003 c");
 }
