@@ -43,6 +43,8 @@ struct modem_config {
     char balance_pattern[256];  /* extended regex, one group around the amount */
     int balance_every;          /* seconds between credit checks */
     int balance_low;            /* rupiah: below this, staff are told by SMS (once) */
+    char ussd_allowed[256];     /* codes staff tokens may dial through the API, besides
+                                   balance_code (comma-separated); admin tokens dial any */
 };
 
 #define CONFIG_MAX_OFFICIALS 128
@@ -95,6 +97,10 @@ struct config {
     int broadcast_ttl;                   /* seconds a broadcast message may wait for a modem */
     int lane_keep_seconds;               /* finished messages stay on their lane this long */
     int metrics_public;                  /* 1: GET /metrics needs no token; 0: a staff token */
+    int http_max_connections;            /* open HTTP connections at once (see http.h) */
+    int http_max_per_address;            /* open HTTP connections from one client address */
+    int http_request_timeout;            /* seconds for a whole HTTP request to arrive */
+    int http_idle_timeout;               /* seconds an HTTP connection may idle */
     struct modem_config modems[CONFIG_MAX_MODEMS];
     int nmodems;
     struct official_config officials[CONFIG_MAX_OFFICIALS];
