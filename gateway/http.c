@@ -320,6 +320,10 @@ static void on_accept_error(struct evconnlistener *lev, void *arg)
         return;
     }
     h->starved = 1;
+    struct rlimit rl; /* as it is now: someone may have lowered it (prlimit) */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        h->nofile = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > LONG_MAX ? LONG_MAX
+                                                                           : (long)rl.rlim_cur;
     if (!h->starving.paused) {
         stats.paused_descriptors++;
         if (pause_begins(h, &h->starving))
@@ -550,7 +554,11 @@ static struct bufferevent *on_connection(struct event_base *base, void *arg)
     struct conn *c = calloc(1, sizeof(*c));
     if (c) {
         c->timer = event_new(base, -1, 0, on_conn_timer, c);
-        c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+        /* Without BEV_OPT_CLOSE_ON_FREE evhttp closes the descriptor itself,
+         * at once, as it frees the connection; libevent would otherwise
+         * close it in a deferred finalizer, after a listener callback of the
+         * same loop turn may have counted it free and met EMFILE. */
+        c->bev = bufferevent_socket_new(base, -1, 0);
     }
     if (c == NULL || c->timer == NULL || c->bev == NULL) {
         /* evhttp makes its own: this connection goes uncounted */
