@@ -598,8 +598,7 @@ static int parse_target(struct api_call *c)
             return -1;
         }
         if (!apiparse_utf8(kv->value)) {
-            api_error(c, 400, "query parameter '%s' is not valid UTF-8 (after decoding)",
-                      kv->key);
+            api_error(c, 400, "query parameter '%s' is not valid UTF-8 (after decoding)", kv->key);
             return -1;
         }
     }
@@ -1579,8 +1578,7 @@ static void write_http_metrics(struct evbuffer *out)
     metrics_head(out, "kentongan_http_accepting", "gauge",
                  "1 while the listener accepts connections, 0 while paused.");
     metrics_value(out, "kentongan_http_accepting", "", hs.accepting);
-    metrics_head(out, "kentongan_http_connections_total", "counter",
-                 "HTTP connections accepted.");
+    metrics_head(out, "kentongan_http_connections_total", "counter", "HTTP connections accepted.");
     metrics_value(out, "kentongan_http_connections_total", "", (double)hs.accepted);
     metrics_head(out, "kentongan_http_paused_total", "counter",
                  "Times accepting paused: at the connection cap, or out of descriptors.");

@@ -87,8 +87,8 @@ struct throttle {
  * within a minute after that are only counted, and the next line says how
  * many there were. A listener kept at its cap pauses every few seconds. */
 struct pauses {
-    int paused;     /* now */
-    int logged;     /* this pause was logged: its end will be too */
+    int paused; /* now */
+    int logged; /* this pause was logged: its end will be too */
     long long since;
     long long quiet_until;
     unsigned long long unlogged;
@@ -146,7 +146,7 @@ struct route {
 
 static struct http_stats stats;
 static LIST_HEAD(, http) listeners; /* every http of the process (two during a reload) */
-static struct conn **by_fd; /* open connections by descriptor, every listener */
+static struct conn **by_fd;         /* open connections by descriptor, every listener */
 static size_t by_fd_len;
 
 void http_stats(struct http_stats *out)
@@ -250,6 +250,15 @@ static void peer_put(struct http *h, struct peer *p)
 
 /* ---- accepting or not ---- */
 
+/* The soft RLIMIT_NOFILE now (LONG_MAX for none), or -1. */
+static long nofile_now(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return -1;
+    return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > LONG_MAX ? LONG_MAX : (long)rl.rlim_cur;
+}
+
 static void update_listener(struct http *h)
 {
     int want = !h->closing && !h->full && !h->starved;
@@ -320,18 +329,15 @@ static void on_accept_error(struct evconnlistener *lev, void *arg)
         return;
     }
     h->starved = 1;
-    struct rlimit rl; /* as it is now: someone may have lowered it (prlimit) */
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
-        h->nofile = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > LONG_MAX ? LONG_MAX
-                                                                           : (long)rl.rlim_cur;
+    h->nofile = nofile_now(); /* someone may have lowered it meanwhile (prlimit) */
     if (!h->starving.paused) {
         stats.paused_descriptors++;
         if (pause_begins(h, &h->starving))
             log_warnx("event=http_paused reason=%s error=\"%s\" open=%d nofile=%ld pauses=%llu "
                       "retry_ms=%d",
                       err == EMFILE || err == ENFILE ? "descriptors" : "accept_failed",
-                      evutil_socket_error_to_string(err), h->open, h->nofile,
-                      h->starving.unlogged, HTTP_ACCEPT_RETRY_MS);
+                      evutil_socket_error_to_string(err), h->open, h->nofile, h->starving.unlogged,
+                      HTTP_ACCEPT_RETRY_MS);
     }
     struct timeval tv = {HTTP_ACCEPT_RETRY_MS / 1000, (HTTP_ACCEPT_RETRY_MS % 1000) * 1000};
     evtimer_add(h->retry, &tv);
@@ -729,18 +735,13 @@ static void apply_limits(struct http *h, const struct http_limits *lim)
     h->lim = l;
 
     struct rlimit rl;
-    h->nofile = -1;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-        rlim_t want = (rlim_t)l.max_connections + (rlim_t)l.reserve_fds;
-        if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want && rl.rlim_max > rl.rlim_cur) {
-            struct rlimit up = rl;
-            up.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
-            if (setrlimit(RLIMIT_NOFILE, &up) == 0)
-                rl = up;
-        }
-        h->nofile = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > LONG_MAX ? LONG_MAX
-                                                                             : (long)rl.rlim_cur;
+    rlim_t want = (rlim_t)l.max_connections + (rlim_t)l.reserve_fds;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want &&
+        rl.rlim_max > rl.rlim_cur) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl); /* if refused, the cap is lowered below */
     }
+    h->nofile = nofile_now();
     h->max = l.max_connections;
     if (h->nofile >= 0 && h->nofile - l.reserve_fds < h->max) {
         h->max = h->nofile - l.reserve_fds < 1 ? 1 : (int)(h->nofile - l.reserve_fds);

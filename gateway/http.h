@@ -46,14 +46,14 @@
 #define HTTP_BODY_MAX    (1024 * 1024) /* the admin API's bound (CSV uploads) */
 #define HTTP_HEADERS_MAX 8192
 
-#define HTTP_MAX_CONNECTIONS    256  /* open connections at once */
-#define HTTP_MAX_PER_ADDRESS    32   /* open connections from one client address */
-#define HTTP_REQUEST_TIMEOUT    10   /* seconds for a whole request to arrive */
-#define HTTP_IDLE_TIMEOUT       30   /* seconds a connection may idle (evhttp's timeout) */
-#define HTTP_FD_RESERVE         32   /* descriptors kept for stdio, Redis, signals, reloads */
-#define HTTP_FD_RESERVE_PER_MODEM 2  /* and for each modem worker's pipes */
-#define HTTP_ACCEPT_RETRY_MS    1000 /* accept again after running out of descriptors */
-#define HTTP_BACKLOG            128  /* connections the kernel queues for us */
+#define HTTP_MAX_CONNECTIONS      256  /* open connections at once */
+#define HTTP_MAX_PER_ADDRESS      32   /* open connections from one client address */
+#define HTTP_REQUEST_TIMEOUT      10   /* seconds for a whole request to arrive */
+#define HTTP_IDLE_TIMEOUT         30   /* seconds a connection may idle (evhttp's timeout) */
+#define HTTP_FD_RESERVE           32   /* descriptors kept for stdio, Redis, signals, reloads */
+#define HTTP_FD_RESERVE_PER_MODEM 2    /* and for each modem worker's pipes */
+#define HTTP_ACCEPT_RETRY_MS      1000 /* accept again after running out of descriptors */
+#define HTTP_BACKLOG              128  /* connections the kernel queues for us */
 
 struct event_base;
 struct evhttp_connection;
@@ -79,14 +79,14 @@ typedef void (*http_status_fn)(void *arg, struct http_status *out);
 /* This process's listener figures (all listeners it had; the gauges are
  * the current listener's). */
 struct http_stats {
-    int open;       /* connections open now */
-    int max;        /* the cap in force (max_connections, or less for RLIMIT_NOFILE) */
-    int accepting;  /* 0 while accepting is paused */
-    unsigned long long accepted;             /* connections taken */
-    unsigned long long paused_connections;   /* times accepting paused at the cap */
-    unsigned long long paused_descriptors;   /* ... for want of descriptors (or memory) */
-    unsigned long long refused_per_address;  /* closed at once: too many from one address */
-    unsigned long long request_timeouts;     /* closed: a request not whole in time */
+    int open;                    /* connections open now */
+    int max;                     /* the cap in force (max_connections, or less for RLIMIT_NOFILE) */
+    int accepting;               /* 0 while accepting is paused */
+    unsigned long long accepted; /* connections taken */
+    unsigned long long paused_connections;  /* times accepting paused at the cap */
+    unsigned long long paused_descriptors;  /* ... for want of descriptors (or memory) */
+    unsigned long long refused_per_address; /* closed at once: too many from one address */
+    unsigned long long request_timeouts;    /* closed: a request not whole in time */
 };
 void http_stats(struct http_stats *out);
 

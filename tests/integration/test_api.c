@@ -433,8 +433,8 @@ Test(api, invalid_utf8_in_a_query_or_path_is_a_400)
         api("GET", cases[i].path, T_ADMIN, NULL, &r);
         expect_status(&r, 400, cases[i].path);
         cr_expect(strstr(r.head, "application/json") != NULL, "%s", r.head);
-        cr_expect(r.json != NULL && strstr(jstr(r.json, "error"), cases[i].says) != NULL,
-                  "%s: %s", cases[i].path, r.body);
+        cr_expect(r.json != NULL && strstr(jstr(r.json, "error"), cases[i].says) != NULL, "%s: %s",
+                  cases[i].path, r.body);
         resp_free(&r);
     }
     /* the same parameters as text still work */

@@ -338,8 +338,10 @@ Test(credit, staff_dial_only_listed_codes_admins_any, .init = allow_list_setup)
     cr_expect_eq(ussd_log_count("*858*6281200000001*5000#"), 1, "dialled once, for the admin");
 
     char cmd[600];
-    snprintf(cmd, sizeof(cmd), "grep -q 'event=api token=desk method=POST "
-             "path=/api/modems/sim1/ussd status=403' %s", env.log);
+    snprintf(cmd, sizeof(cmd),
+             "grep -q 'event=api token=desk method=POST "
+             "path=/api/modems/sim1/ussd status=403' %s",
+             env.log);
     cr_expect_eq(system(cmd), 0, "the refusal is logged with the token's name");
 }
 

@@ -238,7 +238,8 @@ static void close_all(int *fds, int n)
 static void expect_small_log(int max_pauses)
 {
     cr_expect_eq(log_count("Error from accept"), 0, "libevent's per-attempt warning");
-    cr_expect_leq(log_count("event=http_paused"), max_pauses, "one line per pause, not per attempt");
+    cr_expect_leq(log_count("event=http_paused"), max_pauses,
+                  "one line per pause, not per attempt");
     cr_expect_lt(log_bytes(), 64 * 1024, "the log stays small: %ld bytes", log_bytes());
 }
 

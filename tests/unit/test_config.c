@@ -247,9 +247,10 @@ Test(config, http_listener_limits_default_and_are_bounded)
               "[modem:a]\nmodel = dummy\nconnection = none\ndevice = @\n",
               &cfg);
     cr_expect_neq(rc, 0);
-    cr_expect(strstr(errs, "[gateway] http_max_connections = '0': expected a whole number from 1") !=
-                  NULL,
-              "%s", errs);
+    cr_expect(
+        strstr(errs, "[gateway] http_max_connections = '0': expected a whole number from 1") !=
+            NULL,
+        "%s", errs);
     cr_expect(strstr(errs, "[gateway] http_max_per_address = 'many'") != NULL, "%s", errs);
     cr_expect(strstr(errs, "[gateway] http_request_timeout = '0'") != NULL, "%s", errs);
     cr_expect(strstr(errs, "[gateway] http_idle_timeout = '-1'") != NULL, "%s", errs);
