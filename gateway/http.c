@@ -322,8 +322,10 @@ static void on_accept_error(struct evconnlistener *lev, void *arg)
     int err = EVUTIL_SOCKET_ERROR();
     struct http *h; /* arg is evhttp's, the listener's callback argument */
     LIST_FOREACH(h, &listeners, link)
-    if (h->lev == lev)
-        break;
+    {
+        if (h->lev == lev)
+            break;
+    }
     if (h == NULL) {
         evconnlistener_disable(lev);
         return;
