@@ -2,7 +2,8 @@
  *
  * Life of one call (everything on the gateway's event loop):
  *   http.c hands every /api/ path here -> the path is split into decoded
- *   segments and the query parsed (apiparse) -> the bearer token is hashed
+ *   segments and the query parsed (apiparse), each segment and parameter
+ *   checked to be UTF-8 (400 otherwise) -> the bearer token is hashed
  *   with SHA-256 and compared with every configured hash in constant time
  *   (401) -> the route table is walked: no pattern matches (404), patterns
  *   match but not the method (405), the token's role is too low (403) ->
@@ -319,7 +320,7 @@ static void send_doc(struct api_call *c, int status, json_t *doc, const char *he
 {
     if (c->req == NULL)
         return;
-    evhttp_connection_set_closecb(evhttp_request_get_connection(c->req), NULL, NULL);
+    http_set_closecb(c->req, NULL, NULL);
     if (doc == NULL) {
         /* json_pack failed: a bug or no memory, never an empty success */
         log_error("event=api_bug reason=\"answer could not be built\" status=%d", status);
@@ -597,7 +598,7 @@ static struct api_call *call_new(struct api *a, struct evhttp_request *req)
     c->api = a;
     c->req = req;
     c->method = (int)evhttp_request_get_command(req);
-    evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_close, c);
+    http_set_closecb(req, on_close, c);
     return c;
 }
 
@@ -612,10 +613,29 @@ static int parse_target(struct api_call *c)
         api_error(c, 400, "malformed path");
         return -1;
     }
+    for (int i = 0; i < c->nseg; i++)
+        if (!apiparse_utf8(c->seg[i])) {
+            api_error(c, 400, "the path is not valid UTF-8 (segment %d, after decoding)", i + 1);
+            return -1;
+        }
     const char *q = evhttp_uri_get_query(uri);
     if (q && evhttp_parse_query_str(q, &c->query) != 0) {
         api_error(c, 400, "malformed query string");
         return -1;
+    }
+    /* Every parameter, known to the route or not: handlers and answers
+     * trust them to be text (jansson refuses anything else). */
+    struct evkeyval *kv;
+    TAILQ_FOREACH(kv, &c->query, next)
+    {
+        if (!apiparse_utf8(kv->key)) {
+            api_error(c, 400, "the name of a query parameter is not valid UTF-8");
+            return -1;
+        }
+        if (!apiparse_utf8(kv->value)) {
+            api_error(c, 400, "query parameter '%s' is not valid UTF-8 (after decoding)", kv->key);
+            return -1;
+        }
     }
     return 0;
 }
@@ -1629,6 +1649,40 @@ static void per_official(struct evbuffer *out, const struct config *cfg, const r
 
 static const char *const outcomes[] = {"sent", "failed", "expired", NULL};
 
+/* The listener's limits at work (http.h). */
+static void write_http_metrics(struct evbuffer *out)
+{
+    struct http_stats hs;
+    char labels[METRICS_LABELS_MAX];
+    http_stats(&hs);
+    metrics_head(out, "kentongan_http_connections", "gauge",
+                 "HTTP connections open on this gateway process's listener.");
+    metrics_value(out, "kentongan_http_connections", "", hs.open);
+    metrics_head(out, "kentongan_http_connections_max", "gauge",
+                 "The cap on open HTTP connections in force (http_max_connections, or less "
+                 "when the descriptor limit is lower).");
+    metrics_value(out, "kentongan_http_connections_max", "", hs.max);
+    metrics_head(out, "kentongan_http_accepting", "gauge",
+                 "1 while the listener accepts connections, 0 while paused.");
+    metrics_value(out, "kentongan_http_accepting", "", hs.accepting);
+    metrics_head(out, "kentongan_http_connections_total", "counter", "HTTP connections accepted.");
+    metrics_value(out, "kentongan_http_connections_total", "", (double)hs.accepted);
+    metrics_head(out, "kentongan_http_paused_total", "counter",
+                 "Times accepting paused: at the connection cap, or out of descriptors.");
+    metrics_labels(labels, sizeof(labels), 1, "reason", "connections");
+    metrics_value(out, "kentongan_http_paused_total", labels, (double)hs.paused_connections);
+    metrics_labels(labels, sizeof(labels), 1, "reason", "descriptors");
+    metrics_value(out, "kentongan_http_paused_total", labels, (double)hs.paused_descriptors);
+    metrics_head(out, "kentongan_http_refused_total", "counter",
+                 "Connections closed at once: too many from one address (http_max_per_address).");
+    metrics_labels(labels, sizeof(labels), 1, "reason", "per_address");
+    metrics_value(out, "kentongan_http_refused_total", labels, (double)hs.refused_per_address);
+    metrics_head(out, "kentongan_http_request_timeouts_total", "counter",
+                 "Connections closed because a request was not whole within "
+                 "http_request_timeout.");
+    metrics_value(out, "kentongan_http_request_timeouts_total", "", (double)hs.request_timeouts);
+}
+
 static void write_metrics(struct api_call *c, const redisReply *r)
 {
     const struct config *cfg = c->api->cfg;
@@ -1669,6 +1723,7 @@ static void write_metrics(struct api_call *c, const redisReply *r)
         metrics_value(out, "kentongan_ussd_refused_total", labels,
                       (double)metrics_ussd_refused_total((enum metrics_refusal)i));
     }
+    write_http_metrics(out);
 
     if (r != &none) {
         metrics_head(out, "kentongan_messages_in_total", "counter",
@@ -1824,7 +1879,7 @@ static void write_metrics(struct api_call *c, const redisReply *r)
     metrics_write_hist(out, "kentongan_ussd_screen_duration_seconds", "", metrics_ussd());
 
     if (c->req) {
-        evhttp_connection_set_closecb(evhttp_request_get_connection(c->req), NULL, NULL);
+        http_set_closecb(c->req, NULL, NULL);
         evhttp_add_header(evhttp_request_get_output_headers(c->req), "Content-Type",
                           "text/plain; version=0.0.4; charset=utf-8");
         evhttp_send_reply(c->req, 200, "OK", out);

@@ -1,8 +1,10 @@
 /* api_modem — see api_modem.h.
  *
- *   POST /api/modems/NAME/ussd  {"code": "*888#"}   staff
+ *   POST /api/modems/NAME/ussd  {"code": "*888#"}   staff: listed codes; admin: any
  *     200 {"modem", "code", "answer"}   the network's answer, UTF-8
  *     400 a code that is not 2-40 of 0-9 * #, ending in #; 404 no such modem;
+ *     403 a staff token and a code other than the modem's balance_code or one
+ *         of its ussd_allowed;
  *     502 the network or the modem refused it, or answered unreadably;
  *     503 the modem is down, busy with too many codes, or Redis is away;
  *     504 no answer within the modem's ussd_timeout_seconds (+ API_USSD_SLACK_S)
@@ -227,6 +229,16 @@ static void ussd_handle(void *arg, struct api_call *c)
         api_error(c, 400,
                   "'code' must be %d to %d characters of 0-9, * and #, ending in # (e.g. *888#)",
                   CREDIT_CODE_MIN, CREDIT_CODE_MAX);
+        return;
+    }
+    /* A free-form code can buy a package or transfer credit: staff dial only
+     * the modem's balance check and the codes listed for it. */
+    if (api_token_role(c) < API_ADMIN && strcmp(code, mc->balance_code) != 0 &&
+        !credit_code_listed(mc->ussd_allowed, code)) {
+        api_error(c, 403,
+                  "token %s (staff) may not dial %s on modem %s: staff may dial only the "
+                  "modem's balance_code and its ussd_allowed codes (admin tokens dial any)",
+                  api_token_name(c), code, mc->name);
         return;
     }
     redisAsyncContext *ac = router_redis(api_router(c));

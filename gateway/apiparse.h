@@ -1,6 +1,6 @@
 /* apiparse — the admin API's small text inputs, checked once at the edge:
- * request paths, the Authorization header, whole numbers in a query, times
- * given to kentongan-ctl. Pure functions: no allocation, no I/O.
+ * request paths, the Authorization header, whole numbers in a query, UTF-8,
+ * times given to kentongan-ctl. Pure functions: no allocation, no I/O.
  *
  *   char seg[APIPARSE_SEGS_MAX][APIPARSE_SEG_MAX];
  *   int n = apiparse_split("/api/complaints/100014/answer", seg, APIPARSE_SEGS_MAX);
@@ -35,6 +35,10 @@ int apiparse_bearer(const char *header, char *token, size_t len);
 /* A whole decimal number lo..hi, nothing else ("12", not " 12", "1e3", "0x1").
  * 0 and *out set, or -1. */
 int apiparse_long(const char *text, long lo, long hi, long *out);
+
+/* 1 when s is well-formed UTF-8 (no overlong forms, surrogates or code
+ * points past U+10FFFF: what JSON strings may hold), else 0. */
+int apiparse_utf8(const char *s);
 
 /* 64 hex digits into 32 bytes; 0 or -1. */
 int apiparse_hex32(const char *hex, unsigned char out[32]);

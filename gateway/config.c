@@ -79,6 +79,11 @@ static const struct key_def gateway_keys[] = {
     I(pin_failures, 1, 100, 5),
     I(pin_window, 60, 86400, 900),
     I(pin_lockout, 60, 86400, 900),
+    /* the HTTP listener's limits (http.h) */
+    I(http_max_connections, 1, 65536, 256),
+    I(http_max_per_address, 1, 65536, 32),
+    I(http_request_timeout, 1, 3600, 10),
+    I(http_idle_timeout, 1, 86400, 30),
     {NULL, 0, 0, 0, 0, 0, NULL},
 };
 
@@ -108,6 +113,7 @@ static const struct key_def modem_keys[] = {
      * during which it sends nothing. */
     MI(balance_every, 5, 7 * 86400, 21600),
     MI(balance_low, 0, 1000000000, 10000),
+    MS(ussd_allowed, ""),
     {NULL, 0, 0, 0, 0, 0, NULL},
 };
 
@@ -558,6 +564,12 @@ static void check_balance(struct load_state *st, const struct modem_config *m)
                 "[modem:%s] balance_code = '%s': expected a USSD code of %d to %d characters "
                 "0-9, * and #, ending in # (e.g. *888#), or empty for no credit check",
                 m->name, m->balance_code, CREDIT_CODE_MIN, CREDIT_CODE_MAX);
+    char bad[CONFIG_VALUE_MAX];
+    if (credit_list_check(m->ussd_allowed, bad, sizeof(bad)) != 0)
+        problem(st,
+                "[modem:%s] ussd_allowed: '%s' is not a USSD code (%d to %d characters 0-9, * "
+                "and #, ending in #; codes separated by commas)",
+                m->name, bad, CREDIT_CODE_MIN, CREDIT_CODE_MAX);
     regex_t re;
     char why[256];
     if (credit_pattern_compile(&re, m->balance_pattern, why, sizeof(why)) != 0)

@@ -55,6 +55,8 @@ struct modem_config {
     char balance_pattern[256];  /* extended regex, one group around the amount */
     int balance_every;          /* seconds between credit checks */
     int balance_low;            /* rupiah: below this, staff are told by SMS (once) */
+    char ussd_allowed[256];     /* codes staff tokens may dial through the API, besides
+                                   balance_code (comma-separated); admin tokens dial any */
 };
 
 #define CONFIG_MAX_OFFICIALS 128
@@ -123,6 +125,10 @@ struct config {
     int pin_failures; /* wrong PINs or codes within pin_window that lock an official */
     int pin_window;   /* seconds over which wrong PINs are counted */
     int pin_lockout;  /* seconds an official stays locked */
+    int http_max_connections;            /* open HTTP connections at once (see http.h) */
+    int http_max_per_address;            /* open HTTP connections from one client address */
+    int http_request_timeout;            /* seconds for a whole HTTP request to arrive */
+    int http_idle_timeout;               /* seconds an HTTP connection may idle */
     struct modem_config modems[CONFIG_MAX_MODEMS];
     int nmodems;
     struct official_config officials[CONFIG_MAX_OFFICIALS];

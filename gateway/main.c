@@ -88,12 +88,26 @@ static void status(void *arg, struct http_status *out)
     out->replies = rs.replies;
 }
 
+/* The listener's limits from the configuration; the descriptors kept for
+ * the rest of the gateway grow with its modems (each worker's pipes). */
+static struct http_limits http_limits_of(const struct config *cfg)
+{
+    return (struct http_limits){
+        .max_connections = cfg->http_max_connections,
+        .max_per_address = cfg->http_max_per_address,
+        .request_timeout = cfg->http_request_timeout,
+        .idle_timeout = cfg->http_idle_timeout,
+        .reserve_fds = HTTP_FD_RESERVE + HTTP_FD_RESERVE_PER_MODEM * cfg->nmodems,
+    };
+}
+
 /* The HTTP listener with every route: /healthz and /readyz in http.c, /ussd
  * from ussd.c, /api/ and /metrics from api.c (once the API exists: at
  * start it is created on this listener right after). */
-static struct http *open_http(struct gateway *g, const char *listen, char *errs, size_t len)
+static struct http *open_http(struct gateway *g, const struct config *cfg, char *errs, size_t len)
 {
-    struct http *h = http_new(g->base, listen, status, g, errs, len);
+    struct http_limits lim = http_limits_of(cfg);
+    struct http *h = http_new(g->base, cfg->http, &lim, status, g, errs, len);
     if (h && g->ussd)
         http_add_route(h, "/ussd", EVHTTP_REQ_POST, ussd_handle, g->ussd);
     if (h && g->api)
@@ -162,13 +176,16 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     struct http *h = g->http;
     if (strcmp(next->http, g->cfg->http) != 0) {
         h = NULL;
-        if (next->http[0] && (h = open_http(g, next->http, errs, sizeof(errs))) == NULL) {
+        if (next->http[0] && (h = open_http(g, next, errs, sizeof(errs))) == NULL) {
             log_error("event=reload_refused reason=\"%s\"", errs);
             services_free(svc);
             config_free(next);
             return;
         }
         http_free(g->http);
+    } else if (h) {
+        struct http_limits lim = http_limits_of(next);
+        http_set_limits(h, &lim);
     }
     g->http = h;
     enum log_level lvl;
@@ -309,7 +326,7 @@ int main(int argc, char **argv)
         g.ussd = ussd_new(g.router, cfg);
         g.bc = broadcasts_new(g.base, g.router, cfg);
     }
-    if (cfg->http[0] && (g.http = open_http(&g, cfg->http, errs, sizeof(errs))) == NULL) {
+    if (cfg->http[0] && (g.http = open_http(&g, cfg, errs, sizeof(errs))) == NULL) {
         log_error("event=start_failed reason=\"%s\"", errs);
         return 1;
     }

@@ -20,6 +20,7 @@
 
 #include "gateway/apiparse.h"
 #include "gateway/config.h"
+#include "gateway/http.h"
 #include "gateway/log.h"
 #include "gateway/metrics.h"
 #include "gateway/netaddr.h"
@@ -148,7 +149,7 @@ static void answer(struct evhttp_request *req, const char *body, double started)
 static void finish(struct call *c, const char *body)
 {
     if (c->req) {
-        evhttp_connection_set_closecb(evhttp_request_get_connection(c->req), NULL, NULL);
+        http_set_closecb(c->req, NULL, NULL);
         answer(c->req, body, c->started);
     }
     free(c);
@@ -560,7 +561,7 @@ void ussd_handle(void *arg, struct evhttp_request *req)
     c->u = u;
     c->req = req;
     c->started = started;
-    evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_close, c);
+    http_set_closecb(req, on_close, c);
     /* One round trip per screen: check the session's owner and refresh it. */
     redisAsyncContext *rc = router_redis(u->router);
     char key[USSD_SESSION_MAX + 16], draft[48], ttl[16], now[24], keep[16];

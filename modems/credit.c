@@ -26,6 +26,47 @@ int credit_code_valid(const char *code)
            code[n - 1] == '#';
 }
 
+/* The next entry of a code list from *p: its start and length (0 at the end). */
+static size_t list_next(const char **p, const char **start)
+{
+    const char *s = *p + strspn(*p, " ,");
+    size_t n = strcspn(s, ",");
+    *p = s + n;
+    while (n > 0 && s[n - 1] == ' ')
+        n--;
+    *start = s;
+    return n;
+}
+
+int credit_code_listed(const char *list, const char *code)
+{
+    size_t len = strlen(code);
+    const char *p = list, *e;
+    size_t n;
+    while ((n = list_next(&p, &e)) > 0)
+        if (n == len && memcmp(e, code, n) == 0)
+            return 1;
+    return 0;
+}
+
+int credit_list_check(const char *list, char *bad, size_t badlen)
+{
+    const char *p = list, *e;
+    size_t n;
+    while ((n = list_next(&p, &e)) > 0) {
+        char code[CREDIT_CODE_MAX + 1];
+        if (n <= CREDIT_CODE_MAX) {
+            memcpy(code, e, n);
+            code[n] = '\0';
+        }
+        if (n > CREDIT_CODE_MAX || !credit_code_valid(code)) {
+            snprintf(bad, badlen, "%.*s", (int)n, e);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int is_digit(char c)
 {
     return c >= '0' && c <= '9';

@@ -27,6 +27,12 @@
 /* 1 when code is CREDIT_CODE_MIN..CREDIT_CODE_MAX of 0-9, '*' and '#' and ends in '#'. */
 int credit_code_valid(const char *code);
 
+/* Lists of codes are comma-separated ("*888#, *123#"), spaces around an entry ignored.
+ * credit_code_listed: 1 when code is one of list's entries, exactly. credit_list_check: 0
+ * when every entry is a valid code, else -1 with the first bad entry copied into bad. */
+int credit_code_listed(const char *list, const char *code);
+int credit_list_check(const char *list, char *bad, size_t badlen);
+
 /* Reads text[0..len) as an amount of rupiah: optional "Rp" (any case, with or without '.'),
  * then digits with '.' or ',' between groups of three, then optionally a decimal part of one
  * or two digits after the other separator (or ",-"), and trailing spaces or separators.

@@ -8,7 +8,8 @@
  *     in stars, binding every segment in order;
  *   - a bearer token is non-empty, fits, and holds only token characters;
  *   - a number that parses is within its bounds and prints back the same;
- *   - a time that parses is at or after 1970 (minus 14 h of offset).
+ *   - a time that parses is at or after 1970 (minus 14 h of offset);
+ *   - the UTF-8 check answers 0 or 1 and never reads past the NUL.
  * The input is copied to a heap buffer of its exact size so AddressSanitizer
  * sees any read past the NUL.
  */
@@ -32,6 +33,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(text, data, size);
     text[size] = '\0';
+
+    /* any bytes: an answer, and no read past the NUL */
+    int utf8 = apiparse_utf8(text);
+    CHECK(utf8 == 0 || utf8 == 1);
+    CHECK(utf8 == 1 || size > 0);
 
     static char seg[APIPARSE_SEGS_MAX][APIPARSE_SEG_MAX];
     int n = apiparse_split(text, seg, APIPARSE_SEGS_MAX);

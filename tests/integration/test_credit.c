@@ -204,9 +204,11 @@ static void start(const char *balance, const char *reply)
     cr_assert(kt_wait(&env, 30, modem_up, NULL), "modem up");
 }
 
+/* Staff may dial the codes listed for the modem (and its balance_code, none
+ * here); admin tokens any. */
 static void setup(void)
 {
-    start("", NULL);
+    start("ussd_allowed = *888#, *999#\n", NULL);
 }
 
 static void teardown(void)
@@ -300,6 +302,50 @@ Test(credit, bad_codes_unknown_modems_and_roles_are_refused, .init = setup)
     cr_expect_eq(ussd_log_count("*888#"), 0, "nothing was dialled");
 }
 
+static void allow_list_setup(void)
+{
+    start("balance_code = *555#\nussd_allowed = *888#\n", NULL);
+}
+
+/* A free-form code can buy a package or move credit: staff tokens dial only
+ * the modem's balance_code and its ussd_allowed codes; admin tokens any. */
+Test(credit, staff_dial_only_listed_codes_admins_any, .init = allow_list_setup)
+{
+    struct resp r;
+    cr_assert_eq(atsim_set_ussd_reply(simdir, TELKOMSEL_HIGH), 0);
+    post_ussd(T_STAFF, "\"*858*6281200000001*5000#\"", &r);
+    cr_expect_eq(r.status, 403, "%s", r.body);
+    cr_expect(strstr(jstr(r.json, "error"), "may not dial") != NULL, "%s", r.body);
+    cr_expect(strstr(jstr(r.json, "error"), "ussd_allowed") != NULL, "%s", r.body);
+    resp_free(&r);
+    post_ussd(T_STAFF, "\"*888*1#\"", &r);
+    cr_expect_eq(r.status, 403, "a listed code's prefix is another code: %s", r.body);
+    resp_free(&r);
+    cr_expect_eq(ussd_log_count("*858*6281200000001*5000#"), 0, "nothing dialled");
+    cr_expect_eq(ussd_log_count("*888*1#"), 0, "nothing dialled");
+
+    post_ussd(T_STAFF, "\"*888#\"", &r);
+    cr_expect_eq(r.status, 200, "listed: %s", r.body);
+    cr_expect_str_eq(jstr(r.json, "answer"), TELKOMSEL_HIGH);
+    resp_free(&r);
+    int before = ussd_log_count("*555#"); /* the gateway's own checks dial it too */
+    post_ussd(T_STAFF, "\"*555#\"", &r);
+    cr_expect_eq(r.status, 200, "the balance code: %s", r.body);
+    resp_free(&r);
+    cr_expect_geq(ussd_log_count("*555#"), before + 1);
+    post_ussd(T_ADMIN, "\"*858*6281200000001*5000#\"", &r);
+    cr_expect_eq(r.status, 200, "admin: %s", r.body);
+    resp_free(&r);
+    cr_expect_eq(ussd_log_count("*858*6281200000001*5000#"), 1, "dialled once, for the admin");
+
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd),
+             "grep -q 'event=api token=desk method=POST "
+             "path=/api/modems/sim1/ussd status=403' %s",
+             env.log);
+    cr_expect_eq(system(cmd), 0, "the refusal is logged with the token's name");
+}
+
 Test(credit, answers_in_another_character_set_come_out_readable, .init = setup)
 {
     cr_assert_eq(atsim_set_ussd_reply(simdir, TELKOMSEL_LOW), 0);
@@ -370,7 +416,7 @@ Test(credit, a_code_open_when_its_worker_dies_is_answered_never_dialled_again, .
     if (child == 0) {
         struct resp r;
         char line[1024];
-        post_ussd(T_STAFF, "\"*858*6281200000001*5000#\"", &r);
+        post_ussd(T_ADMIN, "\"*858*6281200000001*5000#\"", &r);
         int n = snprintf(line, sizeof(line), "%d %s", r.status, jstr(r.json, "error"));
         ssize_t w = write(fds[1], line, (size_t)n);
         (void)w;

@@ -111,3 +111,20 @@ Test(apiparse, times_in_wib_utc_or_unix)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         cr_expect_eq(apiparse_time(bad[i], &t), -1, "case %zu: %s", i, bad[i]);
 }
+
+Test(apiparse, utf8_is_what_json_strings_may_hold)
+{
+    cr_expect(apiparse_utf8(""));
+    cr_expect(apiparse_utf8("DITERIMA"));
+    cr_expect(apiparse_utf8("Pak \xc3\xa9 \xe2\x82\xac \xf0\x9f\x99\x8f"), "2, 3 and 4 bytes");
+    cr_expect(!apiparse_utf8("\xff"), "not a lead byte");
+    cr_expect(!apiparse_utf8("a\x80"), "a lone continuation byte");
+    cr_expect(!apiparse_utf8("\xc3"), "cut short at the end");
+    cr_expect(!apiparse_utf8("\xe2\x82"), "cut short at the end");
+    cr_expect(!apiparse_utf8("\xc3x"), "cut short by an ASCII byte");
+    cr_expect(!apiparse_utf8("\xc0\xaf"), "overlong '/'");
+    cr_expect(!apiparse_utf8("\xe0\x80\xaf"), "overlong '/'");
+    cr_expect(!apiparse_utf8("\xed\xa0\x80"), "a surrogate");
+    cr_expect(!apiparse_utf8("\xf4\x90\x80\x80"), "past U+10FFFF");
+    cr_expect(apiparse_utf8("\xf4\x8f\xbf\xbf"), "U+10FFFF");
+}

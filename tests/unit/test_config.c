@@ -306,3 +306,62 @@ Test(config, sender_limit_stays_below_every_sims_cap_and_budget_follows_the_caps
     cr_expect_neq(load("[gateway]\nsender_per_day = 0\n" DUMMY, &cfg), 0);
     config_free(cfg);
 }
+
+Test(config, http_listener_limits_default_and_are_bounded)
+{
+    struct config *cfg;
+    int rc = load("[modem:a]\nmodel = dummy\nconnection = none\ndevice = @\n", &cfg);
+    cr_assert_eq(rc, 0, "%s", errs);
+    cr_expect_eq(cfg->http_max_connections, 256);
+    cr_expect_eq(cfg->http_max_per_address, 32);
+    cr_expect_eq(cfg->http_request_timeout, 10);
+    cr_expect_eq(cfg->http_idle_timeout, 30);
+    config_free(cfg);
+    rc = load("[gateway]\nhttp_max_connections = 4\nhttp_max_per_address = 2\n"
+              "http_request_timeout = 3\nhttp_idle_timeout = 60\n"
+              "[modem:a]\nmodel = dummy\nconnection = none\ndevice = @\n",
+              &cfg);
+    cr_assert_eq(rc, 0, "%s", errs);
+    cr_expect_eq(cfg->http_max_connections, 4);
+    cr_expect_eq(cfg->http_max_per_address, 2);
+    cr_expect_eq(cfg->http_request_timeout, 3);
+    cr_expect_eq(cfg->http_idle_timeout, 60);
+    config_free(cfg);
+    rc = load("[gateway]\nhttp_max_connections = 0\nhttp_max_per_address = many\n"
+              "http_request_timeout = 0\nhttp_idle_timeout = -1\n"
+              "[modem:a]\nmodel = dummy\nconnection = none\ndevice = @\n",
+              &cfg);
+    cr_expect_neq(rc, 0);
+    cr_expect(
+        strstr(errs, "[gateway] http_max_connections = '0': expected a whole number from 1") !=
+            NULL,
+        "%s", errs);
+    cr_expect(strstr(errs, "[gateway] http_max_per_address = 'many'") != NULL, "%s", errs);
+    cr_expect(strstr(errs, "[gateway] http_request_timeout = '0'") != NULL, "%s", errs);
+    cr_expect(strstr(errs, "[gateway] http_idle_timeout = '-1'") != NULL, "%s", errs);
+    cr_expect_eq(lines(errs), 4, "one line per problem:\n%s", errs);
+    config_free(cfg);
+}
+
+Test(config, ussd_allowed_is_a_list_of_codes)
+{
+    struct config *cfg;
+    int rc = load("[modem:a]\nmodel = dummy\nconnection = none\ndevice = @\n"
+                  "ussd_allowed = *888#, *123*1#\n"
+                  "[modem:b]\nmodel = dummy\nconnection = none\ndevice = @\n",
+                  &cfg);
+    cr_assert_eq(rc, 0, "%s", errs);
+    cr_expect_str_eq(config_modem(cfg, "a")->ussd_allowed, "*888#, *123*1#");
+    cr_expect_str_eq(config_modem(cfg, "b")->ussd_allowed, "", "none besides balance_code");
+    cr_expect(modem_config_equal(config_modem(cfg, "a"), config_modem(cfg, "b")),
+              "the gateway's list: no reason to restart a worker");
+    config_free(cfg);
+    rc = load("[modem:a]\nmodel = dummy\nconnection = none\ndevice = @\n"
+              "ussd_allowed = *888#, 123#x\n",
+              &cfg);
+    cr_expect_neq(rc, 0);
+    cr_expect(strstr(errs, "[modem:a] ussd_allowed: '123#x' is not a USSD code") != NULL, "%s",
+              errs);
+    cr_expect_eq(lines(errs), 1, "%s", errs);
+    config_free(cfg);
+}

@@ -89,6 +89,29 @@ Test(credit, codes)
     cr_expect(!credit_code_valid(longest), "41 characters");
 }
 
+Test(credit, code_lists)
+{
+    cr_expect(credit_code_listed("*888#,*123#", "*123#"));
+    cr_expect(credit_code_listed(" *888# , *123# ", "*888#"), "spaces around entries");
+    cr_expect(!credit_code_listed("*888#,*123#", "*12#"), "whole entries only");
+    cr_expect(!credit_code_listed("*888#,*123#", "*123"));
+    cr_expect(!credit_code_listed("*888#*123#", "*123#"), "commas separate");
+    cr_expect(!credit_code_listed("", "*888#"));
+    cr_expect(!credit_code_listed(",, ,", "*888#"));
+    char bad[64];
+    cr_expect_eq(credit_list_check("", bad, sizeof(bad)), 0);
+    cr_expect_eq(credit_list_check("*888#, *123*4#,", bad, sizeof(bad)), 0);
+    cr_expect_eq(credit_list_check("*888#, 123, *1#", bad, sizeof(bad)), -1);
+    cr_expect_str_eq(bad, "123");
+    cr_expect_eq(credit_list_check("*888# *123#", bad, sizeof(bad)), -1, "a space is no comma");
+    cr_expect_str_eq(bad, "*888# *123#");
+    char longest[2 * CREDIT_CODE_MAX];
+    memset(longest, '1', CREDIT_CODE_MAX);
+    longest[CREDIT_CODE_MAX] = '#';
+    longest[CREDIT_CODE_MAX + 1] = '\0';
+    cr_expect_eq(credit_list_check(longest, bad, sizeof(bad)), -1, "41 characters");
+}
+
 Test(credit, patterns_need_exactly_one_group)
 {
     regex_t re;
