@@ -173,6 +173,17 @@ const char store_library[] =
 "  end\n"
 "  return 1\n"
 "end)\n"
+/* kt_quarantine: KEYS stream, seen; ARGV ttl, modem, folder, location, kind, reason, error,
+ * pdu, file, from, preview, at_ms. 1 kept, 0 already kept (the same message read again: the
+ * delete from the SIM failed, or the worker died before it). */
+"redis.register_function('kt_quarantine', function(k, a)\n"
+"  if not redis.call('SET', k[2], '1', 'NX', 'EX', a[1]) then return 0 end\n"
+"  redis.call('XADD', k[1], 'MAXLEN', '~', '" STORE_QUARANTINE_MAXLEN "', '*', 'modem', a[2],\n"
+"    'folder', a[3], 'location', a[4], 'kind', a[5], 'reason', a[6], 'error', a[7], 'pdu', a[8],\n"
+"    'file', a[9], 'from', a[10], 'preview', a[11], 'at', a[12])\n"
+"  stat('quarantine:' .. a[2] .. '|' .. a[5] .. '|' .. a[6])\n"
+"  return 1\n"
+"end)\n"
 /* kt_report: KEYS index (kt:mr:MODEM:MR), reports stream; ARGV modem, mr,
  * recipient (normalised), tp_status, outcome (delivered|pending|undelivered,
  * see worker_report_outcome), now_ms. One delivery report, matched to the

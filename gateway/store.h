@@ -97,6 +97,11 @@
 #define STORE_USSD_RESULT     "kt:ussdres:" /* + request id */
 #define STORE_USSD_SEQ        "kt:ussdseq"
 #define STORE_USSD_RESULT_TTL 120 /* seconds an answer waits to be read */
+/* Inbound SMS kept aside instead of answered (modems/worker.c): malformed PDUs and special
+ * messages (flash, WAP push, voicemail indications, SIM data), one entry each. */
+#define STORE_QUARANTINE        "kt:quarantine"
+#define STORE_QUARANTINE_MAXLEN "10000"         /* entries kept (MAXLEN ~) */
+#define STORE_DECODING          "kt:decoding:" /* + modem: the SIM location being decoded */
 
 /* All scripts live in one Redis function library ("kentongan", Redis 7
  * functions), loaded with FUNCTION LOAD REPLACE by every process when it
@@ -130,7 +135,8 @@
  *               answer it and take it off the queue
  *   kt_credit   worker: record a balance check; alert staff once per fall
  *               below balance_low
- *   kt_snapshot admin API: counters, lane depths and modem status in one step */
+ *   kt_snapshot admin API: counters, lane depths and modem status in one step
+ *   kt_quarantine worker: keep one malformed or special SMS aside, once */
 extern const char store_library[];
 
 /* 64-bit FNV-1a of a buffer, chained from h (start with STORE_HASH_INIT). */
