@@ -136,7 +136,8 @@
  *   kt_credit   worker: record a balance check; alert staff once per fall
  *               below balance_low
  *   kt_snapshot admin API: counters, lane depths and modem status in one step
- *   kt_quarantine worker: keep one malformed or special SMS aside, once */
+ *   kt_quarantine worker: keep one malformed or special SMS aside, once
+ *   kt_quarantine_list admin API: a page of kt:quarantine, newest first, by modem and kind */
 extern const char store_library[];
 
 /* 64-bit FNV-1a of a buffer, chained from h (start with STORE_HASH_INIT). */
