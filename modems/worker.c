@@ -77,6 +77,7 @@
 #define WORKER_RAW_MAX       1024  /* bytes kept of a quarantined message: PDU hex or dummy file */
 #define WORKER_PREVIEW_MAX   160   /* bytes of decoded text kept with a special message */
 #define WORKER_TRACE_MAX     (512 * 1024) /* bytes of one sweep's AT transcript read back */
+#define WORKER_TRACE_PREFIX  "/tmp/kentongan-trace-" /* + 6 characters (mkstemp) */
 
 static volatile sig_atomic_t stop_flag;
 
@@ -805,7 +806,7 @@ static int trace_start(struct worker *w, int fresh)
     if (w->dummy || (gc->DebugFile && gc->DebugFile[0]))
         return -1;
     if (w->trace == NULL) {
-        snprintf(w->trace_path, sizeof(w->trace_path), "/tmp/kentongan-trace-XXXXXX");
+        snprintf(w->trace_path, sizeof(w->trace_path), "%sXXXXXX", WORKER_TRACE_PREFIX);
         int fd = mkstemp(w->trace_path);
         if (fd < 0) {
             w->trace_path[0] = '\0';
@@ -1079,7 +1080,11 @@ static int recover_decoding(struct worker *w)
     int loc = atoi(r->element[1]->str);
     int after = r->element[2]->type == REDIS_REPLY_STRING ? atoi(r->element[2]->str) : 0;
     char path[64] = "";
-    if (r->element[3]->type == REDIS_REPLY_STRING && strcmp(r->element[3]->str, "-") != 0)
+    /* Only a transcript of ours is read and removed: the record is data from Redis. */
+    if (r->element[3]->type == REDIS_REPLY_STRING &&
+        strncmp(r->element[3]->str, WORKER_TRACE_PREFIX, strlen(WORKER_TRACE_PREFIX)) == 0 &&
+        strlen(r->element[3]->str) == strlen(WORKER_TRACE_PREFIX) + 6 &&
+        strchr(r->element[3]->str + strlen(WORKER_TRACE_PREFIX), '/') == NULL)
         snprintf(path, sizeof(path), "%s", r->element[3]->str);
     freeReplyObject(r);
     size_t n = 0;

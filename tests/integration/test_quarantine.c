@@ -7,7 +7,9 @@
 #include "tests/lib/harness.h"
 
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -174,6 +176,8 @@ Test(quarantine, each_malformed_message_is_kept_aside_and_the_next_is_answered)
               "counted in /metrics");
 }
 
+static void check_api(int n);
+
 static const struct {
     const char *kind, *tpdu;
 } special[] = {
@@ -214,6 +218,66 @@ Test(quarantine, special_messages_are_stored_as_what_they_are_and_never_answered
     cr_expect_str_eq(e[0].preview, "INFO", "a flash message's text is shown");
     cr_expect_eq(kt_sent_to(&env, "6281234567890", NULL, 0), 0, "none answered");
     cr_expect_eq(kt_sent(&env, NULL, 0), n, "only the INFOs");
+    check_api(n);
+}
+
+/* GET with a bearer token (NULL none); the status, the body in out. */
+static int get(const char *path, const char *token, char *out, size_t len)
+{
+    char header[128] = "X-None: 1";
+    if (token)
+        snprintf(header, sizeof(header), "Authorization: Bearer %s", token);
+    int status = kt_http_header(port, "GET", path, header, NULL, out, len);
+    char *body = strstr(out, "\r\n\r\n");
+    if (body)
+        memmove(out, body + 4, strlen(body + 4) + 1);
+    return status;
+}
+
+/* The API and kentongan-ctl list what the special-messages test left: n entries. */
+static void check_api(int n)
+{
+    static char out[65536];
+    cr_expect_eq(get("/api/quarantine", NULL, out, sizeof(out)), 401, "a token is needed");
+    cr_expect_eq(get("/api/quarantine", T_OFFICIAL, out, sizeof(out)), 403, "staff only");
+    cr_expect_eq(get("/api/quarantine?kind=nonsense", T_STAFF, out, sizeof(out)), 400);
+    cr_assert_eq(get("/api/quarantine", T_STAFF, out, sizeof(out)), 200, "%s", out);
+    json_t *doc = json_loads(out, 0, NULL);
+    cr_assert_not_null(doc, "JSON: %s", out);
+    json_t *items = json_object_get(doc, "items");
+    cr_expect_eq(json_array_size(items), (size_t)n);
+    cr_expect_eq(json_integer_value(json_object_get(doc, "total")), n);
+    json_t *newest = json_array_get(items, 0);
+    cr_expect_str_eq(json_string_value(json_object_get(newest, "kind")), "silent", "newest first");
+    cr_expect_str_eq(json_string_value(json_object_get(newest, "modem")), "at1");
+    cr_expect(json_string_length(json_object_get(newest, "pdu")) > 0);
+    json_decref(doc);
+    cr_assert_eq(get("/api/quarantine?kind=flash&modem=at1", T_ADMIN, out, sizeof(out)), 200);
+    doc = json_loads(out, 0, NULL);
+    cr_expect_eq(json_array_size(json_object_get(doc, "items")), 1, "filtered by kind: %s", out);
+    cr_expect_eq(json_integer_value(json_object_get(doc, "matched")), 1);
+    json_decref(doc);
+    cr_assert_eq(get("/api/quarantine?modem=other", T_ADMIN, out, sizeof(out)), 200);
+    doc = json_loads(out, 0, NULL);
+    cr_expect_eq(json_array_size(json_object_get(doc, "items")), 0, "filtered by modem");
+    json_decref(doc);
+
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd),
+             "env -u KENTONGAN_URL -u KENTONGAN_TOKEN HOME=%s KENTONGAN_URL=http://127.0.0.1:%d "
+             "KENTONGAN_TOKEN=%s %s/kentongan-ctl quarantine at1 special 2>&1",
+             env.dir, port, T_STAFF, env.build);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t got = fread(out, 1, sizeof(out) - 1, p);
+    out[got] = '\0';
+    int st = pclose(p);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "kentongan-ctl quarantine: %s", out);
+    cr_expect(strstr(out, "wap_push") && strstr(out, "voicemail") && strstr(out, "preview: INFO"),
+              "%s", out);
+    for (size_t i = 0; i < got; i++)
+        cr_expect(out[i] == '\n' || ((unsigned char)out[i] >= 0x20 && out[i] != 0x7F),
+                  "no raw control character for a terminal (byte %zu)", i);
 }
 
 /* The modem hangs on AT+CMGR=1 and the worker has a decoding record in Redis. */
