@@ -15,6 +15,7 @@
 #define PDU_ADDR_DIGITS_MAX 20  /* TP-OA: 10 octets of digits (an alphanumeric name is 11 chars) */
 #define PDU_UD_SEPTETS_MAX  160 /* TP-UDL in the GSM 7-bit alphabet */
 #define PDU_UD_OCTETS_MAX   140 /* TP-UDL otherwise */
+#define PDU_INDEX_MAX       99999 /* a storage index in a listing (libgammu's per folder) */
 
 const char *const pdu_reasons[] = {"not_hex",  "truncated", "address_overrun", "udl_overrun",
                                    "udh_overrun", "ucs2_odd", "reserved_type", NULL};
@@ -302,15 +303,17 @@ int pdu_transcript_next(const char *buf, size_t len, int after)
     for (const char *p = first; p && (p = find_line(buf, len, p, "+CMGL: ")) != NULL; p++) {
         if (stop && p > stop)
             break;
-        if (p[7] < '0' || p[7] > '9')
+        char *end;
+        long index = strtol(p + 7, &end, 10);
+        if (p[7] < '0' || p[7] > '9' || end > buf + len || *end != ',' || index < 1 ||
+            index > PDU_INDEX_MAX)
             continue;
-        int index = atoi(p + 7);
         if (take)
-            return index;
+            return (int)index;
         if (index == after)
             take = 1;
         else if (index > after && above < 0)
-            above = index;
+            above = (int)index;
     }
     return above;
 }

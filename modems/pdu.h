@@ -56,7 +56,8 @@ enum pdu_kind pdu_kind_of(int cls, const unsigned char *udh, size_t udh_len,
 /* The AT transcript (what the modem wrote, as libgammu's binary debug trace keeps it; NUL
  * bytes allowed) holds the PDU hex of SIM location index either as the answer to
  * AT+CMGR=index or as an entry of an AT+CMGL listing. pdu_transcript_find copies the last
- * such hex (NUL-terminated, cut at hexlen - 1) and returns 0; -1 when none. */
+ * such hex (NUL-terminated, cut at hexlen - 1) and returns 0; -1 when none. buf must have a
+ * NUL byte at buf[len] (a number at its very end is read up to it). */
 int pdu_transcript_find(const char *buf, size_t len, int index, char *hex, size_t hexlen);
 
 /* The index listed right after index `after` in the first AT+CMGL listing of the transcript

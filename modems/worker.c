@@ -848,9 +848,11 @@ static char *trace_read(const char *path, size_t *len)
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return NULL;
-    char *buf = malloc(WORKER_TRACE_MAX);
-    if (buf)
+    char *buf = malloc(WORKER_TRACE_MAX + 1);
+    if (buf) {
         *len = fread(buf, 1, WORKER_TRACE_MAX, f);
+        buf[*len] = '\0'; /* a number at its very end is read with strtol */
+    }
     fclose(f);
     return buf;
 }
