@@ -1035,7 +1035,9 @@ static int read_alone(struct worker *w, int folder, int location, int after, GSM
     heartbeat(w);
     GSM_Error err = GSM_GetSMS(w->sm, w->multi);
     int rc;
-    if (err == ERR_NONE && w->multi->Number >= 1) {
+    if (err == ERR_NONE && w->multi->Number < 1)
+        err = ERR_CORRUPTED;
+    if (err == ERR_NONE) {
         GSM_SMSMessage *sms = &w->multi->SMS[0];
         sms->Folder = folder;
         sms->Location = location;
@@ -1150,6 +1152,8 @@ static int sweep(struct worker *w)
         start = FALSE;
         if (err == ERR_EMPTY)
             break;
+        if (err == ERR_NONE && w->multi->Number < 1)
+            err = ERR_CORRUPTED; /* the dummy driver: a file it read nothing from */
         if (err != ERR_NONE) {
             int folder = w->multi->SMS[0].Folder, loc = w->multi->SMS[0].Location;
             if (err == ERR_NOTSUPPORTED || err == ERR_NOTIMPLEMENTED)
@@ -1159,6 +1163,11 @@ static int sweep(struct worker *w)
                  * read at all): nothing to step past this time. */
                 remember_error(w, "read_sms", err);
                 break;
+            }
+            if (w->dummy && folder != 1 && folder != 3) {
+                last_folder = folder; /* not an inbox: not ours to keep aside or delete */
+                last = loc;
+                continue;
             }
             seen++;
             w->kept_malformed = 0;

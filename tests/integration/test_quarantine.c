@@ -325,3 +325,56 @@ Test(quarantine, a_worker_killed_while_decoding_leaves_that_location_aside_after
     pid_t again = kt_worker_pid(&env, "at1");
     cr_expect(again > 0 && again != w, "a new worker took over");
 }
+
+/* ---- the dummy driver: a file it cannot read is kept aside as it is ---- */
+
+static void dummy_setup(void)
+{
+    cr_assert_eq(kt_env_init(&env), 0);
+    cr_assert_eq(kt_redis_start(&env), 0);
+    cr_assert_eq(kt_write_config(&env, NULL, NULL), 0);
+    cr_assert_eq(kt_gateway_start(&env), 0);
+}
+
+TestSuite(quarantine_dummy, .init = dummy_setup, .fini = teardown, .timeout = 120);
+
+static int dummy_inbox_empty(struct kt_env *e, void *arg)
+{
+    return kt_dummy_inbox_count(e) == 0;
+}
+
+Test(quarantine_dummy, an_unreadable_file_is_kept_with_its_content_and_the_next_is_answered)
+{
+    char path[400];
+    snprintf(path, sizeof(path), "%s/sms/1/1", env.modem_dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    /* not an smsbackup file, with an escape sequence a terminal would obey */
+    fputs("[SMSBackup000]\nPDU = Nonsense\nText00 = zz\x1b[2J\n", f);
+    fclose(f);
+    cr_assert_eq(kt_dummy_deliver(&env, "081277711111", "INFO", NULL, 0), 0);
+    char out[512];
+    if (kt_wait_sent_to(&env, "6281277711111", 1, 60, out, sizeof(out)) < 1)
+        kt_dump_log(&env);
+    cr_assert_eq(kt_sent_to(&env, "6281277711111", NULL, 0), 1, "the next message answered");
+    int one = 1;
+    cr_assert(kt_wait(&env, 30, has_entries, &one), "kept aside");
+    cr_assert(kt_wait(&env, 30, dummy_inbox_empty, NULL), "and deleted");
+    redisReply *r = kt_redis(&env, "XRANGE kt:quarantine - +");
+    cr_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements == 1);
+    redisReply *fields = r->element[0]->element[1];
+    const char *file = "", *kind = "", *pdu = "x";
+    for (size_t k = 0; k + 1 < fields->elements; k += 2) {
+        if (strcmp(fields->element[k]->str, "file") == 0)
+            file = fields->element[k + 1]->str;
+        else if (strcmp(fields->element[k]->str, "kind") == 0)
+            kind = fields->element[k + 1]->str;
+        else if (strcmp(fields->element[k]->str, "pdu") == 0)
+            pdu = fields->element[k + 1]->str;
+    }
+    cr_expect_str_eq(kind, "malformed");
+    cr_expect_str_eq(pdu, "", "no PDU with the dummy driver");
+    cr_expect(strstr(file, "PDU = Nonsense") && strstr(file, "zz\\x1b[2J"),
+              "the file's content, escape written out: %s", file);
+    freeReplyObject(r);
+}
