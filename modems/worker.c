@@ -145,6 +145,7 @@ struct worker {
     char trace_path[64];
     int tracing;
     int kept_malformed; /* the last message read was kept aside as malformed */
+    int leave_on_sim;   /* the last location read is not an inbound message: not ours */
 };
 
 /* The outcome of one USSD code. outcome: ok, refused (the network said no),
@@ -924,9 +925,10 @@ static int decoding_mark(struct worker *w, int folder, int loc, int after)
                : -1;
 }
 
-static void decoding_clear(struct worker *w)
+/* 0 cleared, -1 Redis away. */
+static int decoding_clear(struct worker *w)
 {
-    cmd_ok(w, "DEL %s%s", STORE_DECODING, w->name);
+    return cmd_ok(w, "DEL %s%s", STORE_DECODING, w->name) ? 0 : -1;
 }
 
 /* Keeps one SIM message aside: kind "malformed" (reason why) or a special kind (reason =
@@ -1034,10 +1036,14 @@ static int read_alone(struct worker *w, int folder, int location, int after, GSM
     w->multi->SMS[0].Location = location;
     heartbeat(w);
     GSM_Error err = GSM_GetSMS(w->sm, w->multi);
+    decoding_clear(w); /* decoded, or failed without dying: the record has done its job */
     int rc;
     if (err == ERR_NONE && w->multi->Number < 1)
         err = ERR_CORRUPTED;
-    if (err == ERR_NONE) {
+    if (err == ERR_NONE && !w->multi->SMS[0].InboxFolder) {
+        w->leave_on_sim = 1; /* a message of our own (sent or draft): not ours to touch */
+        rc = 0;
+    } else if (err == ERR_NONE) {
         GSM_SMSMessage *sms = &w->multi->SMS[0];
         sms->Folder = folder;
         sms->Location = location;
@@ -1057,8 +1063,15 @@ static int read_alone(struct worker *w, int folder, int location, int after, GSM
             reason = "not_hex";
         else if (n > 0 && pdu_inspect(tpdu, (size_t)n, &info) != 0)
             reason = info.reason;
-        rc = quarantine(w, folder, location, "malformed", reason, GSM_ErrorString(why), hex, file,
-                        "", "");
+        if (n > 0 && (tpdu[0] & 0x03) == 1) {
+            /* an SMS-SUBMIT: a message stored to be sent, never one we received */
+            log_debug("event=sim_submit_left modem=%s location=%d", w->name, location);
+            w->leave_on_sim = 1;
+            rc = 0;
+        } else {
+            rc = quarantine(w, folder, location, "malformed", reason, GSM_ErrorString(why), hex,
+                            file, "", "");
+        }
     }
     /* GSM_GetNextSMS continues after SMS[0]'s folder and location */
     memset(w->multi, 0, sizeof(*w->multi));
@@ -1154,6 +1167,8 @@ static int sweep(struct worker *w)
             break;
         if (err == ERR_NONE && w->multi->Number < 1)
             err = ERR_CORRUPTED; /* the dummy driver: a file it read nothing from */
+        if (err == ERR_NONE && decoding_clear(w) != 0)
+            goto delete; /* Redis went away: what was read stays on the SIM */
         if (err != ERR_NONE) {
             int folder = w->multi->SMS[0].Folder, loc = w->multi->SMS[0].Location;
             if (err == ERR_NOTSUPPORTED || err == ERR_NOTIMPLEMENTED)
@@ -1170,15 +1185,17 @@ static int sweep(struct worker *w)
                 continue;
             }
             seen++;
-            w->kept_malformed = 0;
+            w->kept_malformed = w->leave_on_sim = 0;
             if (read_alone(w, folder, loc, last, err) != 0)
                 goto delete; /* Redis is away: leave it on the SIM */
+            last_folder = folder;
+            last = loc;
+            if (w->leave_on_sim)
+                continue;
             done[ndone].folder = folder;
             done[ndone].location = loc;
             done[ndone].raw = w->kept_malformed;
             ndone++;
-            last_folder = folder;
-            last = loc;
             continue;
         }
         seen += w->multi->Number > 0 ? w->multi->Number : 1;
