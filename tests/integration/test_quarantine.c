@@ -280,6 +280,45 @@ static void check_api(int n)
                   "no raw control character for a terminal (byte %zu)", i);
 }
 
+/* How many times the gateway saw a worker die. */
+static int worker_exits(void)
+{
+    FILE *f = fopen(env.log, "r");
+    if (f == NULL)
+        return -1;
+    char line[2048];
+    int n = 0;
+    while (fgets(line, sizeof(line), f))
+        n += strstr(line, "event=worker_exited") != NULL;
+    fclose(f);
+    return n;
+}
+
+/* A PDU that smashes libgammu 1.42's stack (found by fuzzing GSM_DecodePDUFrame): a user-data
+ * length of 170 septets, more than 160, with the 149 octets it claims; GSM 7-bit. */
+static char crasher[400];
+
+Test(quarantine, a_pdu_that_crashes_libgammu_costs_one_crash_and_is_then_kept_aside)
+{
+    cr_assert(kt_wait(&env, 30, modem_up, NULL), "modem connected");
+    int len = snprintf(crasher, sizeof(crasher), "04" OA "0000" SCTS "AA");
+    for (int i = 0; i < 149; i++)
+        len += snprintf(crasher + len, sizeof(crasher) - (size_t)len, "41");
+    cr_assert_eq(atsim_deliver_pdu(simdir, crasher), 0);
+    cr_assert_eq(atsim_deliver(simdir, "+6281299900002", "INFO", NULL, NULL), 0);
+    char out[512];
+    if (kt_wait_sent_to(&env, "6281299900002", 1, 90, out, sizeof(out)) < 1)
+        kt_dump_log(&env);
+    cr_assert_eq(kt_sent_to(&env, "6281299900002", NULL, 0), 1, "the next message answered");
+    struct entry e[4];
+    cr_assert_eq(entries(e, 4), 1);
+    cr_expect_str_eq(e[0].reason, "crash");
+    cr_expect(strstr(e[0].pdu, crasher) != NULL, "PDU from the dead worker's trace: %s", e[0].pdu);
+    cr_assert(kt_wait(&env, 30, sim_empty, NULL), "deleted from the SIM");
+    cr_expect_eq(worker_exits(), 1, "one crash, not one per sweep");
+    cr_expect_eq(kt_sent(&env, NULL, 0), 1, "only the INFO answered");
+}
+
 /* The modem hangs on AT+CMGR=1 and the worker has a decoding record in Redis. */
 static int hanging(struct kt_env *e, void *arg)
 {

@@ -91,6 +91,12 @@ Test(pdu, every_length_is_checked)
     expect_reason("44" OA "0008" SCTS "07" "0500030A020100", "ucs2_odd"); /* odd after UDH */
     expect_reason("01" OA, "reserved_type");                              /* SMS-SUBMIT */
     expect_reason("03", "reserved_type");
+    /* smashes libgammu 1.42's stack: 170 septets claimed, and the 149 octets they take */
+    char crasher[400];
+    int len = snprintf(crasher, sizeof(crasher), "04" OA "0000" SCTS "AA");
+    for (int i = 0; i < 149; i++)
+        len += snprintf(crasher + len, sizeof(crasher) - (size_t)len, "41");
+    expect_reason(crasher, "udl_overrun");
     /* the same PDUs one octet longer are fine */
     expect_kind("04" OA "0000" SCTS "0549A7F10900", PDU_KIND_TEXT);
     expect_kind("44" OA "0004" SCTS "04" "03000101", PDU_KIND_TEXT);
