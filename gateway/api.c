@@ -1532,6 +1532,35 @@ static void per_modem(struct evbuffer *out, const struct config *cfg, const redi
     }
 }
 
+/* Counters kt_auth keeps per official ("pinfail:NAME", "lockout:NAME"):
+ * every official with a PIN, 0 when none yet, then names no longer configured. */
+static void per_official(struct evbuffer *out, const struct config *cfg, const redisReply *stats,
+                         const char *prefix, const char *metric)
+{
+    char labels[METRICS_LABELS_MAX], field[96];
+    size_t plen = strlen(prefix);
+    for (int i = 0; i < cfg->nofficials; i++) {
+        if (cfg->officials[i].pin_digest[0] == '\0')
+            continue;
+        snprintf(field, sizeof(field), "%s%s", prefix, cfg->officials[i].name);
+        metrics_labels(labels, sizeof(labels), 1, "official", cfg->officials[i].name);
+        metrics_value(out, metric, labels, kv_num(stats, field));
+    }
+    for (size_t i = 0; i + 1 < stats->elements; i += 2) {
+        const char *f = reply_str(stats->element[i]);
+        int known = 0;
+        if (strncmp(f, prefix, plen) != 0)
+            continue;
+        for (int k = 0; k < cfg->nofficials && !known; k++)
+            known =
+                cfg->officials[k].pin_digest[0] && strcmp(cfg->officials[k].name, f + plen) == 0;
+        if (known)
+            continue;
+        metrics_labels(labels, sizeof(labels), 1, "official", f + plen);
+        metrics_value(out, metric, labels, atof(reply_str(stats->element[i + 1])));
+    }
+}
+
 static const char *const outcomes[] = {"sent", "failed", "expired", NULL};
 
 /* Inbound SMS the workers kept aside (kt_quarantine counts "quarantine:MODEM|KIND|REASON"):
@@ -1727,6 +1756,12 @@ static void write_metrics(struct api_call *c, const redisReply *r)
             metrics_value(out, "kentongan_complaint_deadlines_missed_total", labels,
                           atof(reply_str(stats->element[i + 1])));
         }
+        metrics_head(out, "kentongan_official_pin_failures_total", "counter",
+                     "Wrong PINs and one-time codes given in an official's name, by official.");
+        per_official(out, cfg, stats, "pinfail:", "kentongan_official_pin_failures_total");
+        metrics_head(out, "kentongan_official_lockouts_total", "counter",
+                     "Officials locked after pin_failures wrong PINs or codes, by official.");
+        per_official(out, cfg, stats, "lockout:", "kentongan_official_lockouts_total");
     }
     metrics_head(out, "kentongan_ussd_screen_duration_seconds", "histogram",
                  "USSD screens answered by this gateway process, request to answer.");

@@ -10,6 +10,8 @@
 #include "gateway/clock.h"
 
 #include "gateway/log.h"
+#include "gateway/phone.h"
+#include "gateway/pin.h"
 #include "modems/credit.h"
 
 #include <ini.h>
@@ -66,6 +68,9 @@ static const struct key_def gateway_keys[] = {
     I(broadcast_ttl, 600, 7 * 86400, 86400),
     I(lane_keep_seconds, 1, 30 * 86400, 3600),
     I(metrics_public, 0, 1, 1),
+    I(pin_failures, 1, 100, 5),
+    I(pin_window, 60, 86400, 900),
+    I(pin_lockout, 60, 86400, 900),
     {NULL, 0, 0, 0, 0, 0, NULL},
 };
 
@@ -283,7 +288,32 @@ static struct official_config *official_for(struct load_state *st, const char *s
     return o;
 }
 
-static void check_official(struct load_state *st, const struct official_config *o)
+/* A PIN is kept only as its hash, made for this official's number; whoever
+ * may broadcast must have one (README "Officials' PINs"). */
+static void check_pin(struct load_state *st, struct official_config *o)
+{
+    char norm[32], why[160];
+    int broadcasts = strcmp(o->role, "staff") == 0 || strcmp(o->role, "coordinator") == 0 ||
+                     strcmp(o->role, "sekda") == 0;
+    o->pin_digest[0] = '\0';
+    if (o->pin[0] == '\0') {
+        if (broadcasts)
+            problem(st,
+                    "[official:%s] pin: missing; role %s may broadcast, so it needs a PIN. "
+                    "Make the line with: kentongan --hash-pin %s (the PIN on standard input)",
+                    o->name, o->role, o->phone[0] ? o->phone : "NUMBER");
+        return;
+    }
+    if (phone_normalise(o->phone, norm, sizeof(norm)) != PHONE_MOBILE)
+        return; /* the phone's own problem is reported by the services */
+    if (pin_config_parse(o->pin, norm, o->pin_digest, why, sizeof(why)) != 0)
+        problem(st,
+                "[official:%s] pin: %s. Make the line with: kentongan --hash-pin %s (the PIN on "
+                "standard input)",
+                o->name, why, o->phone);
+}
+
+static void check_official(struct load_state *st, struct official_config *o)
 {
     int known = 0;
     for (const char *const *r = official_roles; *r; r++)
@@ -296,10 +326,7 @@ static void check_official(struct load_state *st, const struct official_config *
                 o->name, o->role);
     if (o->opd[0] == '\0' && strcmp(o->role, "sekda") != 0)
         problem(st, "[official:%s] opd: missing (an OPD code from opd.csv)", o->name);
-    size_t n = strlen(o->pin);
-    int digits = n == 0 || (n >= 4 && n <= 8 && strspn(o->pin, "0123456789") == n);
-    if (!digits)
-        problem(st, "[official:%s] pin: expected 4 to 8 digits", o->name);
+    check_pin(st, o);
 }
 
 #define TS(field)                                                                                  \

@@ -46,14 +46,16 @@ struct modem_config {
 };
 
 #define CONFIG_MAX_OFFICIALS 128
+#define CONFIG_PIN_MAX       160 /* "pbkdf2-sha256$ROUNDS$NUMBER$HASH" (gateway/pin.h) */
 
 /* [official:NAME]: a person who receives and acts on complaints by SMS. */
 struct official_config {
     char name[CONFIG_NAME_MAX];
     char phone[CONFIG_NAME_MAX]; /* as written; services normalise it */
     char opd[CONFIG_NAME_MAX];   /* OPD code from data/opd.csv */
-    char role[16];               /* liaison, head, coordinator, sekda */
-    char pin[16];                /* "" = no PIN asked */
+    char role[16];               /* liaison, head, coordinator, sekda, staff */
+    char pin[CONFIG_PIN_MAX];    /* "" = no PIN asked; else its hash (gateway/pin.h) */
+    char pin_digest[72];         /* the digest part of pin, checked; "" = none */
 };
 
 #define CONFIG_MAX_TOKENS 64
@@ -95,6 +97,10 @@ struct config {
     int broadcast_ttl;                   /* seconds a broadcast message may wait for a modem */
     int lane_keep_seconds;               /* finished messages stay on their lane this long */
     int metrics_public;                  /* 1: GET /metrics needs no token; 0: a staff token */
+    /* Officials' PINs and one-time codes (handlers/auth.h) */
+    int pin_failures; /* wrong PINs or codes within pin_window that lock an official */
+    int pin_window;   /* seconds over which wrong PINs are counted */
+    int pin_lockout;  /* seconds an official stays locked */
     struct modem_config modems[CONFIG_MAX_MODEMS];
     int nmodems;
     struct official_config officials[CONFIG_MAX_OFFICIALS];

@@ -3,6 +3,8 @@
  *   kentongan -c FILE            run the gateway (event loop, router, HTTP,
  *                                one supervised worker process per modem)
  *   kentongan -t -c FILE         check the configuration and exit
+ *   kentongan --hash-pin NUMBER  reads an official's PIN from standard input
+ *                                and prints its "pin = ..." line
  *   kentongan --worker NAME -c FILE   run one modem worker (the supervisor
  *                                starts these; not for people)
  *
@@ -18,6 +20,7 @@
 #include "gateway/config.h"
 #include "gateway/http.h"
 #include "gateway/log.h"
+#include "gateway/pin.h"
 #include "gateway/router.h"
 #include "gateway/supervisor.h"
 #include "gateway/ussd.h"
@@ -31,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define CONFIG_ERR_MAX 8192
@@ -57,10 +61,15 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: kentongan [-t] -c FILE\n"
                "       kentongan --import-status STATUS.csv -c FILE\n"
+               "       kentongan --hash-pin NUMBER < PIN\n"
                "  -c FILE   configuration file (INI)\n"
                "  -t        check the configuration and exit (0 when valid)\n"
                "  --import-status STATUS.csv\n"
                "            import civil-registration application status (all or nothing)\n"
+               "  --hash-pin NUMBER\n"
+               "            read an official's PIN (4-8 digits) from standard input, never\n"
+               "            from the command line, and print the [official:NAME] line\n"
+               "            \"pin = ...\" that holds its salted hash for that number\n"
                "  -h        this help\n");
 }
 
@@ -178,8 +187,39 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     log_info("event=reloaded modems=%d", next->nmodems);
 }
 
+/* --hash-pin: the PIN comes on standard input (a terminal does not echo it),
+ * never on the command line, where any user could read it in ps. */
+static int hash_pin(const char *phone)
+{
+    char pin[64] = "", value[PIN_LINE_MAX], why[160];
+    struct termios saved, quiet;
+    int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+    if (tty) {
+        fprintf(stderr, "PIN for %s (4-8 digits, not shown): ", phone);
+        quiet = saved;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    int got = fgets(pin, sizeof(pin), stdin) != NULL;
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        fputc('\n', stderr);
+    }
+    pin[strcspn(pin, "\r\n")] = '\0';
+    int rc = got ? pin_config_value(phone, pin, value, sizeof(value), why, sizeof(why)) : -1;
+    explicit_bzero(pin, sizeof(pin));
+    if (rc != 0) {
+        fprintf(stderr, "kentongan --hash-pin: %s\n", got ? why : "no PIN on standard input");
+        return 1;
+    }
+    printf("pin = %s\n", value);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--hash-pin") == 0)
+        return hash_pin(argv[2]);
     const char *path = NULL, *worker = NULL, *import = NULL;
     int check = 0;
     for (int i = 1; i < argc; i++) {

@@ -75,6 +75,7 @@ struct request {
     char from[64];
     char sender[24];
     char coding[8];
+    char pin[72]; /* the kt:in field "pin": a digest, never a PIN (gateway/pin.h) */
     int parts, incomplete;
     char *text;
     struct reply replies[ROUTER_MAX_REPLIES];
@@ -120,6 +121,11 @@ const char *request_sender(const struct request *req)
 const char *request_text(const struct request *req)
 {
     return req->text;
+}
+
+const char *request_pin(const struct request *req)
+{
+    return req->pin;
 }
 
 const char *request_channel(const struct request *req)
@@ -527,6 +533,7 @@ static void take_entry(struct router *r, const char *stream, redisReply *entry)
     snprintf(req->modem, sizeof(req->modem), "%s", field(fields, "modem"));
     snprintf(req->from, sizeof(req->from), "%s", field(fields, "from"));
     snprintf(req->coding, sizeof(req->coding), "%s", field(fields, "coding"));
+    snprintf(req->pin, sizeof(req->pin), "%s", field(fields, "pin"));
     req->parts = atoi(field(fields, "parts"));
     req->incomplete = atoi(field(fields, "incomplete"));
     const char *text = field(fields, "text");

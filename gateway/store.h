@@ -2,7 +2,8 @@
  * the Lua scripts that make each step of a message's life atomic.
  *
  * Keys (every key starts with "kt:"):
- *   kt:in                      stream of whole inbound messages; group "router"
+ *   kt:in                      stream of whole inbound messages; group "router"; field
+ *                              pin: the digest of the PIN word taken out of text (pin.h)
  *   kt:events                  stream of internal events (deadlines); group "router"
  *   kt:deadlines               zset of timers (member names the subject) by due time (ms)
  *   kt:clock:offset            seconds added to the clock when test_clock is on
@@ -42,7 +43,13 @@
  *   kt:bc:ID:fail              hash: failure reason -> count
  *   kt:bc:active               set of broadcasts still to feed
  *   kt:bc:by-inbound:ID        the broadcast a confirming SMS created (idempotency)
- *   kt:siar:NUMBER             hash: a staff SIAR waiting for YA (10 minutes)
+ *   kt:siar:NUMBER             hash: a staff SIAR waiting for YA (10 minutes; code: the
+ *                              digest of its one-time code when it needs one)
+ *   kt:batal:NUMBER            hash: a BATAL <id> waiting for its code (id, code digest)
+ *   kt:auth:ID                 the answer kt_auth gave to message ID (status, until, failures)
+ *   kt:auth:ok:ID              what message ID confirmed (the pending hash, moved here)
+ *   kt:pin:fail:OFFICIAL       zset: wrong PINs and codes within pin_window (ms)
+ *   kt:pin:lock:OFFICIAL       until when (ms) the official is locked; expires then
  *   kt:sent                    stream: every send outcome (sent/failed/expired)
  *   kt:dead                    stream: messages or events no handler could finish
  *   kt:sending:LANE:OUT-ID     hash: progress of a multipart send in flight
@@ -57,7 +64,8 @@
  *   kt:lock:device:DEVICE      "host:pid" of the worker driving that modem device
  *   kt:stats                   hash of counters for GET /metrics: in:MODEM, dup:MODEM,
  *                              out:MODEM:OUTCOME, parts:MODEM, missed:OPD (escalations),
- *                              dlr:MODEM:OUTCOME (delivery reports, also duplicate)
+ *                              dlr:MODEM:OUTCOME (delivery reports, also duplicate),
+ *                              pinfail:OFFICIAL and lockout:OFFICIAL (kt_auth)
  *   kt:stats:send:MODEM        hash: send latency histogram of one SIM (le:MS bucket
  *                              counts, le:inf, count, sum_ms; see gateway/metrics.h)
  *   kt:ussdq:MODEM             stream: USSD codes for MODEM's worker (req, code, expires,
@@ -91,6 +99,7 @@
 #define STORE_SENT            "kt:sent"
 #define STORE_SENT_MAXLEN     "200000"
 #define STORE_IN_MAXLEN       "1000000"
+#define STORE_PIN_DIGITS_MAX  "16" /* = PIN_WORD_DIGITS_MAX (gateway/pin.h), for the Lua twin */
 #define STORE_REPORTS         "kt:reports"
 #define STORE_MR_TTL          259200      /* seconds a sent part's reference waits for its report */
 #define STORE_USSD_QUEUE      "kt:ussdq:" /* + modem name */
@@ -106,7 +115,8 @@
 /* All scripts live in one Redis function library ("kentongan", Redis 7
  * functions), loaded with FUNCTION LOAD REPLACE by every process when it
  * connects, so a restarted or replaced Redis never answers NOSCRIPT:
- *   kt_ingest   worker: dedupe + part assembly + XADD kt:in
+ *   kt_ingest   worker: dedupe + part assembly + XADD kt:in (a PIN word that
+ *               straddles two parts is removed there: pin = "split")
  *   kt_release  worker: release part groups older than a cutoff, flagged incomplete
  *   kt_commit   router: queue replies + mark done + XACK, once per inbound id
  *   kt_rate     router: per-sender counter for the current window
@@ -136,6 +146,9 @@
  *   kt_credit   worker: record a balance check; alert staff once per fall
  *               below balance_low
  *   kt_snapshot admin API: counters, lane depths and modem status in one step
+ *   kt_pending_set  officials: what waits for a confirmation, with its expiry
+ *   kt_auth     officials: PIN and one-time code checked, counted, locked, the
+ *               confirmed action taken once (handlers/auth.h)
  *   kt_quarantine worker: keep one malformed or special SMS aside, once
  *   kt_quarantine_list admin API: a page of kt:quarantine, newest first, by modem and kind */
 extern const char store_library[];

@@ -14,6 +14,8 @@
 #include "gateway/log.h"
 #include "gateway/phone.h"
 #include "gateway/store.h"
+#include "gateway/pin.h"
+#include "handlers/auth.h"
 #include "handlers/category.h"
 #include "handlers/complaint_state.h"
 #include "handlers/keyword.h"
@@ -414,6 +416,8 @@ struct command {
     const char *rest; /* the text after the ticket (answer, reason, OPD), in req */
     int target_opd;   /* ALIHKAN */
     char key[64], applied[64];
+    char *args;     /* the command's words after the keyword, in req */
+    char usage[96]; /* how to write it, for a refusal */
     struct fields f;
     enum cstate from, to;
 };
@@ -614,25 +618,12 @@ static void command_read(struct request *req, redisReply *r, void *arg)
     request_redis_argv(req, command_updated, c, (int)(sizeof(argv) / sizeof(argv[0])), argv);
 }
 
-/* Takes "PIN 1234" / "PIN1234" / "PIN:1234" out of args; returns 1 when
- * present. A word that merely starts with "pin" ("pindahkan") is text. */
-static int take_pin(char *args, char *pin, size_t len)
+static void command_parse(struct request *req, struct command *c);
+
+static void command_allowed(struct request *req, enum auth_result res, redisReply *fields,
+                            void *arg)
 {
-    for (char *p = strcasestr(args, "PIN"); p; p = strcasestr(p + 3, "PIN")) {
-        if (p != args && p[-1] != ' ' && p[-1] != '\t')
-            continue;
-        char *d = p + 3;
-        while (*d == ' ' || *d == ':' || *d == '=')
-            d++;
-        size_t n = strspn(d, "0123456789");
-        if (n == 0 || n >= len || (d[n] != '\0' && d[n] != ' ' && d[n] != '\t'))
-            continue;
-        memcpy(pin, d, n);
-        pin[n] = '\0';
-        memmove(p, d + n, strlen(d + n) + 1);
-        return 1;
-    }
-    return 0;
+    command_parse(req, arg);
 }
 
 static void official_command(struct request *req, const struct kw_match *m, enum caction action)
@@ -652,20 +643,30 @@ static void official_command(struct request *req, const struct kw_match *m, enum
                "not_official");
         return;
     }
-    char *args = (char *)m->args; /* in the request's own buffer */
+    c->args = (char *)m->args; /* in the request's own buffer */
+    /* A PIN word the worker did not take (a message that reached kt:in some
+     * other way) is still never passed on to a resident. */
+    pin_take(c->args, "", 0, NULL);
     /* The admin API has authenticated its caller with a token and says so
      * with a hint; hints are set only by code (router_submit), never taken
-     * from a message, so an SMS cannot claim it. */
+     * from a message, so an SMS cannot claim it. The token stands in for
+     * the PIN. */
     int authenticated = strcmp(request_channel(req), "api") == 0 &&
                         strcmp(request_hint(req, "authenticated"), "1") == 0;
-    if (c->official->pin[0] && !authenticated) {
-        char pin[16];
-        if (!take_pin(args, pin, sizeof(pin)) || strcmp(pin, c->official->pin) != 0) {
-            refuse(req, c, "PIN salah atau tidak ada. Tulis: PERINTAH <tiket> ... PIN <pin>",
-                   "pin");
-            return;
-        }
+    if (authenticated || c->official->pin[0] == '\0') {
+        command_parse(req, c);
+        return;
     }
+    snprintf(c->usage, sizeof(c->usage), "Tulis: %s <tiket> ... PIN <pin>", action_word(action));
+    struct auth_step step = {.official = c->official, .mode = AUTH_COMMAND, .usage = c->usage};
+    auth_check(req, &step, command_allowed, c);
+}
+
+static void command_parse(struct request *req, struct command *c)
+{
+    const struct services *svc = request_services(req);
+    enum caction action = c->action;
+    char *args = c->args;
     while (*args == ' ')
         args++;
     size_t n = strcspn(args, " \t\r\n");

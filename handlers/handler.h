@@ -32,6 +32,10 @@ typedef void (*request_cb)(struct request *req, struct redisReply *reply, void *
 const char *request_sender(const struct request *req);
 /* The message text, valid UTF-8. */
 const char *request_text(const struct request *req);
+/* The salted digest of the "PIN nnnn" the modem worker took out of the text
+ * (gateway/pin.h): "" when there was none, "split" when one straddled two
+ * parts of a long SMS and could not be read. The PIN itself is never here. */
+const char *request_pin(const struct request *req);
 /* "sms", or "ussd" for a menu's leaf action. */
 const char *request_channel(const struct request *req);
 /* Name of the modem the message came in on ("" if none). */

@@ -76,12 +76,15 @@ struct services *services_load(const struct config *cfg, char *err, size_t errle
     if ((svc->holidays = holidays_parse(cfg->holidays, why, sizeof(why))) == NULL)
         add_problem(err, errlen, &problems, "[gateway] holidays: %s", why);
     svc->coordinator_opd = svc->opds ? opd_by_code(svc->opds, "DISKOMINFO") : -1;
+    svc->pin_failures = cfg->pin_failures;
+    svc->pin_window = cfg->pin_window;
+    svc->pin_lockout = cfg->pin_lockout;
 
     for (int i = 0; i < cfg->nofficials && i < SERVICES_MAX_OFFICIALS; i++) {
         const struct official_config *oc = &cfg->officials[i];
         struct official *o = &svc->officials[svc->nofficials];
         snprintf(o->name, sizeof(o->name), "%s", oc->name);
-        snprintf(o->pin, sizeof(o->pin), "%s", oc->pin);
+        snprintf(o->pin, sizeof(o->pin), "%s", oc->pin_digest);
         if (phone_normalise(oc->phone, o->phone, sizeof(o->phone)) != PHONE_MOBILE) {
             add_problem(err, errlen, &problems,
                         "[official:%s] phone = '%s': not an Indonesian mobile number", oc->name,

@@ -26,7 +26,7 @@ struct official {
     char phone[24]; /* normalised 628... */
     int opd;        /* index in the OPD table; -1 for the sekda */
     enum official_role role;
-    char pin[16]; /* "" = none asked */
+    char pin[72]; /* digest of the PIN (gateway/pin.h); "" = none asked */
 };
 
 #define SERVICES_MAX_OFFICIALS 128
@@ -41,6 +41,9 @@ struct services {
     struct official officials[SERVICES_MAX_OFFICIALS];
     int nofficials;
     int coordinator_opd; /* the OPD that triages uncategorised complaints (DISKOMINFO) */
+    int pin_failures;    /* [gateway] pin_failures, pin_window, pin_lockout (handlers/auth.h) */
+    int pin_window;
+    int pin_lockout;
 };
 
 /* Loads everything; NULL with one line per problem in err. */

@@ -2,9 +2,19 @@
  *
  *   SIAR <area> <text>            asks for confirmation, tells how many it reaches
  *   SIAR DARURAT <area> <text>    the same, as an emergency (quiet hours do not apply)
- *   YA [PIN]                      sends what is waiting (10 minutes)
- *   BATAL                         drops what is waiting
- *   BATAL <number>                cancels a running broadcast
+ *   YA [code] PIN <pin>           sends what is waiting (10 minutes)
+ *   BATAL PIN <pin>               drops what is waiting
+ *   BATAL <number>                asks for the code that confirms a cancellation
+ *   BATAL <number> <code> PIN <pin>   cancels a broadcast not yet finished
+ *
+ * Whoever may broadcast has a PIN (the configuration insists), and every
+ * step that changes something carries it (handlers/auth.h checks it). A wide
+ * broadcast (anything but one desa: a kecamatan, several areas, SEMUA) and
+ * every emergency is confirmed with a one-time code as well, and so is every
+ * cancellation: the code goes in the answer to the registered number, which
+ * a forger of that number does not receive. Only its digest is kept (in the
+ * waiting hash, field code), it works once (kt_auth moves the hash away)
+ * and dies with the hash after 10 minutes.
  *
  * <area>: SEMUA; a desa or kecamatan named first ("Blado ...", "desa
  * Kalisalak kec Batang ..."); or, exactly, "desa:KODE", "kecamatan:NAMA",
@@ -14,7 +24,9 @@
 
 #include "gateway/broadcast.h"
 #include "gateway/log.h"
+#include "gateway/pin.h"
 #include "gateway/store.h"
+#include "handlers/auth.h"
 #include "handlers/keyword.h"
 #include "handlers/region.h"
 #include "handlers/services.h"
@@ -31,6 +43,7 @@
 #define SIAR_HELP    "Format: SIAR <desa/kecamatan/SEMUA> <isi pengumuman>"
 #define NOT_ALLOWED  "Maaf, SIAR hanya untuk petugas terdaftar."
 #define NOTHING_WAIT "Tidak ada siaran yang menunggu konfirmasi. " SIAR_HELP
+#define BATAL_WAIT   600 /* seconds a BATAL <id> waits for its code */
 
 struct siar {
     char spec[256];
@@ -42,7 +55,17 @@ struct siar {
     char key[48]; /* kt:siar:NUMBER */
     char areas[BROADCAST_AREAS_MAX][64];
     int nareas;
+    char code[PIN_CODE_MAX];   /* the code typed (YA, BATAL <id> <code>) */
+    char id[16];               /* BATAL <id> */
+    char usage[96];            /* how to write the confirmation, for a refusal */
+    const struct official *by; /* who asks */
 };
+
+/* Wide: anything but one desa, and every emergency; confirmed with a code. */
+static int wide(const struct siar *s)
+{
+    return s->emergency || s->nareas != 1 || strncmp(s->areas[0], "kt:subs:desa:", 13) != 0;
+}
 
 static const struct official *staff(struct request *req)
 {
@@ -55,10 +78,12 @@ static const struct official *staff(struct request *req)
 static struct siar *siar_new(struct request *req)
 {
     struct siar *s = request_own(req, calloc(1, sizeof(struct siar)));
-    if (s == NULL)
+    if (s == NULL) {
         request_fail(req, "out of memory");
-    else
-        snprintf(s->key, sizeof(s->key), "kt:siar:%s", request_sender(req));
+        return NULL;
+    }
+    auth_pending_key("siar", request_sender(req), s->key, sizeof(s->key));
+    s->by = staff(req);
     return s;
 }
 
@@ -139,19 +164,6 @@ static void on_saved(struct request *req, redisReply *r, void *arg)
     request_done(req);
 }
 
-static void on_stored(struct request *req, redisReply *r, void *arg)
-{
-    struct siar *s = arg;
-    char wait[16];
-    if (r->type == REDIS_REPLY_ERROR) {
-        request_fail(req, r->str);
-        return;
-    }
-    snprintf(wait, sizeof(wait), "%d", SIAR_WAIT);
-    const char *argv[] = {"EXPIRE", s->key, wait};
-    request_redis_argv(req, on_saved, s, 3, argv);
-}
-
 static void on_counted(struct request *req, redisReply *r, void *arg)
 {
     struct siar *s = arg;
@@ -159,19 +171,35 @@ static void on_counted(struct request *req, redisReply *r, void *arg)
         request_fail(req, r->type == REDIS_REPLY_ERROR ? r->str : "kt_bc_audience");
         return;
     }
-    char reply[480], parts[8], emergency[4];
+    char reply[480], parts[8], emergency[4], code[PIN_CODE_MAX] = "", digest[PIN_DIGEST_MAX] = "";
+    char confirm[64];
+    if (wide(s)) {
+        if (pin_code_new(code) != 0) {
+            request_fail(req, "no randomness for a confirmation code");
+            return;
+        }
+        pin_code_digest(code, request_sender(req), "siar", digest);
+        snprintf(confirm, sizeof(confirm), "YA %s PIN <pin>", code);
+    } else {
+        snprintf(confirm, sizeof(confirm), "YA PIN <pin>");
+    }
     snprintf(reply, sizeof(reply),
-             "%s ke %s: %lld penerima, %d SMS/penerima. Isi: \"%.60s%s\". Balas YA untuk "
-             "mengirim atau BATAL. Berlaku 10 menit.",
+             "%s ke %s: %lld penerima, %d SMS/penerima. Isi: \"%.60s%s\". Balas %s dalam 10 "
+             "menit untuk mengirim, atau BATAL PIN <pin>.",
              s->emergency ? "SIAR DARURAT" : "SIAR", s->label, r->integer, s->parts, s->text,
-             strlen(s->text) > 60 ? "..." : "");
+             strlen(s->text) > 60 ? "..." : "", confirm);
+    explicit_bzero(code, sizeof(code));
     request_reply(req, reply);
     snprintf(parts, sizeof(parts), "%d", s->parts);
     snprintf(emergency, sizeof(emergency), "%d", s->emergency);
-    /* every field, every time: a later SIAR replaces the one waiting */
-    const char *argv[] = {"HSET",  s->key,  "spec", s->spec,  "label",   s->label,    "text",
-                          s->text, "parts", parts,  "coding", s->coding, "emergency", emergency};
-    request_redis_argv(req, on_stored, s, 14, argv);
+    /* a later SIAR replaces the one waiting, and its code */
+    char wait[16];
+    snprintf(wait, sizeof(wait), "%d", SIAR_WAIT);
+    const char *argv[] = {"FCALL",     "kt_pending_set", "1",     s->key,   wait,
+                          "spec",      s->spec,          "label", s->label, "text",
+                          s->text,     "parts",          parts,   "coding", s->coding,
+                          "emergency", emergency,        "code",  digest};
+    request_redis_argv(req, on_saved, s, (int)(sizeof(argv) / sizeof(argv[0])), argv);
 }
 
 void siar_handler(struct request *req, const struct kw_match *m)
@@ -232,6 +260,15 @@ void siar_handler(struct request *req, const struct kw_match *m)
 
 /* ---- YA ---- */
 
+/* The code an official typed: the first run of digits in args ("" none). */
+static void code_of(const char *args, char *code, size_t len)
+{
+    size_t d = strcspn(args, "0123456789"), n = strspn(args + d, "0123456789");
+    code[0] = '\0';
+    if (n > 0 && n < len)
+        snprintf(code, len, "%.*s", (int)n, args + d);
+}
+
 static void on_created(struct request *req, redisReply *r, void *arg)
 {
     struct siar *s = arg;
@@ -246,40 +283,25 @@ static void on_created(struct request *req, redisReply *r, void *arg)
     snprintf(reply, sizeof(reply),
              "Siaran #%lld ke %s dikirim ke %lld penerima%s. Untuk menghentikan: BATAL %lld", id,
              s->label, n, s->emergency ? " (darurat)" : "", id);
-    request_reply(req, reply);
-    const char *del[] = {"DEL", s->key};
-    request_redis_argv(req, on_saved, s, 2, del);
+    say(req, reply);
 }
 
 static const char *field(redisReply *r, const char *name)
 {
-    for (size_t i = 0; i + 1 < r->elements; i += 2)
+    for (size_t i = 0; r && i + 1 < r->elements; i += 2)
         if (strcmp(r->element[i]->str, name) == 0)
             return r->element[i + 1]->str;
     return "";
 }
 
-static void on_waiting(struct request *req, redisReply *r, void *arg)
+/* YA with the right PIN (and code): what was waiting has been moved out of
+ * the official's reach (kt_auth), so it is sent once. */
+static void ya_allowed(struct request *req, enum auth_result res, redisReply *r, void *arg)
 {
     struct siar *s = arg;
-    const struct official *o = staff(req);
-    if (r->type != REDIS_REPLY_ARRAY) {
-        request_fail(req, r->type == REDIS_REPLY_ERROR ? r->str : "HGETALL");
-        return;
-    }
-    if (r->elements == 0) {
+    if (res == AUTH_NOTHING) {
         say(req, NOTHING_WAIT);
         return;
-    }
-    if (o->pin[0]) {
-        const char *args = request_match(req)->args;
-        char given[16] = "";
-        size_t d = strcspn(args, "0123456789");
-        snprintf(given, sizeof(given), "%.*s", (int)strspn(args + d, "0123456789"), args + d);
-        if (strcmp(given, o->pin) != 0) {
-            say(req, "PIN salah atau tidak ada. Balas: YA <PIN>");
-            return;
-        }
     }
     const struct services *svc = request_services(req);
     char why[320];
@@ -328,40 +350,104 @@ void siar_ya(struct request *req, const struct kw_match *m)
     struct siar *s = siar_new(req);
     if (s == NULL)
         return;
-    const char *argv[] = {"HGETALL", s->key};
-    request_redis_argv(req, on_waiting, s, 2, argv);
+    char *args = (char *)m->args; /* in the request's own buffer */
+    pin_take(args, "", 0, NULL);
+    code_of(args, s->code, sizeof(s->code));
+    snprintf(s->usage, sizeof(s->usage), "Balas: YA PIN <pin>, atau YA <kode> PIN <pin>");
+    struct auth_step step = {.official = s->by,
+                             .mode = AUTH_PENDING,
+                             .pending = s->key,
+                             .code = s->code,
+                             .purpose = "siar",
+                             .usage = s->usage};
+    auth_check(req, &step, ya_allowed, s);
 }
 
 /* ---- BATAL ---- */
 
-static void on_dropped(struct request *req, redisReply *r, void *arg)
+static void batal_dropped(struct request *req, enum auth_result res, redisReply *r, void *arg)
 {
-    if (r->type != REDIS_REPLY_INTEGER) {
-        request_fail(req, r->type == REDIS_REPLY_ERROR ? r->str : "DEL");
-        return;
-    }
-    say(req, r->integer ? "Siaran dibatalkan, tidak ada yang dikirim." : NOTHING_WAIT);
+    say(req, res == AUTH_OK ? "Siaran dibatalkan, tidak ada yang dikirim." : NOTHING_WAIT);
 }
 
 static void on_cancelled(struct request *req, redisReply *r, void *arg)
 {
-    const char *id = arg;
+    struct siar *s = arg;
     char reply[200], masked[32];
     if (r->type == REDIS_REPLY_NIL)
-        snprintf(reply, sizeof(reply), "Siaran #%s tidak ada.", id);
+        snprintf(reply, sizeof(reply), "Siaran #%s tidak ada.", s->id);
     else if (r->type != REDIS_REPLY_STRING) {
         request_fail(req, r->type == REDIS_REPLY_ERROR ? r->str : "kt_bc_cancel");
         return;
     } else if (strcmp(r->str, "done") == 0 || strcmp(r->str, "cancelled") == 0)
-        snprintf(reply, sizeof(reply), "Siaran #%s sudah %s.", id,
+        snprintf(reply, sizeof(reply), "Siaran #%s sudah %s.", s->id,
                  strcmp(r->str, "done") == 0 ? "selesai" : "dibatalkan");
     else {
         snprintf(reply, sizeof(reply),
-                 "Siaran #%s dihentikan. Yang belum diserahkan ke modem tidak dikirim.", id);
-        log_info("event=broadcast_cancelled id=%s by=%s channel=sms", id,
+                 "Siaran #%s dihentikan. Yang belum diserahkan ke modem tidak dikirim.", s->id);
+        log_info("event=broadcast_cancelled id=%s by=%s channel=sms", s->id,
                  log_phone(request_sender(req), masked, sizeof(masked)));
     }
     say(req, reply);
+}
+
+static void batal_allowed(struct request *req, enum auth_result res, redisReply *r, void *arg)
+{
+    struct siar *s = arg;
+    if (res == AUTH_NOTHING) {
+        char reply[200];
+        snprintf(reply, sizeof(reply),
+                 "Tidak ada pembatalan siaran #%s yang menunggu kode. Kirim dulu: BATAL %s", s->id,
+                 s->id);
+        say(req, reply);
+        return;
+    }
+    char key[48], now[24];
+    snprintf(key, sizeof(key), "kt:bc:%s", s->id);
+    snprintf(now, sizeof(now), "%lld", request_now(req));
+    const char *argv[] = {"FCALL",         "kt_bc_cancel", "4", key,   "kt:bc:active",
+                          STORE_OUT_EMERG, STORE_OUT_BULK, now, s->id, STORE_OUT_GROUP};
+    request_redis_argv(req, on_cancelled, s, 10, argv);
+}
+
+/* BATAL <id> without a code: a broadcast not yet finished gets a code, sent
+ * to the registered number, that the cancellation must carry. */
+static void on_batal_status(struct request *req, redisReply *r, void *arg)
+{
+    struct siar *s = arg;
+    char reply[240], key[48], code[PIN_CODE_MAX], digest[PIN_DIGEST_MAX], ttl[16];
+    if (r->type == REDIS_REPLY_ERROR) {
+        request_fail(req, r->str);
+        return;
+    }
+    if (r->type != REDIS_REPLY_STRING) {
+        snprintf(reply, sizeof(reply), "Siaran #%s tidak ada.", s->id);
+        say(req, reply);
+        return;
+    }
+    if (strcmp(r->str, "done") == 0 || strcmp(r->str, "cancelled") == 0) {
+        snprintf(reply, sizeof(reply), "Siaran #%s sudah %s.", s->id,
+                 strcmp(r->str, "done") == 0 ? "selesai" : "dibatalkan");
+        say(req, reply);
+        return;
+    }
+    if (pin_code_new(code) != 0) {
+        request_fail(req, "no randomness for a confirmation code");
+        return;
+    }
+    char purpose[32];
+    snprintf(purpose, sizeof(purpose), "batal:%s", s->id);
+    pin_code_digest(code, request_sender(req), purpose, digest);
+    snprintf(reply, sizeof(reply),
+             "Untuk menghentikan siaran #%s balas: BATAL %s %s PIN <pin> dalam 10 menit.", s->id,
+             s->id, code);
+    explicit_bzero(code, sizeof(code));
+    request_reply(req, reply);
+    auth_pending_key("batal", request_sender(req), key, sizeof(key));
+    snprintf(ttl, sizeof(ttl), "%d", BATAL_WAIT);
+    /* one waiting cancellation per official: a new BATAL <id> replaces it */
+    const char *argv[] = {"FCALL", "kt_pending_set", "1", key, ttl, "id", s->id, "code", digest};
+    request_redis_argv(req, on_saved, s, 9, argv);
 }
 
 void siar_batal(struct request *req, const struct kw_match *m)
@@ -373,21 +459,38 @@ void siar_batal(struct request *req, const struct kw_match *m)
     struct siar *s = siar_new(req);
     if (s == NULL)
         return;
-    size_t digits = strspn(m->args, "0123456789");
-    if (digits == 0 || digits > 12) {
-        const char *argv[] = {"DEL", s->key};
-        request_redis_argv(req, on_dropped, s, 2, argv);
+    char *args = (char *)m->args; /* in the request's own buffer */
+    pin_take(args, "", 0, NULL);
+    while (*args == ' ' || *args == '\t')
+        args++;
+    size_t digits = strspn(args, "0123456789");
+    if (digits == 0 || digits >= sizeof(s->id)) {
+        snprintf(s->usage, sizeof(s->usage), "Balas: BATAL PIN <pin>");
+        struct auth_step step = {
+            .official = s->by, .mode = AUTH_DROP, .pending = s->key, .usage = s->usage};
+        auth_check(req, &step, batal_dropped, s);
         return;
     }
-    char *id = request_own(req, strndup(m->args, digits));
-    if (id == NULL) {
-        request_fail(req, "out of memory");
+    snprintf(s->id, sizeof(s->id), "%.*s", (int)digits, args);
+    code_of(args + digits, s->code, sizeof(s->code));
+    if (s->code[0] == '\0') {
+        char key[48];
+        snprintf(key, sizeof(key), "kt:bc:%s", s->id);
+        const char *argv[] = {"HGET", key, "status"};
+        request_redis_argv(req, on_batal_status, s, 3, argv);
         return;
     }
-    char key[48], now[24];
-    snprintf(key, sizeof(key), "kt:bc:%s", id);
-    snprintf(now, sizeof(now), "%lld", request_now(req));
-    const char *argv[] = {"FCALL",         "kt_bc_cancel", "4", key, "kt:bc:active",
-                          STORE_OUT_EMERG, STORE_OUT_BULK, now, id,  STORE_OUT_GROUP};
-    request_redis_argv(req, on_cancelled, id, 10, argv);
+    char key[48], purpose[32];
+    auth_pending_key("batal", request_sender(req), key, sizeof(key));
+    snprintf(purpose, sizeof(purpose), "batal:%s", s->id);
+    snprintf(s->usage, sizeof(s->usage), "Balas: BATAL %s <kode> PIN <pin>", s->id);
+    struct auth_step step = {.official = s->by,
+                             .mode = AUTH_PENDING,
+                             .pending = key,
+                             .match_field = "id",
+                             .match_value = s->id,
+                             .code = s->code,
+                             .purpose = purpose,
+                             .usage = s->usage};
+    auth_check(req, &step, batal_allowed, s);
 }

@@ -33,6 +33,7 @@
 #include "gateway/log.h"
 #include "gateway/metrics.h"
 #include "gateway/phone.h"
+#include "gateway/pin.h"
 #include "gateway/store.h"
 #include "modems/codec.h"
 #include "modems/credit.h"
@@ -638,12 +639,18 @@ void worker_inbound(const GSM_SMSMessage *sms, struct worker_inbound *in)
         in->ref = in->bits == 16 ? sms->UDH.ID16bit : sms->UDH.ID8bit;
     }
 
+    /* An official's "PIN nnnn" never reaches Redis or a log: it leaves the
+     * text here and goes on as its salted digest (gateway/pin.h). */
+    pin_take(in->text, in->from, in->part < in->total, in->pin);
+
     /* The content key: the same message read twice hashes the same. */
     unsigned long long h = STORE_HASH_INIT;
     h = store_hash(h, in->from, strlen(in->from) + 1);
     h = store_hash(h, in->smsc_time, strlen(in->smsc_time) + 1);
     h = store_hash(h, in->udh, strlen(in->udh) + 1);
     h = store_hash(h, in->text, strlen(in->text) + 1);
+    if (in->pin[0]) /* PIN-less messages keep the content keys they always had */
+        h = store_hash(h, in->pin, strlen(in->pin) + 1);
     in->content = store_hash(h, in->data, strlen(in->data) + 1);
     /* The group key: every part of one long message, and only those. */
     char gid[96];
@@ -730,9 +737,9 @@ static int ingest(struct worker *w, GSM_SMSMessage *sms)
     snprintf(partno, sizeof(partno), "%d", part);
     snprintf(ntotal, sizeof(ntotal), "%d", total);
     snprintf(now, sizeof(now), "%lld", clock_wall_ms());
-    const char *argv[] = {"FCALL", "kt_ingest", "4",       seen,   STORE_IN, partkey,
-                          zkey,    ttl,         partno,    ntotal, now,      w->name,
-                          from,    coding,      smsc_time, text,   data,     udh};
+    const char *argv[] = {"FCALL",   "kt_ingest", "4",    seen, STORE_IN, partkey, zkey,
+                          ttl,       partno,      ntotal, now,  w->name,  from,    coding,
+                          smsc_time, text,        data,   udh,  in->pin};
     redisReply *r = cmd_argv(w, (int)(sizeof(argv) / sizeof(argv[0])), argv);
     if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
         if (r)

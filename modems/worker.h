@@ -34,6 +34,7 @@ struct worker_inbound {
     char smsc_time[32];
     char udh[2 * GSM_MAX_UDH_LENGTH + 1];
     const char *coding; /* "gsm7", "ucs2", "8bit" */
+    char pin[72];       /* digest of a PIN word taken out of text (gateway/pin.h); "" none */
     int part, total, ref, bits;
     unsigned long long content, group;
 };

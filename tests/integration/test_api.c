@@ -189,10 +189,6 @@ static long long jint(json_t *o, const char *key)
 
 /* ---- the gateway under test ---- */
 
-static const char *officials =
-    "[official:budi]\nphone = 081311110001\nopd = DPUPR\nrole = liaison\npin = 1234\n"
-    "[official:kominfo]\nphone = 081311110003\nopd = DISKOMINFO\nrole = coordinator\n";
-
 static void start(const char *gateway_extra, const char *extra_sections, int with_coordinator)
 {
     cr_assert_eq(kt_env_init(&env), 0);
@@ -205,7 +201,15 @@ static void start(const char *gateway_extra, const char *extra_sections, int wit
     kt_sha256_hex(T_STAFF, h_staff);
     kt_sha256_hex(T_BUDI, h_budi);
     kt_sha256_hex(T_DLH, h_dlh);
-    char extra[512], modems[8192];
+    char extra[512], modems[8192], budi_pin[192], kominfo_pin[192], officials[1024];
+    kt_pin_line("081311110001", "1234", budi_pin, sizeof(budi_pin));
+    kt_pin_line("081311110003", "2468", kominfo_pin, sizeof(kominfo_pin));
+    snprintf(officials, sizeof(officials),
+             "[official:budi]\nphone = 081311110001\nopd = DPUPR\nrole = liaison\n%s%s%s", budi_pin,
+             with_coordinator ? "[official:kominfo]\nphone = 081311110003\nopd = DISKOMINFO\n"
+                                "role = coordinator\n"
+                              : "",
+             with_coordinator ? kominfo_pin : "");
     snprintf(extra, sizeof(extra),
              "http = 127.0.0.1:%d\nsender_per_minute = 100\ntest_clock = 1\n%s", port,
              gateway_extra ? gateway_extra : "");
@@ -216,11 +220,8 @@ static void start(const char *gateway_extra, const char *extra_sections, int wit
              "[token:desk]\nsha256 = %s\nrole = staff\n"
              "[token:budi]\nsha256 = %s\nrole = official\nopd = dpupr\nofficial = budi\n"
              "[token:dlh]\nsha256 = %s\nrole = official\nopd = DLH\n%s",
-             env.modem_dir,
-             with_coordinator ? officials
-                              : "[official:budi]\nphone = 081311110001\nopd = DPUPR\n"
-                                "role = liaison\npin = 1234\n",
-             "", h_admin, h_staff, h_budi, h_dlh, extra_sections ? extra_sections : "");
+             env.modem_dir, officials, "", h_admin, h_staff, h_budi, h_dlh,
+             extra_sections ? extra_sections : "");
     cr_assert_eq(kt_write_config(&env, extra, modems), 0);
     cr_assert_eq(kt_gateway_start(&env), 0);
     /* ready: Redis connected and the worker up */

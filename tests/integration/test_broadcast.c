@@ -16,6 +16,7 @@
 
 #define STAFF        "081355550001"
 #define STAFF_N      "6281355550001"
+#define STAFF_PIN    "2468"
 #define RESIDENT_FMT "62812700%05d"
 
 static struct kt_env env;
@@ -24,13 +25,13 @@ static void start(const char *extra, int per_minute)
 {
     cr_assert_eq(kt_env_init(&env), 0);
     cr_assert_eq(kt_redis_start(&env), 0);
-    char modems[2048], gw[512];
+    char modems[2048], gw[512], pin[192];
     snprintf(modems, sizeof(modems),
              "[modem:dummy]\nmodel = dummy\nconnection = none\ndevice = %s\npoll_seconds = 1\n"
              "per_minute = %d\nper_day = 100000\n"
-             "[official:bpbd]\nphone = " STAFF "\nopd = BPBD\nrole = staff\n"
+             "[official:bpbd]\nphone = " STAFF "\nopd = BPBD\nrole = staff\n%s"
              "[official:dinkes]\nphone = 081311110005\nopd = DINKES\nrole = liaison\n",
-             env.modem_dir, per_minute);
+             env.modem_dir, per_minute, kt_pin_line(STAFF, STAFF_PIN, pin, sizeof(pin)));
     snprintf(gw, sizeof(gw), "sender_per_minute = 100\n%s", extra ? extra : "");
     cr_assert_eq(kt_write_config(&env, gw, modems), 0);
     cr_assert_eq(kt_gateway_start(&env), 0);
@@ -56,6 +57,37 @@ static void say(const char *from, const char *text, const char *to, char *out, s
     if (rc != 0)
         kt_dump_log(&env);
     cr_assert_eq(rc, 0, "no answer to \"%s\" for %s", text, to);
+}
+
+/* Answers the question of a SIAR (asked) as the staff member would: YA,
+ * with the one-time code the question carried (wide broadcasts), and the PIN. */
+static void confirm(const char *asked, char *out, size_t len)
+{
+    char cmd[64];
+    const char *ya = strstr(asked, "Balas YA ");
+    cr_assert_not_null(ya, "a question to confirm: %s", asked);
+    size_t n = strspn(ya + 9, "0123456789");
+    if (n > 0)
+        snprintf(cmd, sizeof(cmd), "YA %.*s PIN " STAFF_PIN, (int)n, ya + 9);
+    else
+        snprintf(cmd, sizeof(cmd), "YA PIN " STAFF_PIN);
+    say(STAFF, cmd, STAFF_N, out, len);
+}
+
+/* BATAL <id>, then the same with the code that came back and the PIN. */
+static void cancel(long long id, char *out, size_t len)
+{
+    char cmd[64];
+    snprintf(cmd, sizeof(cmd), "BATAL %lld", id);
+    say(STAFF, cmd, STAFF_N, out, len);
+    snprintf(cmd, sizeof(cmd), "BATAL %lld ", id);
+    const char *p = strstr(out, cmd);
+    cr_assert_not_null(p, "asks for the code: %s", out);
+    size_t n = strspn(p + strlen(cmd), "0123456789");
+    cr_assert_eq(n, 4, "a 4-digit code: %s", out);
+    snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "%.*s PIN " STAFF_PIN, (int)n,
+             p + strlen(cmd));
+    say(STAFF, cmd, STAFF_N, out, len);
 }
 
 /* Subscribes number i to an area (desa:CODE or kec:CODE), as DAFTAR does. */
@@ -153,7 +185,9 @@ Test(broadcast, siar_reaches_each_subscriber_of_the_kecamatan_once_and_never_an_
     cr_expect(strstr(out, "Kec. Blado") && strstr(out, "38 penerima") && strstr(out, "YA"),
               "asks to confirm, with the count: %s", out);
     cr_expect_eq(kt_redis_int(&env, "EXISTS kt:bc:1"), 0, "nothing sent before YA");
-    say(STAFF, "YA", STAFF_N, out, sizeof(out));
+    char asked[1024];
+    snprintf(asked, sizeof(asked), "%s", out);
+    confirm(asked, out, sizeof(out));
     cr_expect(strstr(out, "#1") && strstr(out, "38 penerima"), "%s", out);
     cr_assert(bc_status_is(1, "done", 60), "broadcast finished");
     int reached = 0, doubled = 0, wrong = 0;
@@ -174,7 +208,7 @@ Test(broadcast, siar_reaches_each_subscriber_of_the_kecamatan_once_and_never_an_
     cr_expect_eq(bc_int(1, "sent"), 38);
     cr_expect_eq(bc_int(1, "recipients"), 38);
     /* a second YA sends nothing more */
-    say(STAFF, "YA", STAFF_N, out, sizeof(out));
+    say(STAFF, "YA PIN " STAFF_PIN, STAFF_N, out, sizeof(out));
     cr_expect(strstr(out, "Tidak ada siaran") != NULL, "%s", out);
     cr_expect_eq(kt_redis_int(&env, "GET kt:bc:seq"), 1, "one broadcast");
 }
@@ -199,9 +233,9 @@ Test(broadcast, siar_is_for_staff_only_and_explains_its_mistakes, .init = setup)
     cr_expect(strstr(out, "tidak dikenal") != NULL, "%s", out);
     say(STAFF, "SIAR SEMUA Cek info banjir", STAFF_N, out, sizeof(out));
     cr_expect(strstr(out, "semua pelanggan") && strstr(out, "0 penerima"), "%s", out);
-    say(STAFF, "BATAL", STAFF_N, out, sizeof(out));
+    say(STAFF, "BATAL PIN " STAFF_PIN, STAFF_N, out, sizeof(out));
     cr_expect(strstr(out, "dibatalkan") != NULL, "%s", out);
-    say(STAFF, "YA", STAFF_N, out, sizeof(out));
+    say(STAFF, "YA PIN " STAFF_PIN, STAFF_N, out, sizeof(out));
     cr_expect(strstr(out, "Tidak ada siaran") != NULL, "dropped: %s", out);
     cr_expect_eq(kt_redis_int(&env, "EXISTS kt:bc:seq"), 0, "nothing created");
 }
@@ -216,14 +250,15 @@ Test(broadcast, cancel_stops_what_was_not_handed_to_a_modem, .init = slow_setup)
     char out[1024];
     for (int i = 0; i < 60; i++)
         subscribe(i, "kec:33.25.03");
-    say(STAFF, "SIAR Blado Pemadaman listrik besok 08.00-12.00.", STAFF_N, out, sizeof(out));
-    say(STAFF, "YA", STAFF_N, out, sizeof(out));
+    char asked[1024];
+    say(STAFF, "SIAR Blado Pemadaman listrik besok 08.00-12.00.", STAFF_N, asked, sizeof(asked));
+    confirm(asked, out, sizeof(out));
     cr_assert(strstr(out, "60 penerima") != NULL, "%s", out);
     /* wait until the modem took some of it */
     for (int i = 0; i < 300 && bc_int(1, "sent") < 1; i++)
         usleep(100000);
     cr_assert_geq(bc_int(1, "sent"), 1);
-    say(STAFF, "BATAL 1", STAFF_N, out, sizeof(out));
+    cancel(1, out, sizeof(out));
     cr_expect(strstr(out, "dihentikan") != NULL, "%s", out);
     cr_assert(bc_status_is(1, "cancelled", 5));
     /* whatever was queued is skipped, not sent: all recipients accounted for */
@@ -261,13 +296,14 @@ Test(broadcast, quiet_hours_hold_ordinary_broadcasts_but_not_emergencies, .init 
     char out[1024];
     for (int i = 0; i < 10; i++)
         subscribe(i, "kec:33.25.03");
-    say(STAFF, "SIAR Blado Lomba 17-an dimulai minggu depan.", STAFF_N, out, sizeof(out));
-    say(STAFF, "YA", STAFF_N, out, sizeof(out));
+    char asked[1024];
+    say(STAFF, "SIAR Blado Lomba 17-an dimulai minggu depan.", STAFF_N, asked, sizeof(asked));
+    confirm(asked, out, sizeof(out));
     cr_assert(bc_status_is(1, "waiting", 10), "held for the quiet hours");
-    say(STAFF, "SIAR DARURAT Blado Waspada longsor di jalur Blado-Bawang malam ini.", STAFF_N, out,
-        sizeof(out));
-    cr_expect(strstr(out, "DARURAT") != NULL, "%s", out);
-    say(STAFF, "YA", STAFF_N, out, sizeof(out));
+    say(STAFF, "SIAR DARURAT Blado Waspada longsor di jalur Blado-Bawang malam ini.", STAFF_N,
+        asked, sizeof(asked));
+    cr_expect(strstr(asked, "DARURAT") != NULL, "%s", asked);
+    confirm(asked, out, sizeof(out));
     cr_expect(strstr(out, "#2") && strstr(out, "darurat"), "%s", out);
     cr_assert(bc_status_is(2, "done", 30), "an emergency goes out in the quiet hours");
     cr_expect_eq(bc_int(2, "sent"), 10, "sent %lld of %lld, failed %lld, expired %lld, queued %lld",

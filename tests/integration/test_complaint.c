@@ -22,25 +22,28 @@
 #define SEKDA_N    "6281311110004"
 #define DINKES     "081311110005"
 #define STRANGER   "081399990000"
+#define PIN_LINE   192
 
 static struct kt_env env;
 
-static const char *officials =
-    "[official:budi]\nphone = " LIAISON "\nopd = DPUPR\nrole = liaison\n"
-    "[official:sri]\nphone = 081311110002\nopd = DPUPR\nrole = head\n"
-    "[official:kominfo]\nphone = " COORD "\nopd = DISKOMINFO\nrole = coordinator\n"
-    "[official:sekda]\nphone = 081311110004\nrole = sekda\n"
-    "[official:dinkes]\nphone = " DINKES "\nopd = DINKES\nrole = liaison\n";
+#define COORD_PIN "2468" /* the coordinator and the sekda may broadcast: they need a PIN */
+#define SEKDA_PIN "1357"
 
 static void setup(void)
 {
     cr_assert_eq(kt_env_init(&env), 0);
     cr_assert_eq(kt_redis_start(&env), 0);
-    char modems[4096];
+    char modems[4096], coord_pin[PIN_LINE], sekda_pin[PIN_LINE];
     snprintf(modems, sizeof(modems),
              "[modem:dummy]\nmodel = dummy\nconnection = none\ndevice = %s\npoll_seconds = 1\n"
-             "per_minute = 600\nper_day = 100000\n%s",
-             env.modem_dir, officials);
+             "per_minute = 600\nper_day = 100000\n"
+             "[official:budi]\nphone = " LIAISON "\nopd = DPUPR\nrole = liaison\n"
+             "[official:sri]\nphone = 081311110002\nopd = DPUPR\nrole = head\n"
+             "[official:kominfo]\nphone = " COORD "\nopd = DISKOMINFO\nrole = coordinator\n%s"
+             "[official:sekda]\nphone = 081311110004\nrole = sekda\n%s"
+             "[official:dinkes]\nphone = " DINKES "\nopd = DINKES\nrole = liaison\n",
+             env.modem_dir, kt_pin_line(COORD, COORD_PIN, coord_pin, sizeof(coord_pin)),
+             kt_pin_line("081311110004", SEKDA_PIN, sekda_pin, sizeof(sekda_pin)));
     cr_assert_eq(kt_write_config(&env, "test_clock = 1\nsender_per_minute = 100", modems), 0);
     cr_assert_eq(kt_gateway_start(&env), 0);
 }
@@ -270,7 +273,7 @@ Test(complaint, uncategorised_goes_to_coordinator_who_forwards_it)
                    sizeof(ticket));
     cr_assert_eq(kt_wait_sent_to(&env, COORD_N, 1, 20, out, sizeof(out)), 0);
     cr_expect(strstr(out, "ALIHKAN") != NULL, "coordinator asked to triage: %s", out);
-    snprintf(cmd, sizeof(cmd), "ALIHKAN %s DPUPR", ticket);
+    snprintf(cmd, sizeof(cmd), "ALIHKAN %s DPUPR PIN " COORD_PIN, ticket);
     say(COORD, cmd, COORD_N, out, sizeof(out));
     cr_expect(strstr(out, "DITERUSKAN") != NULL, "%s", out);
     cr_assert_eq(kt_wait_sent_to(&env, LIAISON_N, 1, 20, out, sizeof(out)), 0);
@@ -349,7 +352,8 @@ Test(complaint, tolak_pin_and_structured_lapor)
     /* DLH has no liaison here: the coordinator hears of it instead */
     cr_assert_eq(kt_wait_sent_to(&env, COORD_N, 1, 20, out, sizeof(out)), 0);
     cr_expect(strstr(out, "Kandeman") != NULL, "place recognised: %s", out);
-    snprintf(cmd, sizeof(cmd), "TOLAK %s bukan wewenang pemkab, jalan nasional", ticket);
+    snprintf(cmd, sizeof(cmd), "TOLAK %s bukan wewenang pemkab, jalan nasional PIN " COORD_PIN,
+             ticket);
     say(COORD, cmd, COORD_N, out, sizeof(out));
     cr_expect(strstr(out, "BUKAN_WEWENANG") != NULL, "%s", out);
     cr_assert_eq(kt_wait_sent_with(&env, RESIDENT_N, "jalan nasional", 20, out, sizeof(out)), 0);
@@ -360,12 +364,12 @@ static void pin_setup(void)
 {
     cr_assert_eq(kt_env_init(&env), 0);
     cr_assert_eq(kt_redis_start(&env), 0);
-    char modems[2048];
+    char modems[2048], pin[PIN_LINE];
     snprintf(modems, sizeof(modems),
              "[modem:dummy]\nmodel = dummy\nconnection = none\ndevice = %s\npoll_seconds = 1\n"
              "per_minute = 600\n[official:budi]\nphone = " LIAISON "\nopd = DPUPR\n"
-             "role = liaison\npin = 4321\n",
-             env.modem_dir);
+             "role = liaison\n%s",
+             env.modem_dir, kt_pin_line(LIAISON, "4321", pin, sizeof(pin)));
     cr_assert_eq(kt_write_config(&env, "sender_per_minute = 100\nmenu_sms_ttl = 120", modems), 0);
     cr_assert_eq(kt_gateway_start(&env), 0);
 }

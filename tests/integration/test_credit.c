@@ -172,7 +172,7 @@ static void start(const char *balance, const char *reply)
     cr_assert_eq(atsim_init_dir(simdir), 0);
     if (reply)
         cr_assert_eq(atsim_set_ussd_reply(simdir, reply), 0);
-    char atsim[400], device[1024], modems[8192], extra[256];
+    char atsim[400], device[1024], modems[8192], extra[256], pin_k[192], pin_b[192];
     snprintf(atsim, sizeof(atsim), "%s/atsim", env.build);
     if (access(atsim, X_OK) != 0)
         cr_skip_test("AT simulator not built: %s", atsim);
@@ -189,12 +189,13 @@ static void start(const char *balance, const char *reply)
              "poll_seconds = 3600\nper_minute = 600\nper_day = 100000\nhang_seconds = 30\n"
              "ussd_timeout_seconds = 5\n%s"
              "[official:budi]\nphone = 081311110001\nopd = DPUPR\nrole = liaison\n"
-             "[official:kominfo]\nphone = 081311110003\nopd = DISKOMINFO\nrole = coordinator\n"
-             "[official:bpbd]\nphone = +62 813-1111-0005\nopd = BPBD\nrole = staff\n"
+             "[official:kominfo]\nphone = 081311110003\nopd = DISKOMINFO\nrole = coordinator\n%s"
+             "[official:bpbd]\nphone = +62 813-1111-0005\nopd = BPBD\nrole = staff\n%s"
              "[token:ops]\nsha256 = %s\nrole = admin\n"
              "[token:desk]\nsha256 = %s\nrole = staff\n"
              "[token:budi]\nsha256 = %s\nrole = official\nopd = DPUPR\nofficial = budi\n",
-             device, balance, h_admin, h_staff, h_budi);
+             device, balance, kt_pin_line("081311110003", "2468", pin_k, sizeof(pin_k)),
+             kt_pin_line("081311110005", "1357", pin_b, sizeof(pin_b)), h_admin, h_staff, h_budi);
     cr_assert_eq(kt_redis_start(&env), 0);
     cr_assert_eq(kt_write_config(&env, extra, modems), 0);
     cr_assert_eq(kt_gateway_start(&env), 0);

@@ -1,5 +1,6 @@
 /* harness — see harness.h. */
 #include "tests/lib/harness.h"
+#include "gateway/pin.h"
 
 #include "gateway/apiparse.h"
 
@@ -719,15 +720,21 @@ int kt_wait_sent_with(struct kt_env *e, const char *to, const char *needle, doub
 static int find_inbound(struct kt_env *e, const char *after, const char *text, char *id,
                         size_t idlen)
 {
+    /* kt:in holds the text without its "PIN nnnn" (gateway/pin.h) */
+    char *want = strdup(text);
+    if (want == NULL)
+        return -1;
+    pin_take(want, "", 0, NULL);
     redisReply *r = kt_redis(e, "XRANGE kt:in (%s +", after);
     int found = -1;
     if (r && r->type == REDIS_REPLY_ARRAY)
         for (size_t i = 0; i < r->elements; i++)
-            if (strcmp(fval(r->element[i]->element[1], "text"), text) == 0) {
+            if (strcmp(fval(r->element[i]->element[1], "text"), want) == 0) {
                 snprintf(id, idlen, "%s", r->element[i]->element[0]->str);
                 found = 0;
             }
     freeReplyObject(r);
+    free(want);
     return found;
 }
 
@@ -798,7 +805,7 @@ long long kt_bc_create(struct kt_env *e, const char *set, const char *text, int 
     redisReply *r = kt_redis(e,
                              "FCALL kt_bc_create 3 kt:bc:seq kt:bcs %s %lld %s 1 gsm7 %d 0 test %s "
                              "%s 0",
-                             set, (long long)time(NULL), text, emergency, set, "");
+                             set, kt_now(e), text, emergency, set, "");
     long long id = -1;
     if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
         id = r->element[0]->integer;
@@ -807,4 +814,13 @@ long long kt_bc_create(struct kt_env *e, const char *set, const char *text, int 
     }
     freeReplyObject(r);
     return id;
+}
+
+const char *kt_pin_line(const char *phone, const char *pin, char *out, size_t len)
+{
+    char value[PIN_LINE_MAX], why[160];
+    out[0] = '\0';
+    if (pin_config_value(phone, pin, value, sizeof(value), why, sizeof(why)) == 0)
+        snprintf(out, len, "pin = %s\n", value);
+    return out;
 }

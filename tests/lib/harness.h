@@ -148,6 +148,9 @@ pid_t kt_worker_pid(struct kt_env *e, const char *name);
 /* Appends the gateway log to stderr (for failed tests). */
 void kt_dump_log(struct kt_env *e);
 
+/* "pin = <hash>\n": the [official:NAME] line for phone and pin, as
+ * kentongan --hash-pin prints it; returns out ("" when pin is not 4-8 digits). */
+const char *kt_pin_line(const char *phone, const char *pin, char *out, size_t len);
 /* SHA-256 of a token as 64 hex digits (what [token:NAME] sha256 holds). */
 void kt_sha256_hex(const char *token, char out[65]);
 /* Subscribes number (628...) to area (desa:CODE, kec:CODE) with the same

@@ -3,6 +3,11 @@
 #include "gateway/config.h"
 #include "handlers/services.h"
 
+/* the coordinator may broadcast, so it needs a PIN: 2468 for 6281311110003 */
+#define KOMINFO_PIN                                                                                \
+    "pbkdf2-sha256$50000$6281311110003$"                                                           \
+    "1703acbf5251a21e623e3e588621949c70ab6c775a44f9e483e551afc5edf198"
+
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,8 +49,9 @@ static int load(const char *extra, struct config **out)
             "[gateway]\ndata_dir = %s/data\nmenu = %s/etc/menu.json\n"
             "[modem:m]\nmodel = dummy\nconnection = none\ndevice = %s/modem\n"
             "[official:budi]\nphone = 081311110001\nopd = DPUPR\nrole = liaison\n"
-            "[official:kominfo]\nphone = 081311110003\nopd = DISKOMINFO\nrole = coordinator\n%s",
-            root ? root : ".", root ? root : ".", dir, extra);
+            "[official:kominfo]\nphone = 081311110003\nopd = DISKOMINFO\nrole = coordinator\n"
+            "pin = %s\n%s",
+            root ? root : ".", root ? root : ".", dir, KOMINFO_PIN, extra);
     fclose(f);
     *out = config_new();
     cr_assert_not_null(*out);
