@@ -1027,8 +1027,14 @@ static int take_message(struct worker *w, GSM_SMSMessage *sms)
     preview_of(in->text[0] ? in->text : in->data, preview, sizeof(preview));
     if (w->dummy)
         dummy_file(w, sms->Folder, sms->Location, file, sizeof(file));
-    return quarantine(w, sms->Folder, sms->Location, pdu_kind_name(kind), pdu_kind_name(kind), "",
-                      hex, file, in->from, preview);
+    if (in->pin[0]) {
+        /* An official's PIN never reaches Redis: the raw message held it, the preview does
+         * not (worker_inbound took it out). */
+        hex[0] = file[0] = '\0';
+    }
+    return quarantine(w, sms->Folder, sms->Location, pdu_kind_name(kind), pdu_kind_name(kind),
+                      in->pin[0] ? "raw message not kept: it held a PIN" : "", hex, file, in->from,
+                      preview);
 }
 
 /* A location libgammu failed on (first) is read alone; if that fails too, it is kept aside

@@ -39,7 +39,7 @@ static void setup(void)
     kt_sha256_hex(T_OFFICIAL, h_official);
     size_t used = strlen(modems);
     snprintf(modems + used, sizeof(modems) - used,
-             "[official:budi]\nphone = 081311110001\nopd = DPUPR\nrole = liaison\npin = 1234\n"
+             "[official:budi]\nphone = 081311110001\nopd = DPUPR\nrole = liaison\n"
              "[token:ops]\nsha256 = %s\nrole = admin\n"
              "[token:desk]\nsha256 = %s\nrole = staff\n"
              "[token:budi]\nsha256 = %s\nrole = official\nopd = dpupr\nofficial = budi\n",
