@@ -417,3 +417,19 @@ Test(quarantine_dummy, an_unreadable_file_is_kept_with_its_content_and_the_next_
               "the file's content, escape written out: %s", file);
     freeReplyObject(r);
 }
+
+Test(quarantine, a_special_message_with_a_pin_keeps_no_raw_copy)
+{
+    cr_assert(kt_wait(&env, 30, modem_up, NULL), "modem connected");
+    /* class 0, GSM 7-bit "LAPOR PIN 1234 banjir" */
+    bad_then_info("04" OA "0010" SCTS "15CC20F4290541934E504C36A381C461B73A2D07",
+                  "+6281288800099", "6281288800099");
+    int one = 1;
+    cr_assert(kt_wait(&env, 30, has_entries, &one));
+    struct entry e[2];
+    cr_assert_eq(entries(e, 2), 1);
+    cr_expect_str_eq(e[0].kind, "flash");
+    cr_expect_str_eq(e[0].pdu, "", "the raw message held a PIN: not kept");
+    cr_expect(strstr(e[0].preview, "LAPOR") && !strstr(e[0].preview, "1234"), "preview: %s",
+              e[0].preview);
+}
