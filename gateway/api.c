@@ -1569,9 +1569,10 @@ static void quarantined(struct evbuffer *out, const redisReply *stats)
 {
     static const char prefix[] = "quarantine:";
     char labels[METRICS_LABELS_MAX];
-    metrics_head(out, "kentongan_sms_quarantined_total", "counter",
-                 "Inbound SMS kept aside on kt:quarantine instead of answered, by modem, kind "
-                 "(malformed, or a special kind: flash, wap_push, mms, voicemail, ...) and reason.");
+    metrics_head(
+        out, "kentongan_sms_quarantined_total", "counter",
+        "Inbound SMS kept aside on kt:quarantine instead of answered, by modem, kind "
+        "(malformed, or a special kind: flash, wap_push, mms, voicemail, ...) and reason.");
     for (size_t i = 0; i + 1 < stats->elements; i += 2) {
         const char *f = reply_str(stats->element[i]);
         if (strncmp(f, prefix, sizeof(prefix) - 1) != 0)

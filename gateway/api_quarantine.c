@@ -103,8 +103,14 @@ static void list(void *arg, struct api_call *c)
     char off[24], lim[24];
     snprintf(off, sizeof(off), "%ld", offset);
     snprintf(lim, sizeof(lim), "%ld", limit);
-    const char *argv[] = {"FCALL",      "kt_quarantine_list", "1", STORE_QUARANTINE,
-                          modem ? modem : "", kind ? kind : "",     off, lim};
+    const char *argv[] = {"FCALL",
+                          "kt_quarantine_list",
+                          "1",
+                          STORE_QUARANTINE,
+                          modem ? modem : "",
+                          kind ? kind : "",
+                          off,
+                          lim};
     if (redisAsyncCommandArgv(ac, on_list, c, 8, argv, NULL) != REDIS_OK)
         api_error(c, 503, "Redis is not reachable; try again shortly");
 }

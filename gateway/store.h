@@ -109,7 +109,7 @@
 /* Inbound SMS kept aside instead of answered (modems/worker.c): malformed PDUs and special
  * messages (flash, WAP push, voicemail indications, SIM data), one entry each. */
 #define STORE_QUARANTINE        "kt:quarantine"
-#define STORE_QUARANTINE_MAXLEN "10000"         /* entries kept (MAXLEN ~) */
+#define STORE_QUARANTINE_MAXLEN "10000"        /* entries kept (MAXLEN ~) */
 #define STORE_DECODING          "kt:decoding:" /* + modem: the SIM location being decoded */
 
 /* All scripts live in one Redis function library ("kentongan", Redis 7

@@ -7,7 +7,6 @@
  * it is used, so a lying PDU is named rather than read past. */
 #include "modems/pdu.h"
 
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +16,8 @@
 #define PDU_UD_OCTETS_MAX   140 /* TP-UDL otherwise */
 #define PDU_INDEX_MAX       99999 /* a storage index in a listing (libgammu's per folder) */
 
-const char *const pdu_reasons[] = {"not_hex",  "truncated", "address_overrun", "udl_overrun",
-                                   "udh_overrun", "ucs2_odd", "reserved_type", NULL};
+const char *const pdu_reasons[] = {"not_hex",     "truncated", "address_overrun", "udl_overrun",
+                                   "udh_overrun", "ucs2_odd",  "reserved_type",   NULL};
 
 enum alphabet { GSM7, EIGHTBIT, UCS2 };
 
@@ -62,9 +61,9 @@ int pdu_from_hex(const char *hex, int smsc, unsigned char *out, size_t max)
 
 const char *pdu_kind_name(enum pdu_kind kind)
 {
-    static const char *const names[] = {"text",      "status_report", "flash",
-                                        "wap_push",  "mms",           "voicemail",
-                                        "message_waiting", "sim_download", "silent"};
+    static const char *const names[] = {"text",  "status_report", "flash",           "wap_push",
+                                        "mms",   "voicemail",     "message_waiting", "sim_download",
+                                        "silent"};
     return (unsigned)kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "text";
 }
 
@@ -211,8 +210,8 @@ int pdu_inspect(const unsigned char *t, size_t len, struct pdu_info *info)
     else if (pid == 0x40)
         info->kind = PDU_KIND_SILENT;
     else if (waiting >= 0 || udh_waiting >= 0)
-        info->kind = (waiting >= 0 ? waiting : udh_waiting) == 0 ? PDU_KIND_VOICEMAIL
-                                                                 : PDU_KIND_WAITING;
+        info->kind =
+            (waiting >= 0 ? waiting : udh_waiting) == 0 ? PDU_KIND_VOICEMAIL : PDU_KIND_WAITING;
     else if (port >= 0 && wap_port(port))
         info->kind = mms_push(t + p + hdr, octets - hdr) ? PDU_KIND_MMS : PDU_KIND_WAP_PUSH;
     else if (cls == 0)

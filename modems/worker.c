@@ -75,8 +75,8 @@
 #define WORKER_CREDIT_RAW    320   /* bytes of the balance answer kept in kt:modem:NAME */
 #define WORKER_BALANCE_FIRST 5000  /* ms after the modem comes up before its first check */
 #define WORKER_ALERT_TTL_MS  (24 * 3600 * 1000LL) /* a credit alert may wait this long */
-#define WORKER_RAW_MAX       1024  /* bytes kept of a quarantined message: PDU hex or dummy file */
-#define WORKER_PREVIEW_MAX   160   /* bytes of decoded text kept with a special message */
+#define WORKER_RAW_MAX       1024 /* bytes kept of a quarantined message: PDU hex or dummy file */
+#define WORKER_PREVIEW_MAX   160  /* bytes of decoded text kept with a special message */
 #define WORKER_TRACE_MAX     (512 * 1024) /* bytes of one sweep's AT transcript read back */
 #define WORKER_TRACE_PREFIX  "/tmp/kentongan-trace-" /* + 6 characters (mkstemp) */
 
@@ -957,10 +957,15 @@ static int quarantine(struct worker *w, int folder, int location, const char *ki
     snprintf(sfolder, sizeof(sfolder), "%d", folder);
     snprintf(sloc, sizeof(sloc), "%d", location);
     snprintf(at, sizeof(at), "%lld", clock_wall_ms());
-    const char *argv[] = {"FCALL", "kt_quarantine", "2",    STORE_QUARANTINE, seen,
-                          ttl,     w->name,         sfolder, sloc,            kind,
-                          reason,  error,           pdu,     file,            from,
-                          preview, at};
+    const char *argv[] = {"FCALL", "kt_quarantine",
+                          "2",     STORE_QUARANTINE,
+                          seen,    ttl,
+                          w->name, sfolder,
+                          sloc,    kind,
+                          reason,  error,
+                          pdu,     file,
+                          from,    preview,
+                          at};
     redisReply *r = cmd_argv(w, (int)(sizeof(argv) / sizeof(argv[0])), argv);
     if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
         if (r)
@@ -975,11 +980,11 @@ static int quarantine(struct worker *w, int folder, int location, const char *ki
                   "pdu_octets=%zu",
                   w->name, location, reason, error, strlen(pdu) / 2);
     else if (r->integer == 1)
-        log_info("event=sms_special modem=%s location=%d kind=%s from=%s", w->name, location,
-                 kind, log_phone(from, masked, sizeof(masked)));
+        log_info("event=sms_special modem=%s location=%d kind=%s from=%s", w->name, location, kind,
+                 log_phone(from, masked, sizeof(masked)));
     else
-        log_debug("event=sms_quarantined_again modem=%s location=%d reason=%s", w->name,
-                  location, reason);
+        log_debug("event=sms_quarantined_again modem=%s location=%d reason=%s", w->name, location,
+                  reason);
     freeReplyObject(r);
     w->kept_malformed = strcmp(kind, "malformed") == 0;
     return 0;
@@ -1013,10 +1018,10 @@ static int take_message(struct worker *w, GSM_SMSMessage *sms)
                              sms->UDH.Length <= GSM_MAX_UDH_LENGTH
                          ? (size_t)sms->UDH.Length
                          : 0;
-        size_t body = sms->Coding == SMS_Coding_8bit && sms->Length > 0 &&
-                              sms->Length <= GSM_MAX_SMS_LENGTH
-                          ? (size_t)sms->Length
-                          : 0;
+        size_t body =
+            sms->Coding == SMS_Coding_8bit && sms->Length > 0 && sms->Length <= GSM_MAX_SMS_LENGTH
+                ? (size_t)sms->Length
+                : 0;
         kind = pdu_kind_of(sms->Class, udh ? sms->UDH.Text : NULL, udh, sms->Text, body);
     }
     if (kind == PDU_KIND_TEXT || kind == PDU_KIND_STATUS_REPORT)
@@ -1229,8 +1234,7 @@ static int sweep(struct worker *w)
         }
     }
     decoding_clear(w);
-delete:
-    trace_stop(w);
+    delete : trace_stop(w);
     for (int i = 0; i < ndone; i++)
         sim_delete(w, &done[i]);
     return stored;

@@ -18,8 +18,8 @@ static struct kt_env env;
 static char simdir[400];
 static int port;
 
-#define T_ADMIN "quarantine-admin-token-0123456789"
-#define T_STAFF "quarantine-staff-token-0123456789"
+#define T_ADMIN    "quarantine-admin-token-0123456789"
+#define T_STAFF    "quarantine-staff-token-0123456789"
 #define T_OFFICIAL "quarantine-official-token-0123456"
 
 static void setup(void)
@@ -137,11 +137,13 @@ static const struct {
     /* UDHI, 8-bit: the header says 10 octets of 5 */
     {"udh_overrun", "44" OA "0004" SCTS "060A0003010201"},
     /* an address of 255 digits in a PDU of 24 octets */
-    {"address_overrun", "04FF91261832547698F0000062218001020382" "0449A7F109"},
+    {"address_overrun", "04FF91261832547698F0000062218001020382"
+                        "0449A7F109"},
     /* UCS-2 with 3 octets of text */
     {"ucs2_odd", "04" OA "0008" SCTS "03004900"},
     /* cut in the middle of the timestamp */
-    {"truncated", "04" OA "0000" "6221"},
+    {"truncated", "04" OA "0000"
+                  "6221"},
 };
 
 Test(quarantine, each_malformed_message_is_kept_aside_and_the_next_is_answered)
@@ -357,8 +359,7 @@ Test(quarantine, a_worker_killed_while_decoding_leaves_that_location_aside_after
     cr_assert_eq(entries(e, 4), 1);
     cr_expect_str_eq(e[0].reason, "crash");
     cr_expect_str_eq(e[0].location, "1");
-    cr_expect(strstr(e[0].pdu, malformed[0].tpdu) != NULL, "PDU from the transcript: %s",
-              e[0].pdu);
+    cr_expect(strstr(e[0].pdu, malformed[0].tpdu) != NULL, "PDU from the transcript: %s", e[0].pdu);
     cr_assert(kt_wait(&env, 30, sim_empty, NULL), "deleted from the SIM");
     cr_expect_eq(kt_redis_int(&env, "EXISTS kt:decoding:at1"), 0, "record cleared");
     pid_t again = kt_worker_pid(&env, "at1");
@@ -422,8 +423,8 @@ Test(quarantine, a_special_message_with_a_pin_keeps_no_raw_copy)
 {
     cr_assert(kt_wait(&env, 30, modem_up, NULL), "modem connected");
     /* class 0, GSM 7-bit "LAPOR PIN 1234 banjir" */
-    bad_then_info("04" OA "0010" SCTS "15CC20F4290541934E504C36A381C461B73A2D07",
-                  "+6281288800099", "6281288800099");
+    bad_then_info("04" OA "0010" SCTS "15CC20F4290541934E504C36A381C461B73A2D07", "+6281288800099",
+                  "6281288800099");
     int one = 1;
     cr_assert(kt_wait(&env, 30, has_entries, &one));
     struct entry e[2];
