@@ -78,7 +78,8 @@
 #define WORKER_RAW_MAX       1024 /* bytes kept of a quarantined message: PDU hex or dummy file */
 #define WORKER_PREVIEW_MAX   160  /* bytes of decoded text kept with a special message */
 #define WORKER_TRACE_MAX     (512 * 1024) /* bytes of one sweep's AT transcript read back */
-#define WORKER_TRACE_PREFIX  "/tmp/kentongan-trace-" /* + 6 characters (mkstemp) */
+#define WORKER_TRACE_DIR     "/tmp"
+#define WORKER_TRACE_NAME    "kentongan-trace-" /* + modem name + "-" + 6 characters (mkstemp) */
 
 static volatile sig_atomic_t stop_flag;
 
@@ -143,7 +144,7 @@ struct worker {
     int nstaff;
     /* the AT transcript of a sweep (see "quarantine" below) */
     FILE *trace;
-    char trace_path[64];
+    char trace_path[CONFIG_NAME_MAX + 64];
     int tracing;
     int kept_malformed; /* the last message read was kept aside as malformed */
     int leave_on_sim;   /* the last location read is not an inbound message: not ours */
@@ -807,6 +808,34 @@ static void sim_delete(struct worker *w, const struct sim_ref *ref)
         remember_error(w, "delete_sms", err);
 }
 
+/* 1 when path names a transcript of this modem's workers (the record in Redis is data: only
+ * such a file is read or removed). */
+static int trace_ours(const struct worker *w, const char *path)
+{
+    char prefix[CONFIG_NAME_MAX + 64];
+    int n = snprintf(prefix, sizeof(prefix), "%s/%s%s-", WORKER_TRACE_DIR, WORKER_TRACE_NAME,
+                     w->name);
+    return strncmp(path, prefix, (size_t)n) == 0 && strlen(path) == (size_t)n + 6 &&
+           strchr(path + n, '/') == NULL;
+}
+
+/* Removes transcripts earlier workers of this modem left (killed outside a sweep's record):
+ * only one worker drives a modem, and a dead one's transcript is read before this runs. */
+static void trace_sweep_old(struct worker *w)
+{
+    DIR *d = opendir(WORKER_TRACE_DIR);
+    if (d == NULL)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        char path[CONFIG_NAME_MAX + 320];
+        snprintf(path, sizeof(path), "%s/%s", WORKER_TRACE_DIR, de->d_name);
+        if (trace_ours(w, path) && strcmp(path, w->trace_path) != 0)
+            unlink(path);
+    }
+    closedir(d);
+}
+
 /* Starts (fresh: truncating the file) or continues the transcript; 0 tracing, -1 not. */
 static int trace_start(struct worker *w, int fresh)
 {
@@ -814,7 +843,9 @@ static int trace_start(struct worker *w, int fresh)
     if (w->dummy || (gc->DebugFile && gc->DebugFile[0]))
         return -1;
     if (w->trace == NULL) {
-        snprintf(w->trace_path, sizeof(w->trace_path), "%sXXXXXX", WORKER_TRACE_PREFIX);
+        trace_sweep_old(w);
+        snprintf(w->trace_path, sizeof(w->trace_path), "%s/%s%s-XXXXXX", WORKER_TRACE_DIR,
+                 WORKER_TRACE_NAME, w->name);
         int fd = mkstemp(w->trace_path);
         if (fd < 0) {
             w->trace_path[0] = '\0';
@@ -1114,12 +1145,9 @@ static int recover_decoding(struct worker *w)
     int folder = r->element[0]->type == REDIS_REPLY_STRING ? atoi(r->element[0]->str) : 0;
     int loc = atoi(r->element[1]->str);
     int after = r->element[2]->type == REDIS_REPLY_STRING ? atoi(r->element[2]->str) : 0;
-    char path[64] = "";
+    char path[CONFIG_NAME_MAX + 64] = "";
     /* Only a transcript of ours is read and removed: the record is data from Redis. */
-    if (r->element[3]->type == REDIS_REPLY_STRING &&
-        strncmp(r->element[3]->str, WORKER_TRACE_PREFIX, strlen(WORKER_TRACE_PREFIX)) == 0 &&
-        strlen(r->element[3]->str) == strlen(WORKER_TRACE_PREFIX) + 6 &&
-        strchr(r->element[3]->str + strlen(WORKER_TRACE_PREFIX), '/') == NULL)
+    if (r->element[3]->type == REDIS_REPLY_STRING && trace_ours(w, r->element[3]->str))
         snprintf(path, sizeof(path), "%s", r->element[3]->str);
     freeReplyObject(r);
     size_t n = 0;
@@ -1166,8 +1194,10 @@ static int sweep(struct worker *w)
         expected = dummy_inbox_count(w);
     else if (GSM_GetSMSStatus(w->sm, &ms) == ERR_NONE)
         expected = ms.SIMUsed + ms.PhoneUsed;
-    if (expected == 0)
+    if (expected == 0) {
+        decoding_clear(w); /* a record left by a dead worker names a message gone since */
         return 0;
+    }
     if (recover_decoding(w) != 0)
         return 0; /* Redis away: nothing is read */
     memset(w->multi, 0, sizeof(*w->multi));
