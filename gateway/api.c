@@ -1683,6 +1683,29 @@ static void write_http_metrics(struct evbuffer *out)
     metrics_value(out, "kentongan_http_request_timeouts_total", "", (double)hs.request_timeouts);
 }
 
+/* Inbound SMS the workers kept aside (kt_quarantine counts "quarantine:MODEM|KIND|REASON"):
+ * only the combinations that happened, each once. */
+static void quarantined(struct evbuffer *out, const redisReply *stats)
+{
+    static const char prefix[] = "quarantine:";
+    char labels[METRICS_LABELS_MAX];
+    metrics_head(
+        out, "kentongan_sms_quarantined_total", "counter",
+        "Inbound SMS kept aside on kt:quarantine instead of answered, by modem, kind "
+        "(malformed, or a special kind: flash, wap_push, mms, voicemail, ...) and reason.");
+    for (size_t i = 0; i + 1 < stats->elements; i += 2) {
+        const char *f = reply_str(stats->element[i]);
+        if (strncmp(f, prefix, sizeof(prefix) - 1) != 0)
+            continue;
+        char modem[96], kind[32], reason[32];
+        if (sscanf(f + sizeof(prefix) - 1, "%95[^|]|%31[^|]|%31s", modem, kind, reason) != 3)
+            continue;
+        metrics_labels(labels, sizeof(labels), 3, "modem", modem, "kind", kind, "reason", reason);
+        metrics_value(out, "kentongan_sms_quarantined_total", labels,
+                      atof(reply_str(stats->element[i + 1])));
+    }
+}
+
 static void write_metrics(struct api_call *c, const redisReply *r)
 {
     const struct config *cfg = c->api->cfg;
@@ -1745,6 +1768,7 @@ static void write_metrics(struct api_call *c, const redisReply *r)
         metrics_head(out, "kentongan_sms_parts_sent_total", "counter",
                      "SMS parts handed to the network, by modem.");
         per_modem(out, cfg, stats, "parts:", "kentongan_sms_parts_sent_total");
+        quarantined(out, stats);
 
         metrics_head(out, "kentongan_queue_messages", "gauge",
                      "Outbound messages by lane: waiting (not yet taken by a worker) and pending "

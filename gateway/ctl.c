@@ -108,6 +108,9 @@ static void usage(FILE *f)
                "  status import FILE.csv\n"
                "  modems\n"
                "  ussd MODEM CODE\n"
+               "  quarantine [MODEM [KIND]] [--offset N] [--limit N]\n"
+               "      SMS kept aside instead of answered, newest first. KIND: malformed,\n"
+               "      special, or one special kind (flash, wap_push, mms, voicemail, ...).\n"
                "\n"
                "The address and token come from --url/--token, KENTONGAN_URL/KENTONGAN_TOKEN,\n"
                "or url= and token= in ~/.config/kentongan/ctl.ini or /etc/kentongan/ctl.ini.\n"
@@ -916,6 +919,69 @@ static int ussd_cmd(const struct opts *o)
     return rc;
 }
 
+/* ---- quarantine ---- */
+
+/* s with every control character (and backslash) written as \xNN: text from a modem goes
+ * to a terminal, where an escape sequence would be obeyed. */
+static void escaped(const char *s, char *out, size_t len)
+{
+    size_t o = 0;
+    for (; *s && o + 5 < len; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7F || c == '\\')
+            o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
+        else
+            out[o++] = (char)c;
+    }
+    out[o] = '\0';
+}
+
+static int quarantine_cmd(const struct opts *o)
+{
+    if (o->nargs > 3)
+        return usage_error("quarantine [MODEM [KIND]]");
+    char m[128] = "", k[64] = "", path[512];
+    if (o->nargs >= 2)
+        url_encode(o->args[1], m, sizeof(m));
+    if (o->nargs >= 3)
+        url_encode(o->args[2], k, sizeof(k));
+    snprintf(path, sizeof(path), "/api/quarantine?modem=%s&kind=%s&offset=%s&limit=%s", m, k,
+             o->offset ? o->offset : "0", o->limit ? o->limit : "50");
+    json_t *doc;
+    int rc = call("GET", path, NULL, &doc);
+    if (rc != 0 || json_out) {
+        json_decref(doc);
+        return rc;
+    }
+    printf("%-16s %-12s %5s %-16s %-16s %s\n", "TIME (WIB)", "MODEM", "LOC", "KIND", "REASON",
+           "FROM");
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(doc, "items"), i, e)
+    {
+        char at[32], modem[64], kind[64], reason[64], from[96], text[8192];
+        clock_wib_format(num(e, "at") / 1000, "%Y-%m-%d %H:%M", at, sizeof(at));
+        escaped(str(e, "modem"), modem, sizeof(modem));
+        escaped(str(e, "kind"), kind, sizeof(kind));
+        escaped(str(e, "reason"), reason, sizeof(reason));
+        escaped(str(e, "from")[0] ? str(e, "from") : "-", from, sizeof(from));
+        printf("%-16s %-12s %5lld %-16s %-16s %s\n", at, modem, num(e, "location"), kind, reason,
+               from);
+        static const char *const details[] = {"error", "preview", "pdu", "file"};
+        for (int d = 0; d < 4; d++) {
+            if (str(e, details[d])[0] == '\0')
+                continue;
+            escaped(str(e, details[d]), text, sizeof(text));
+            printf("    %s: %s\n", details[d], text);
+        }
+    }
+    printf("%lld shown of %lld matching (%lld kept)\n",
+           (long long)json_array_size(json_object_get(doc, "items")), num(doc, "matched"),
+           num(doc, "total"));
+    json_decref(doc);
+    return 0;
+}
+
 /* ---- arguments ---- */
 
 /* Options that take a value, and where it goes. */
@@ -1007,7 +1073,8 @@ int main(int argc, char **argv)
         int (*fn)(const struct opts *);
     } commands[] = {{"broadcast", broadcast_cmd},     {"complaints", complaints_cmd},
                     {"subscribers", subscribers_cmd}, {"status", status_cmd},
-                    {"modems", modems_cmd},           {"ussd", ussd_cmd}};
+                    {"modems", modems_cmd},           {"ussd", ussd_cmd},
+                    {"quarantine", quarantine_cmd}};
     int (*fn)(const struct opts *) = NULL;
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (strcmp(commands[i].name, o.args[0]) == 0)

@@ -15,6 +15,7 @@
 #include "gateway/api.h"
 #include "gateway/api_broadcast.h"
 #include "gateway/api_modem.h"
+#include "gateway/api_quarantine.h"
 #include "gateway/broadcast.h"
 #include "gateway/config.h"
 #include "gateway/http.h"
@@ -334,7 +335,7 @@ int main(int argc, char **argv)
      * without one, so modules can add their routes all the same. */
     if (g.router)
         g.api = api_new(g.http, g.router, cfg);
-    if (g.api && (api_broadcast_routes(g.api) != 0 ||
+    if (g.api && (api_broadcast_routes(g.api) != 0 || api_quarantine_routes(g.api) != 0 ||
                   (g.api_modem = api_modem_new(g.api, g.base)) == NULL)) {
         log_error("event=start_failed reason=\"API route table full\"");
         return 1;

@@ -255,6 +255,45 @@ const char store_library[] =
 "  end\n"
 "  return 1\n"
 "end)\n"
+/* kt_quarantine: KEYS stream, seen; ARGV ttl, modem, folder, location, kind, reason, error,
+ * pdu, file, from, preview, at_ms. 1 kept, 0 already kept (the same message read again: the
+ * delete from the SIM failed, or the worker died before it). */
+"redis.register_function('kt_quarantine', function(k, a)\n"
+"  if not redis.call('SET', k[2], '1', 'NX', 'EX', a[1]) then return 0 end\n"
+"  redis.call('XADD', k[1], 'MAXLEN', '~', '" STORE_QUARANTINE_MAXLEN "', '*', 'modem', a[2],\n"
+"    'folder', a[3], 'location', a[4], 'kind', a[5], 'reason', a[6], 'error', a[7], 'pdu', a[8],\n"
+"    'file', a[9], 'from', a[10], 'preview', a[11], 'at', a[12])\n"
+"  stat('quarantine:' .. a[2] .. '|' .. a[5] .. '|' .. a[6])\n"
+"  return 1\n"
+"end)\n"
+/* kt_quarantine_list: KEYS stream; ARGV modem ('' any), kind ('' any, 'special' every kind
+ * but malformed), offset, limit. Newest first, at most STORE_QUARANTINE_MAXLEN entries looked
+ * at. {length of the stream, entries matched, then the page's entries as XRANGE gives them} */
+"redis.register_function('kt_quarantine_list', function(k, a)\n"
+"  local out = {redis.call('XLEN', k[1]), 0}\n"
+"  local offset, limit, matched, last = tonumber(a[3]), tonumber(a[4]), 0, '+'\n"
+"  local seen = 0\n"
+"  while seen < " STORE_QUARANTINE_MAXLEN " do\n"
+"    local batch = redis.call('XREVRANGE', k[1], last, '-', 'COUNT', 200)\n"
+"    if #batch == 0 then break end\n"
+"    for _, e in ipairs(batch) do\n"
+"      if e[1] ~= last then\n"
+"        seen = seen + 1\n"
+"        local f = {}\n"
+"        for i = 1, #e[2], 2 do f[e[2][i]] = e[2][i + 1] end\n"
+"        local kind_ok = a[2] == '' or f.kind == a[2] or (a[2] == 'special' and f.kind ~= 'malformed')\n"
+"        if (a[1] == '' or f.modem == a[1]) and kind_ok then\n"
+"          if matched >= offset and matched < offset + limit then out[#out + 1] = e end\n"
+"          matched = matched + 1\n"
+"        end\n"
+"      end\n"
+"    end\n"
+"    if #batch < 200 then break end\n"
+"    last = batch[#batch][1]\n"
+"  end\n"
+"  out[2] = matched\n"
+"  return out\n"
+"end)\n"
 /* kt_report: KEYS index (kt:mr:MODEM:MR), reports stream; ARGV modem, mr,
  * recipient (normalised), tp_status, outcome (delivered|pending|undelivered,
  * see worker_report_outcome), now_ms. One delivery report, matched to the

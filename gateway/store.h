@@ -111,6 +111,11 @@
 #define STORE_USSD_RESULT     "kt:ussdres:" /* + request id */
 #define STORE_USSD_SEQ        "kt:ussdseq"
 #define STORE_USSD_RESULT_TTL 120 /* seconds an answer waits to be read */
+/* Inbound SMS kept aside instead of answered (modems/worker.c): malformed PDUs and special
+ * messages (flash, WAP push, voicemail indications, SIM data), one entry each. */
+#define STORE_QUARANTINE        "kt:quarantine"
+#define STORE_QUARANTINE_MAXLEN "10000"        /* entries kept (MAXLEN ~) */
+#define STORE_DECODING          "kt:decoding:" /* + modem: the SIM location being decoded */
 
 /* All scripts live in one Redis function library ("kentongan", Redis 7
  * functions), loaded with FUNCTION LOAD REPLACE by every process when it
@@ -148,7 +153,9 @@
  *   kt_snapshot admin API: counters, lane depths and modem status in one step
  *   kt_pending_set  officials: what waits for a confirmation, with its expiry
  *   kt_auth     officials: PIN and one-time code checked, counted, locked, the
- *               confirmed action taken once (handlers/auth.h) */
+ *               confirmed action taken once (handlers/auth.h)
+ *   kt_quarantine worker: keep one malformed or special SMS aside, once
+ *   kt_quarantine_list admin API: a page of kt:quarantine, newest first, by modem and kind */
 extern const char store_library[];
 
 /* kt_rate (router.c, for SMS and USSD actions alike): what to do with one

@@ -40,6 +40,9 @@
 #include "gateway/textsafe.h"
 #include "modems/codec.h"
 #include "modems/credit.h"
+#include "modems/pdu.h"
+#include "modems/rawat.h"
+#include "handlers/privacy.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -50,6 +53,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <strings.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +79,11 @@
 #define WORKER_CREDIT_RAW    320   /* bytes of the balance answer kept in kt:modem:NAME */
 #define WORKER_BALANCE_FIRST 5000  /* ms after the modem comes up before its first check */
 #define WORKER_ALERT_TTL_MS  (24 * 3600 * 1000LL) /* a credit alert may wait this long */
+#define WORKER_RAW_MAX       1024 /* bytes kept of a quarantined message: PDU hex or dummy file */
+#define WORKER_PREVIEW_MAX   160  /* bytes of decoded text kept with a special message */
+#define WORKER_TRACE_MAX     (512 * 1024) /* bytes of one sweep's AT transcript read back */
+#define WORKER_TRACE_DIR     "/tmp"
+#define WORKER_TRACE_NAME    "kentongan-trace-" /* see trace_prefix */
 
 static volatile sig_atomic_t stop_flag;
 
@@ -137,6 +146,12 @@ struct worker {
     long long next_balance;
     char staff[CONFIG_MAX_OFFICIALS][24]; /* who hears of low credit (normalised) */
     int nstaff;
+    /* the AT transcript of a sweep (see "quarantine" below) */
+    FILE *trace;
+    char trace_path[CONFIG_NAME_MAX + 64];
+    int tracing;
+    int kept_malformed; /* the last message read was kept aside as malformed */
+    int leave_on_sim;   /* the last location read is not an inbound message: not ours */
 };
 
 /* The outcome of one USSD code. outcome: ok, refused (the network said no),
@@ -440,8 +455,11 @@ static void on_ussd(GSM_StateMachine *s, GSM_USSDMessage *ussd, void *user)
     w->ussd_done = 1;
 }
 
+static void trace_stop(struct worker *w);
+
 static void gammu_close(struct worker *w)
 {
+    trace_stop(w);
     if (w->sm) {
         if (w->connected)
             GSM_TerminateConnection(w->sm);
@@ -758,12 +776,451 @@ static int ingest(struct worker *w, GSM_SMSMessage *sms)
     return 0;
 }
 
-/* Reads every inbox message, stores it, then deletes what was stored. */
+/* ---- quarantine ----
+ *
+ * One message on the SIM must never silence a modem. libgammu 1.42 decodes a whole SIM
+ * listing (AT+CMGL) and hands messages back one by one; a PDU whose lengths lie stops that
+ * with an error ("Corrupted data", "Unknown error") and, for some, smashes libgammu's stack.
+ * So the sweep:
+ *   - keeps the modem's side of the dialogue while it reads (libgammu's binary debug trace of
+ *     the frames it receives, in a private file of this worker): the raw PDU of any location
+ *     can be found there without decoding it again (pdu_transcript_find);
+ *   - before each libgammu call that decodes, records in Redis (kt:decoding:MODEM) the
+ *     location it is about to decode, or the last one it read ("after"), with the trace's
+ *     path; a worker that dies there leaves the record behind, and the next worker keeps that
+ *     location aside WITHOUT decoding it (at most one more crash), then deletes it;
+ *   - when libgammu fails on a location, reads that location alone (AT+CMGR; a line glitch in
+ *     a long listing decodes fine alone) and, failing again, keeps its PDU aside and moves on;
+ *   - checks every PDU it stores with its own parser (modems/pdu.h): a malformed one is kept
+ *     aside even when libgammu decoded something from it, and messages a phone handles by
+ *     itself (flash, WAP push, MMS notification, voicemail and other message-waiting
+ *     indications, SIM data download, type 0) are kept aside with their kind, never answered.
+ * Kept aside means one entry on kt:quarantine (modem, location, kind, reason, the PDU hex or
+ * the dummy driver's file, time), counted in kt:stats and logged once, then deleted from the
+ * SIM. A modem with a logfile of its own keeps that log: its sweeps are not traced, so a
+ * failed location is kept aside without its PDU. */
+
+struct sim_ref {
+    int folder, location;
+    int raw; /* delete without reading it again (a malformed message) */
+};
+
+/* Deletes one location; a malformed one without libgammu reading it first (rawat.h). */
+static void sim_delete(struct worker *w, const struct sim_ref *ref)
+{
+    heartbeat(w);
+    int rc = ref->raw && !w->dummy && ref->folder <= 1 ? rawat_delete(w->sm, ref->location) : -1;
+    if (rc == ERR_NONE || rc == ERR_EMPTY)
+        return;
+    if (rc >= 0) {
+        remember_error(w, "delete_sms", (GSM_Error)rc);
+        return;
+    }
+    GSM_SMSMessage sms;
+    memset(&sms, 0, sizeof(sms));
+    sms.Folder = ref->folder;
+    sms.Location = ref->location;
+    GSM_Error err = GSM_DeleteSMS(w->sm, &sms);
+    if (err != ERR_NONE && err != ERR_EMPTY)
+        remember_error(w, "delete_sms", err);
+}
+
+/* "DIR/kentongan-trace-REDIS-MODEM-": REDIS tells kentongans on one host apart (8 hex digits
+ * of a hash of the redis setting), so that one never reads or removes another's transcripts
+ * of a modem with the same name. Returns the length. */
+static int trace_prefix(const struct worker *w, char *out, size_t len)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *c = w->cfg->redis; *c; c++)
+        h = (h ^ (unsigned char)*c) * 16777619u;
+    return snprintf(out, len, "%s/%s%08x-%s-", WORKER_TRACE_DIR, WORKER_TRACE_NAME, (unsigned)h,
+                    w->name);
+}
+
+/* The pid in a transcript's name when path names one of this modem's workers'
+ * (trace_prefix, then "PID-XXXXXX"), else 0. The record in Redis is data: only
+ * such a file is read or removed. */
+static long trace_ours(const struct worker *w, const char *path)
+{
+    char prefix[CONFIG_NAME_MAX + 64];
+    int n = trace_prefix(w, prefix, sizeof(prefix));
+    if (strncmp(path, prefix, (size_t)n) != 0)
+        return 0;
+    const char *p = path + n;
+    size_t digits = strspn(p, "0123456789");
+    if (digits == 0 || digits > 10 || p[digits] != '-' || strlen(p + digits + 1) != 6 ||
+        strchr(p + digits + 1, '/') != NULL)
+        return 0;
+    return strtol(p, NULL, 10);
+}
+
+/* Removes transcripts that dead workers of this modem left (killed outside a sweep's record).
+ * Another kentongan on this host may drive a modem of the same name: a transcript whose
+ * worker still runs is never touched. */
+static void trace_sweep_old(struct worker *w)
+{
+    DIR *d = opendir(WORKER_TRACE_DIR);
+    if (d == NULL)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        char path[CONFIG_NAME_MAX + 320];
+        snprintf(path, sizeof(path), "%s/%s", WORKER_TRACE_DIR, de->d_name);
+        long pid = trace_ours(w, path);
+        if (pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+            unlink(path);
+    }
+    closedir(d);
+}
+
+/* Starts (fresh: truncating the file) or continues the transcript; 0 tracing, -1 not. */
+static int trace_start(struct worker *w, int fresh)
+{
+    GSM_Config *gc = GSM_GetConfig(w->sm, 0);
+    if (w->dummy || (gc->DebugFile && gc->DebugFile[0]))
+        return -1;
+    if (w->trace == NULL) {
+        trace_sweep_old(w);
+        int n = trace_prefix(w, w->trace_path, sizeof(w->trace_path));
+        snprintf(w->trace_path + n, sizeof(w->trace_path) - (size_t)n, "%ld-XXXXXX",
+                 (long)getpid());
+        int fd = mkstemp(w->trace_path);
+        if (fd < 0) {
+            w->trace_path[0] = '\0';
+            return -1;
+        }
+        fcntl(fd, F_SETFL, O_APPEND);
+        w->trace = fdopen(fd, "a");
+        if (w->trace == NULL) {
+            close(fd);
+            unlink(w->trace_path);
+            w->trace_path[0] = '\0';
+            return -1;
+        }
+        setvbuf(w->trace, NULL, _IONBF, 0); /* on disk at once: it must outlive a crash */
+    }
+    if (fresh && ftruncate(fileno(w->trace), 0) != 0)
+        return -1;
+    GSM_Debug_Info *di = GSM_GetDebug(w->sm);
+    GSM_SetDebugGlobal(FALSE, di);
+    GSM_SetDebugFileDescriptor(w->trace, FALSE, di);
+    GSM_SetDebugLevel("binary", di);
+    w->tracing = 1;
+    return 0;
+}
+
+static void trace_stop(struct worker *w)
+{
+    if (w->tracing && w->sm)
+        GSM_SetDebugLevel("nothing", GSM_GetDebug(w->sm));
+    w->tracing = 0;
+}
+
+/* Reads a transcript file (at most WORKER_TRACE_MAX bytes); NULL when there is none. */
+static char *trace_read(const char *path, size_t *len)
+{
+    *len = 0;
+    if (path == NULL || path[0] == '\0')
+        return NULL;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    char *buf = malloc(WORKER_TRACE_MAX + 1);
+    if (buf) {
+        *len = fread(buf, 1, WORKER_TRACE_MAX, f);
+        buf[*len] = '\0'; /* a number at its very end is read with strtol */
+    }
+    fclose(f);
+    return buf;
+}
+
+/* The PDU hex of location as the modem wrote it during this sweep; "" when unknown. */
+static void trace_pdu(const char *path, int location, char *hex, size_t len)
+{
+    size_t n;
+    char *buf = trace_read(path, &n);
+    hex[0] = '\0';
+    if (buf == NULL || pdu_transcript_find(buf, n, location, hex, len) != 0)
+        hex[0] = '\0';
+    free(buf);
+}
+
+/* The dummy driver's file for a location, as text (control characters escaped). */
+static void dummy_file(struct worker *w, int folder, int location, char *out, size_t len)
+{
+    const char *dev = modem_gammu(w->mc, "device");
+    char path[CONFIG_VALUE_MAX + 32], raw[WORKER_RAW_MAX];
+    snprintf(path, sizeof(path), "%s/sms/%d/%d", dev ? dev : ".", folder, location);
+    out[0] = '\0';
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return;
+    size_t n = fread(raw, 1, sizeof(raw) - 1, f);
+    fclose(f);
+    raw[n] = '\0';
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 5 < len; i++) {
+        unsigned char c = (unsigned char)raw[i];
+        if (c == '\n' || (c >= 0x20 && c != 0x7F && c != '\\'))
+            out[o++] = (char)c;
+        else
+            o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
+    }
+    out[o] = '\0';
+}
+
+/* Text shown to staff: NIK/KK masked, control characters as \xNN (never raw to a terminal). */
+static void preview_of(const char *text, char *out, size_t len)
+{
+    char masked[WORKER_PREVIEW_MAX * 2];
+    privacy_mask(text, masked, sizeof(masked));
+    size_t o = 0;
+    for (size_t i = 0; masked[i] && o + 5 < len && o < WORKER_PREVIEW_MAX; i++) {
+        unsigned char c = (unsigned char)masked[i];
+        if (c < 0x20 || c == 0x7F || c == '\\')
+            o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
+        else
+            out[o++] = (char)c;
+    }
+    /* never end inside a UTF-8 sequence */
+    while (o > 0 && ((unsigned char)out[o - 1] & 0xC0) == 0x80)
+        o--;
+    if (o > 0 && ((unsigned char)out[o - 1] & 0xC0) == 0xC0)
+        o--;
+    out[o] = '\0';
+}
+
+/* Records which location the next libgammu call decodes (loc), or the last it read (after:
+ * the call decodes the next one listed); 0 recorded, -1 Redis away (read nothing then). */
+static int decoding_mark(struct worker *w, int folder, int loc, int after)
+{
+    return cmd_ok(w, "HSET %s%s folder %d loc %d after %d trace %s at %lld", STORE_DECODING,
+                  w->name, folder, loc, after, w->trace_path[0] ? w->trace_path : "-",
+                  clock_wall_ms())
+               ? 0
+               : -1;
+}
+
+/* 0 cleared, -1 Redis away. */
+static int decoding_clear(struct worker *w)
+{
+    return cmd_ok(w, "DEL %s%s", STORE_DECODING, w->name) ? 0 : -1;
+}
+
+/* Keeps one SIM message aside: kind "malformed" (reason why) or a special kind (reason =
+ * kind). 0 kept (or kept before), -1 Redis away. */
+static int quarantine(struct worker *w, int folder, int location, const char *kind,
+                      const char *reason, const char *error, const char *pdu, const char *file,
+                      const char *from, const char *preview)
+{
+    char seen[96], ttl[16], sfolder[16], sloc[16], at[24];
+    unsigned long long h = STORE_HASH_INIT;
+    h = store_hash(h, pdu, strlen(pdu) + 1);
+    h = store_hash(h, file, strlen(file) + 1);
+    h = store_hash(h, from, strlen(from) + 1);
+    h = store_hash(h, preview, strlen(preview) + 1);
+    if (!pdu[0] && !file[0] && !preview[0]) /* nothing to tell it by: the location and time */
+        h = store_hash(h, &location, sizeof(location)) ^ (unsigned long long)clock_wall_ms();
+    snprintf(seen, sizeof(seen), "kt:qseen:%s:%016llx", w->name, h);
+    snprintf(ttl, sizeof(ttl), "%d", w->cfg->dedupe_ttl);
+    snprintf(sfolder, sizeof(sfolder), "%d", folder);
+    snprintf(sloc, sizeof(sloc), "%d", location);
+    snprintf(at, sizeof(at), "%lld", clock_wall_ms());
+    const char *argv[] = {"FCALL", "kt_quarantine",
+                          "2",     STORE_QUARANTINE,
+                          seen,    ttl,
+                          w->name, sfolder,
+                          sloc,    kind,
+                          reason,  error,
+                          pdu,     file,
+                          from,    preview,
+                          at};
+    redisReply *r = cmd_argv(w, (int)(sizeof(argv) / sizeof(argv[0])), argv);
+    if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
+        if (r)
+            log_error("event=quarantine_failed modem=%s error=\"%s\"", w->name,
+                      r->str ? r->str : "unexpected reply");
+        freeReplyObject(r);
+        return -1;
+    }
+    char masked[32];
+    if (r->integer == 1 && strcmp(kind, "malformed") == 0)
+        log_warnx("event=sms_quarantined modem=%s location=%d reason=%s error=\"%s\" "
+                  "pdu_octets=%zu",
+                  w->name, location, reason, error, strlen(pdu) / 2);
+    else if (r->integer == 1)
+        log_info("event=sms_special modem=%s location=%d kind=%s from=%s", w->name, location, kind,
+                 log_phone(from, masked, sizeof(masked)));
+    else
+        log_debug("event=sms_quarantined_again modem=%s location=%d reason=%s", w->name, location,
+                  reason);
+    freeReplyObject(r);
+    w->kept_malformed = strcmp(kind, "malformed") == 0;
+    return 0;
+}
+
+/* One decoded inbox message: stored for the router, kept aside as special or malformed (its
+ * own PDU checked when the transcript has it), or matched as a delivery report. 0 done (it
+ * may be deleted), -1 Redis away. */
+static int take_message(struct worker *w, GSM_SMSMessage *sms)
+{
+    if (sms->PDU == SMS_Status_Report)
+        return report_record(w, sms);
+    char hex[WORKER_RAW_MAX] = "";
+    if (w->tracing)
+        trace_pdu(w->trace_path, sms->Location, hex, sizeof(hex));
+    enum pdu_kind kind = PDU_KIND_TEXT;
+    if (hex[0]) {
+        unsigned char tpdu[PDU_MAX];
+        struct pdu_info info;
+        int n = pdu_from_hex(hex, 1, tpdu, sizeof(tpdu));
+        if (n < 0 || pdu_inspect(tpdu, (size_t)n, &info) != 0) {
+            const char *reason = n < 0 ? "not_hex" : info.reason;
+            if (n >= 0 && info.mti != 0 && info.mti != 2)
+                reason = "reserved_type";
+            return quarantine(w, sms->Folder, sms->Location, "malformed", reason,
+                              "libgammu decoded it; its lengths do not fit", hex, "", "", "");
+        }
+        kind = info.kind;
+    } else {
+        size_t udh = sms->UDH.Type != UDH_NoUDH && sms->UDH.Length > 0 &&
+                             sms->UDH.Length <= GSM_MAX_UDH_LENGTH
+                         ? (size_t)sms->UDH.Length
+                         : 0;
+        size_t body =
+            sms->Coding == SMS_Coding_8bit && sms->Length > 0 && sms->Length <= GSM_MAX_SMS_LENGTH
+                ? (size_t)sms->Length
+                : 0;
+        kind = pdu_kind_of(sms->Class, udh ? sms->UDH.Text : NULL, udh, sms->Text, body);
+    }
+    if (kind == PDU_KIND_TEXT || kind == PDU_KIND_STATUS_REPORT)
+        return ingest(w, sms);
+    struct worker_inbound *in = &w->inbound;
+    worker_inbound(sms, in);
+    char preview[WORKER_PREVIEW_MAX * 4 + 8], file[WORKER_RAW_MAX * 4] = "";
+    preview_of(in->text[0] ? in->text : in->data, preview, sizeof(preview));
+    if (w->dummy)
+        dummy_file(w, sms->Folder, sms->Location, file, sizeof(file));
+    if (in->pin[0]) {
+        /* An official's PIN never reaches Redis: the raw message held it, the preview does
+         * not (worker_inbound took it out). */
+        hex[0] = file[0] = '\0';
+    }
+    return quarantine(w, sms->Folder, sms->Location, pdu_kind_name(kind), pdu_kind_name(kind),
+                      in->pin[0] ? "raw message not kept: it held a PIN" : "", hex, file, in->from,
+                      preview);
+}
+
+/* A location libgammu failed on (first) is read alone; if that fails too, it is kept aside
+ * with its PDU from the transcript. 0 done (it may be deleted), -1 Redis away. */
+static int read_alone(struct worker *w, int folder, int location, int after, GSM_Error first)
+{
+    if (decoding_mark(w, folder, location, after) != 0)
+        return -1;
+    memset(w->multi, 0, sizeof(*w->multi));
+    w->multi->Number = 1;
+    w->multi->SMS[0].Folder = folder;
+    w->multi->SMS[0].Location = location;
+    heartbeat(w);
+    GSM_Error err = GSM_GetSMS(w->sm, w->multi);
+    decoding_clear(w); /* decoded, or failed without dying: the record has done its job */
+    int rc;
+    if (err == ERR_NONE && w->multi->Number < 1)
+        err = ERR_CORRUPTED;
+    if (err == ERR_NONE && !w->multi->SMS[0].InboxFolder) {
+        w->leave_on_sim = 1; /* a message of our own (sent or draft): not ours to touch */
+        rc = 0;
+    } else if (err == ERR_NONE) {
+        GSM_SMSMessage *sms = &w->multi->SMS[0];
+        sms->Folder = folder;
+        sms->Location = location;
+        rc = take_message(w, sms);
+    } else {
+        GSM_Error why = err != ERR_NONE ? err : first;
+        char hex[WORKER_RAW_MAX] = "", file[WORKER_RAW_MAX * 4] = "";
+        const char *reason = "decode_error";
+        if (w->tracing)
+            trace_pdu(w->trace_path, location, hex, sizeof(hex));
+        if (w->dummy)
+            dummy_file(w, folder, location, file, sizeof(file));
+        unsigned char tpdu[PDU_MAX];
+        struct pdu_info info;
+        int n = hex[0] ? pdu_from_hex(hex, 1, tpdu, sizeof(tpdu)) : 0;
+        if (n < 0)
+            reason = "not_hex";
+        else if (n > 0 && pdu_inspect(tpdu, (size_t)n, &info) != 0)
+            reason = info.reason;
+        if (n > 0 && (tpdu[0] & 0x03) == 1) {
+            /* an SMS-SUBMIT: a message stored to be sent, never one we received */
+            log_debug("event=sim_submit_left modem=%s location=%d", w->name, location);
+            w->leave_on_sim = 1;
+            rc = 0;
+        } else {
+            rc = quarantine(w, folder, location, "malformed", reason, GSM_ErrorString(why), hex,
+                            file, "", "");
+        }
+    }
+    /* GSM_GetNextSMS continues after SMS[0]'s folder and location */
+    memset(w->multi, 0, sizeof(*w->multi));
+    w->multi->SMS[0].Folder = folder;
+    w->multi->SMS[0].Location = location;
+    return rc;
+}
+
+/* A worker that died while decoding left kt:decoding:MODEM behind: the location it named (or
+ * the one listed after the one it named as read) is kept aside without being decoded, then
+ * deleted. 0 done (or nothing to do), -1 Redis away. */
+static int recover_decoding(struct worker *w)
+{
+    redisReply *r = cmd(w, "HMGET %s%s folder loc after trace", STORE_DECODING, w->name);
+    if (r == NULL)
+        return -1;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 4 ||
+        r->element[1]->type != REDIS_REPLY_STRING) {
+        freeReplyObject(r);
+        return 0;
+    }
+    int folder = r->element[0]->type == REDIS_REPLY_STRING ? atoi(r->element[0]->str) : 0;
+    int loc = atoi(r->element[1]->str);
+    int after = r->element[2]->type == REDIS_REPLY_STRING ? atoi(r->element[2]->str) : 0;
+    char path[CONFIG_NAME_MAX + 64] = "";
+    /* Only a transcript of ours is read and removed: the record is data from Redis. */
+    if (r->element[3]->type == REDIS_REPLY_STRING && trace_ours(w, r->element[3]->str))
+        snprintf(path, sizeof(path), "%s", r->element[3]->str);
+    freeReplyObject(r);
+    size_t n = 0;
+    char *buf = trace_read(path, &n);
+    if (loc <= 0 && buf)
+        loc = pdu_transcript_next(buf, n, after);
+    if (loc <= 0) {
+        log_warnx("event=decode_crash_unresolved modem=%s after=%d note=\"the worker died "
+                  "while reading the SIM; the location could not be told\"",
+                  w->name, after);
+        free(buf);
+        decoding_clear(w);
+        return 0;
+    }
+    char hex[WORKER_RAW_MAX] = "", file[WORKER_RAW_MAX * 4] = "";
+    if (buf && pdu_transcript_find(buf, n, loc, hex, sizeof(hex)) != 0)
+        hex[0] = '\0';
+    free(buf);
+    if (w->dummy)
+        dummy_file(w, folder, loc, file, sizeof(file));
+    if (quarantine(w, folder, loc, "malformed", "crash",
+                   "the worker died while decoding this message", hex, file, "", "") != 0)
+        return -1;
+    struct sim_ref ref = {folder, loc, 1};
+    sim_delete(w, &ref); /* never decoded again: it may crash libgammu once more */
+    decoding_clear(w);
+    if (path[0] && strcmp(path, w->trace_path) != 0)
+        unlink(path); /* the dead worker's transcript */
+    return 0;
+}
+
+/* Reads every inbox message, stores it (or keeps it aside), then deletes what was stored. */
 static int sweep(struct worker *w)
 {
-    struct {
-        int folder, location;
-    } done[WORKER_SWEEP_MAX];
+    struct sim_ref done[WORKER_SWEEP_MAX];
     int ndone = 0, stored = 0, seen = 0, expected = -1;
     gboolean start = TRUE;
     GSM_Error err;
@@ -775,47 +1232,79 @@ static int sweep(struct worker *w)
         expected = dummy_inbox_count(w);
     else if (GSM_GetSMSStatus(w->sm, &ms) == ERR_NONE)
         expected = ms.SIMUsed + ms.PhoneUsed;
-    if (expected == 0)
+    if (expected == 0) {
+        decoding_clear(w); /* a record left by a dead worker names a message gone since */
         return 0;
+    }
+    if (recover_decoding(w) != 0)
+        return 0; /* Redis away: nothing is read */
     memset(w->multi, 0, sizeof(*w->multi));
+    trace_start(w, 1);
+    int last_folder = 0, last = 0; /* the last location read */
     while (!stop_flag && ndone < WORKER_SWEEP_MAX && (expected < 0 || seen < expected)) {
         /* With start == FALSE libgammu continues after SMS[0].Folder/Location
          * of the previous answer, so the buffer is not cleared in between. */
         heartbeat(w);
+        if (decoding_mark(w, last_folder, 0, last) != 0)
+            break;
         err = GSM_GetNextSMS(w->sm, w->multi, start);
         start = FALSE;
         if (err == ERR_EMPTY)
             break;
+        if (err == ERR_NONE && w->multi->Number < 1)
+            err = ERR_CORRUPTED; /* the dummy driver: a file it read nothing from */
+        if (err == ERR_NONE && decoding_clear(w) != 0)
+            goto delete; /* Redis went away: what was read stays on the SIM */
         if (err != ERR_NONE) {
-            if (err != ERR_NOTSUPPORTED && err != ERR_NOTIMPLEMENTED)
+            int folder = w->multi->SMS[0].Folder, loc = w->multi->SMS[0].Location;
+            if (err == ERR_NOTSUPPORTED || err == ERR_NOTIMPLEMENTED)
+                break;
+            if (loc <= 0 || (folder == last_folder && loc == last)) {
+                /* libgammu did not say where it failed (a listing it could not
+                 * read at all): nothing to step past this time. */
                 remember_error(w, "read_sms", err);
-            break;
+                break;
+            }
+            if (w->dummy && folder != 1 && folder != 3) {
+                last_folder = folder; /* not an inbox: not ours to keep aside or delete */
+                last = loc;
+                continue;
+            }
+            seen++;
+            w->kept_malformed = w->leave_on_sim = 0;
+            if (read_alone(w, folder, loc, last, err) != 0)
+                goto delete; /* Redis is away: leave it on the SIM */
+            last_folder = folder;
+            last = loc;
+            if (w->leave_on_sim)
+                continue;
+            done[ndone].folder = folder;
+            done[ndone].location = loc;
+            done[ndone].raw = w->kept_malformed;
+            ndone++;
+            continue;
         }
         seen += w->multi->Number > 0 ? w->multi->Number : 1;
         for (int i = 0; i < w->multi->Number && ndone < WORKER_SWEEP_MAX; i++) {
             GSM_SMSMessage *sms = &w->multi->SMS[i];
+            last_folder = sms->Folder;
+            last = sms->Location;
             if (!sms->InboxFolder)
                 continue; /* our own drafts or sent items: not ours to touch */
-            if (sms->PDU == SMS_Status_Report ? report_record(w, sms) != 0 : ingest(w, sms) != 0) {
+            w->kept_malformed = 0;
+            if (take_message(w, sms) != 0)
                 goto delete; /* Redis is away: leave it on the SIM */
-            }
             done[ndone].folder = sms->Folder;
             done[ndone].location = sms->Location;
+            done[ndone].raw = w->kept_malformed;
             ndone++;
             stored++;
         }
     }
-    delete : for (int i = 0; i < ndone; i++)
-    {
-        GSM_SMSMessage sms;
-        memset(&sms, 0, sizeof(sms));
-        sms.Folder = done[i].folder;
-        sms.Location = done[i].location;
-        heartbeat(w);
-        err = GSM_DeleteSMS(w->sm, &sms);
-        if (err != ERR_NONE && err != ERR_EMPTY)
-            remember_error(w, "delete_sms", err);
-    }
+    decoding_clear(w);
+    delete : trace_stop(w);
+    for (int i = 0; i < ndone; i++)
+        sim_delete(w, &done[i]);
     return stored;
 }
 
@@ -1822,6 +2311,10 @@ int worker_main(const struct config *cfg, const char *name)
     if (w.rc)
         redisFree(w.rc);
     free(w.multi);
+    if (w.trace) {
+        fclose(w.trace);
+        unlink(w.trace_path);
+    }
     if (w.balance_ready)
         regfree(&w.balance_re);
     return 0;

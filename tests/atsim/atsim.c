@@ -107,6 +107,8 @@
  *                 AT+CSCS chose (PDU7: GSM 7-bit packed, as hex), as confused modems do
  *   ussd_status   "N": USSD requests answered "+CUSD: N" without text (4: not supported)
  *   ussd_silent   exists: USSD requests get OK and then no +CUSD at all
+ *   hang_cmgr     "N": AT+CMGR=N is echoed and then never answered (a modem that hangs
+ *                 reading one location); other commands are answered
  *
  * Exits with status 0 on end of stdin, SIGTERM, SIGINT, SIGHUP or a broken stdout pipe.
  */
@@ -145,7 +147,7 @@ enum coding { CODING_GSM7, CODING_8BIT, CODING_UCS2 };
 static const char *const coding_names[] = {"gsm7", "8bit", "ucs2"};
 
 /* Final result of a command. */
-enum result { RES_OK, RES_ERROR, RES_CMS, RES_CME, RES_PROMPT };
+enum result { RES_OK, RES_ERROR, RES_CMS, RES_CME, RES_PROMPT, RES_NONE };
 
 static struct {
     char dir[PATH_MAX - 64];
@@ -1535,6 +1537,10 @@ static int c_cmgr(struct req *r)
     if (r->form != FORM_SET || r->argc != 1)
         return RES_ERROR;
     int loc = atoi(r->argv[0]);
+    if (fault_number("hang_cmgr", 0) == loc) {
+        note("hang_cmgr: AT+CMGR=%d not answered", loc);
+        return RES_NONE;
+    }
     struct slot sl;
     if (loc < 1 || loc > sim_size() || sim_load(loc, &sl) < 0)
         return cms(321);
@@ -1902,6 +1908,10 @@ static void sleep_ms(long ms)
 /* Writes the answer built by a handler, with its final result, honouring slow and noise. */
 static void finish(int res)
 {
+    if (res == RES_NONE) {
+        S.out_used = S.after_used = 0;
+        return;
+    }
     long slow = fault_number("slow", 0);
     if (slow > 0)
         sleep_ms(slow);
