@@ -14,11 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define BAD 0xFFFFFFFFu /* an ill-formed byte */
+#define BAD TEXTSAFE_BAD
 
-/* Strict UTF-8 decoding of the character at s (NUL-terminated): its length (>= 1) and
- * *cp, BAD for an ill-formed byte. Never reads past the NUL. */
-static size_t decode(const unsigned char *s, uint32_t *cp)
+size_t textsafe_decode(const unsigned char *s, uint32_t *cp)
 {
     unsigned char c = s[0];
     size_t len;
@@ -34,18 +32,18 @@ static size_t decode(const unsigned char *s, uint32_t *cp)
     else if (c >= 0xF0 && c <= 0xF4)
         len = 4, v = c & 0x07, min = 0x10000;
     else {
-        *cp = BAD;
+        *cp = TEXTSAFE_BAD;
         return 1;
     }
     for (size_t k = 1; k < len; k++) {
         if ((s[k] & 0xC0) != 0x80) {
-            *cp = BAD;
+            *cp = TEXTSAFE_BAD;
             return 1;
         }
         v = (v << 6) | (s[k] & 0x3F);
     }
     if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
-        *cp = BAD;
+        *cp = TEXTSAFE_BAD;
         return 1;
     }
     *cp = v;
@@ -68,7 +66,7 @@ static size_t clean(char *str, int lines)
         return 0;
     while (s[i]) {
         uint32_t cp;
-        size_t len = decode(s + i, &cp);
+        size_t len = textsafe_decode(s + i, &cp);
         if (cp == '\r') {
             if (lines)
                 s[o++] = '\n';
@@ -109,7 +107,7 @@ int textsafe_is_clean(const char *str)
         return 1;
     while (*s) {
         uint32_t cp;
-        s += decode(s, &cp);
+        s += textsafe_decode(s, &cp);
         if (cp == BAD || cp == '\r' || cp == '\t' || (cp != '\n' && is_unsafe(cp)))
             return 0;
     }
@@ -130,7 +128,7 @@ size_t textsafe_escape(const char *str, char *out, size_t outlen, int flags)
             continue;
         }
         uint32_t cp;
-        size_t len = decode(s, &cp);
+        size_t len = textsafe_decode(s, &cp);
         char esc[16];
         const char *w = esc;
         size_t wl;

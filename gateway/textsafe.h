@@ -23,10 +23,17 @@
 #define KT_TEXTSAFE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define TEXTSAFE_QUOTES 1 /* escape '"' and '\' too (a quoted value) */
 #define TEXTSAFE_JSON   2 /* a byte that is not UTF-8 becomes "\ufffd", not "\xNN" */
 #define TEXTSAFE_GROWTH 6 /* escaping makes a text at most this many times longer */
+#define TEXTSAFE_BAD    0xFFFFFFFFu /* textsafe_decode: an ill-formed byte */
+
+/* Strict UTF-8 decoding of the character at s (NUL-terminated): its length in bytes (>= 1)
+ * and *cp, TEXTSAFE_BAD for an ill-formed byte (overlong, surrogate, above U+10FFFF,
+ * truncated). Never reads past the NUL. */
+size_t textsafe_decode(const unsigned char *s, uint32_t *cp);
 
 /* Filters s in place as above; a byte that is not UTF-8 becomes '?'. Returns the new
  * length. s may be NULL (returns 0). */

@@ -28,13 +28,15 @@
  * most 15 digits, and a masked one leaves 4. */
 #include "handlers/privacy.h"
 
+#include "gateway/textsafe.h"
+
 #include <stdint.h>
 #include <string.h>
 
 #define NIK_MIN   15 /* a NIK with a digit missing: masked unless it holds a phone number */
 #define PHONE_MIN 10 /* digits of a phone number written as one group */
 #define PHONE_MAX 14
-#define BAD_CP    0xFFFFFFFFu /* an ill-formed byte */
+#define BAD_CP    TEXTSAFE_BAD /* an ill-formed byte */
 
 /* The zero of every run of ten Unicode decimal digits (category Nd, Unicode
  * 14), ascending. Every Nd character is zero + value for one of these. */
@@ -66,43 +68,6 @@ int privacy_digit_value(unsigned long cp)
     return cp - nd_zeros[lo] < 10 ? (int)(cp - nd_zeros[lo]) : -1;
 }
 
-/* Decodes the character at s (NUL-terminated): its length in bytes (>= 1)
- * and *cp, BAD_CP for an ill-formed byte (overlong, surrogate, above
- * U+10FFFF, truncated). Never reads past the NUL. */
-static size_t decode(const unsigned char *s, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2, v = c & 0x1F, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3, v = c & 0x0F, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4, v = c & 0x07, min = 0x10000;
-    else {
-        *cp = BAD_CP;
-        return 1;
-    }
-    for (size_t k = 1; k < len; k++) {
-        if ((s[k] & 0xC0) != 0x80) {
-            *cp = BAD_CP;
-            return 1;
-        }
-        v = (v << 6) | (s[k] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
-        *cp = BAD_CP;
-        return 1;
-    }
-    *cp = v;
-    return len;
-}
-
 static int is_letter(uint32_t cp)
 {
     return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
@@ -112,7 +77,7 @@ static int is_letter(uint32_t cp)
 static int digit_at(const unsigned char *s, size_t i, size_t *len)
 {
     uint32_t cp;
-    *len = decode(s + i, &cp);
+    *len = textsafe_decode(s + i, &cp);
     return cp == BAD_CP ? -1 : privacy_digit_value(cp);
 }
 
@@ -150,7 +115,7 @@ static void walk_chain(const unsigned char *s, size_t start, struct chain *c)
             uint32_t cp;
             if (s[j] == '\0')
                 return;
-            size_t l = decode(s + j, &cp);
+            size_t l = textsafe_decode(s + j, &cp);
             if (cp != BAD_CP && privacy_digit_value(cp) >= 0)
                 break;
             if (is_letter(cp) || ++gap > PRIVACY_JOIN_MAX)
