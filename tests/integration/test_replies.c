@@ -19,6 +19,16 @@
 
 static struct kt_env env;
 
+/* The worker is up: it has loaded the library too (each process does when it connects), so
+ * a library the test loads after this is not replaced behind its back. */
+static int worker_up(struct kt_env *e, void *arg)
+{
+    redisReply *r = kt_redis(e, "HGET kt:modem:dummy state");
+    int up = r && r->type == REDIS_REPLY_STRING && strcmp(r->str, "up") == 0;
+    freeReplyObject(r);
+    return up;
+}
+
 static void setup(void)
 {
     cr_assert_eq(kt_env_init(&env), 0, "temp dir");
@@ -26,6 +36,7 @@ static void setup(void)
     cr_assert_eq(kt_write_config(&env, "claim_idle = 1", NULL), 0);
     cr_assert_eq(kt_gateway_start(&env), 0);
     cr_assert_eq(kt_wait_functions(&env, 30), 0, "the gateway loaded its functions");
+    cr_assert(kt_wait(&env, 30, worker_up, NULL), "the worker connected (and loaded its functions)");
 }
 
 static void teardown(void)
