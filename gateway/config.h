@@ -122,13 +122,13 @@ struct config {
     int lane_keep_seconds;               /* finished messages stay on their lane this long */
     int metrics_public;                  /* 1: GET /metrics needs no token; 0: a staff token */
     /* Officials' PINs and one-time codes (handlers/auth.h) */
-    int pin_failures; /* wrong PINs or codes within pin_window that lock an official */
-    int pin_window;   /* seconds over which wrong PINs are counted */
-    int pin_lockout;  /* seconds an official stays locked */
-    int http_max_connections;            /* open HTTP connections at once (see http.h) */
-    int http_max_per_address;            /* open HTTP connections from one client address */
-    int http_request_timeout;            /* seconds for a whole HTTP request to arrive */
-    int http_idle_timeout;               /* seconds an HTTP connection may idle */
+    int pin_failures;         /* wrong PINs or codes within pin_window that lock an official */
+    int pin_window;           /* seconds over which wrong PINs are counted */
+    int pin_lockout;          /* seconds an official stays locked */
+    int http_max_connections; /* open HTTP connections at once (see http.h) */
+    int http_max_per_address; /* open HTTP connections from one client address */
+    int http_request_timeout; /* seconds for a whole HTTP request to arrive */
+    int http_idle_timeout;    /* seconds an HTTP connection may idle */
     struct modem_config modems[CONFIG_MAX_MODEMS];
     int nmodems;
     struct official_config officials[CONFIG_MAX_OFFICIALS];

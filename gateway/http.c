@@ -654,10 +654,10 @@ static void readyz(struct http *h, struct evhttp_request *req)
     else if (st.modems_up == 0)
         json_array_append_new(reasons, json_string("no modem connected"));
     int ready = json_array_size(reasons) == 0;
-    json_t *doc = json_pack("{s:b, s:b, s:i, s:i, s:i, s:o}", "ready", ready, "redis",
-                            st.redis_connected, "workers_up", st.workers_up, "modems_up",
-                            st.modems_up, "workers_configured", st.workers_configured, "reasons",
-                            reasons);
+    json_t *doc =
+        json_pack("{s:b, s:b, s:i, s:i, s:i, s:o}", "ready", ready, "redis", st.redis_connected,
+                  "workers_up", st.workers_up, "modems_up", st.modems_up, "workers_configured",
+                  st.workers_configured, "reasons", reasons);
     send_json(req, ready ? 200 : 503, doc);
 }
 

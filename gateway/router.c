@@ -118,8 +118,8 @@ struct router {
     char cursor[2][32];
     int inflight;
     int backoff_ms;
-    int auth_failed;        /* the last login was refused: auth_why says why (logged once) */
-    char auth_why[160];     /* Redis' answer to AUTH */
+    int auth_failed;    /* the last login was refused: auth_why says why (logged once) */
+    char auth_why[160]; /* Redis' answer to AUTH */
     const struct services *services;
     struct event *reconnect_ev, *claim_ev, *stop_ev, *due_ev;
     void (*stop_done)(void *);

@@ -25,9 +25,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TEXTSAFE_QUOTES 1 /* escape '"' and '\' too (a quoted value) */
-#define TEXTSAFE_JSON   2 /* a byte that is not UTF-8 becomes "\ufffd", not "\xNN" */
-#define TEXTSAFE_GROWTH 6 /* escaping makes a text at most this many times longer */
+#define TEXTSAFE_QUOTES 1           /* escape '"' and '\' too (a quoted value) */
+#define TEXTSAFE_JSON   2           /* a byte that is not UTF-8 becomes "\ufffd", not "\xNN" */
+#define TEXTSAFE_GROWTH 6           /* escaping makes a text at most this many times longer */
 #define TEXTSAFE_BAD    0xFFFFFFFFu /* textsafe_decode: an ill-formed byte */
 
 /* Strict UTF-8 decoding of the character at s (NUL-terminated): its length in bytes (>= 1)

@@ -29,7 +29,7 @@
 #include <stddef.h>
 
 #define WORKDAY_TZ_OFFSET CLOCK_WIB_OFFSET /* WIB = UTC+7, seconds */
-#define WORKDAY_TIME_MAX  253402275599LL /* 9999-12-31 23:59:59 WIB */
+#define WORKDAY_TIME_MAX  253402275599LL   /* 9999-12-31 23:59:59 WIB */
 
 /* SP4N-LAPOR! deadlines (DESIGN.md section 5). */
 #define WORKDAY_FORWARD        3  /* working days to forward to the responsible OPD */

@@ -36,7 +36,8 @@ static void setup(void)
     cr_assert_eq(kt_write_config(&env, "claim_idle = 1", NULL), 0);
     cr_assert_eq(kt_gateway_start(&env), 0);
     cr_assert_eq(kt_wait_functions(&env, 30), 0, "the gateway loaded its functions");
-    cr_assert(kt_wait(&env, 30, worker_up, NULL), "the worker connected (and loaded its functions)");
+    cr_assert(kt_wait(&env, 30, worker_up, NULL),
+              "the worker connected (and loaded its functions)");
 }
 
 static void teardown(void)

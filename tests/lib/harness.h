@@ -33,7 +33,7 @@ struct kt_env {
     int next_location;
     pid_t pty_pid;
     int pty_slave;
-    char stamp[32]; /* smsbackup DateTime for kt_dummy_deliver; "" = now */
+    char stamp[32];         /* smsbackup DateTime for kt_dummy_deliver; "" = now */
     long long clock_offset; /* the pinned calendar's offset from the wall clock at init (s) */
     /* Redis with an ACL (kt_redis_acl): the harness logs in as user "admin"
      * with admin_pass; kt_write_config gives the gateway redis_user =
@@ -55,7 +55,7 @@ struct kt_env {
  * KT_TEST_HOLIDAYS unless the test gives its own holidays. */
 #define KT_TEST_NOW_DEFAULT "2026-03-10 10:00" /* a Tuesday morning, WIB */
 #define KT_TEST_HOLIDAYS                                                                           \
-    "2026-01-01, 2026-03-19..2026-03-23, 2026-05-01, 2026-08-17, 2026-12-24, 2026-12-25, "          \
+    "2026-01-01, 2026-03-19..2026-03-23, 2026-05-01, 2026-08-17, 2026-12-24, 2026-12-25, "         \
     "2027-01-01"
 
 int kt_env_init(struct kt_env *e);
