@@ -305,20 +305,36 @@ long long kt_now(struct kt_env *e)
     return (long long)time(NULL) + offset;
 }
 
-int kt_clock_set(struct kt_env *e, long long unix_s)
+/* The gateway reads the offset every second and logs a change: wait for that line (the
+ * event), so that the next message is handled on the new calendar. */
+static int clock_taken(struct kt_env *e, void *arg)
 {
-    redisReply *r = kt_redis(e, "SET kt:clock:offset %lld", unix_s - (long long)time(NULL));
+    char cmd[700];
+    snprintf(cmd, sizeof(cmd), "grep -q 'clock_shifted offset_seconds=%lld ' %s", *(long long *)arg,
+             e->log);
+    return system(cmd) == 0;
+}
+
+static int clock_store(struct kt_env *e, long long offset)
+{
+    redisReply *r = kt_redis(e, "SET kt:clock:offset %lld", offset);
     int ok = r && r->type == REDIS_REPLY_STATUS;
     freeReplyObject(r);
-    return ok ? 0 : -1;
+    if (!ok)
+        return -1;
+    if (e->gateway_pid > 0 && !kt_wait(e, 20, clock_taken, &offset))
+        return -1;
+    return 0;
+}
+
+int kt_clock_set(struct kt_env *e, long long unix_s)
+{
+    return clock_store(e, unix_s - (long long)time(NULL));
 }
 
 int kt_clock_jump(struct kt_env *e, long long seconds)
 {
-    redisReply *r = kt_redis(e, "INCRBY kt:clock:offset %lld", seconds);
-    int ok = r && r->type == REDIS_REPLY_INTEGER;
-    freeReplyObject(r);
-    return ok ? 0 : -1;
+    return clock_store(e, kt_now(e) - (long long)time(NULL) + seconds);
 }
 
 /* Under an ACL, what Redis refused goes to stderr: a command missing from

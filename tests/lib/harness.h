@@ -124,9 +124,10 @@ long long kt_redis_int(struct kt_env *e, const char *fmt, ...);
 long long kt_pinned_now(void);
 /* The instant (Unix seconds) the gateway's calendar shows now. */
 long long kt_now(struct kt_env *e);
-/* Pins the gateway's calendar to unix_s (it runs on from there); 0/-1. */
+/* Pins the gateway's calendar to unix_s (it runs on from there) and, with a gateway
+ * running, waits until it has taken the new calendar; 0/-1. */
 int kt_clock_set(struct kt_env *e, long long unix_s);
-/* Moves the gateway's calendar on by seconds; 0/-1. */
+/* Moves the gateway's calendar on by seconds, as kt_clock_set; 0/-1. */
 int kt_clock_jump(struct kt_env *e, long long seconds);
 
 /* Calls cond(e, arg) every 50 ms until it returns non-zero or seconds pass;
