@@ -21,12 +21,13 @@
  * The best phrase per category and the number of distinct phrases per
  * category give the score (category.h).
  *
- * Why some single words are "generic" (scored below any other phrase):
+ * Why some phrases are "side" phrases ("~" in the file, scored below any
+ * other phrase and adding no evidence): a landmark or a cause is often named
+ * in passing ("jalan depan SD rusak" is about the road, not the school),
  * "mohon bantuan" is how Indonesians say "please help", "kerja bakti" is
- * community work, "usaha" is effort, "tiket" is also the complaint ticket of
- * this very service, "kk" is also "kakak". They still decide when nothing
- * else matches. This list belongs in the data file; it lives here until
- * kategori.csv has a column for it.
+ * community work, "tiket" is also the complaint ticket of this very
+ * service, "kk" is also "kakak". They still decide when nothing else
+ * matches.
  *
  * Cost: one hash lookup per word plus one per applicable suffix, a typo probe
  * (key length + 1 hash probes) for words of 4+ letters that matched nothing,
@@ -49,10 +50,11 @@
 #define AFFIX_BASE_MIN3  3     /* ... after -nya, -ne, -ipun ("baunya") */
 #define WORD_MATCHES     6     /* vocabulary entries one message word may stand for */
 #define EXTRA_MAX        4     /* other phrases of a category that add to its score */
+#define PHRASE_GAP       3     /* other words allowed between two words of a phrase */
+#define EXTRA_POINTS     100   /* per other subject phrase of the category found */
+#define PREFIX_BASE_MIN  3     /* key length left after taking off a prefix */
 
 enum quality { Q_EXACT, Q_AFFIX, Q_TYPO };
-
-static const char *const generic_words[] = {"bantuan", "kerja", "usaha", "tiket", "kk"};
 
 static const struct {
     const char *suffix;
@@ -60,7 +62,25 @@ static const struct {
 } suffixes[] = {
     {"nya", 3, AFFIX_BASE_MIN3}, {"ipun", 4, AFFIX_BASE_MIN3}, {"ne", 2, AFFIX_BASE_MIN3},
     {"e", 1, AFFIX_BASE_MIN},    {"an", 2, AFFIX_BASE_MIN},    {"ku", 2, AFFIX_BASE_MIN},
-    {"mu", 2, AFFIX_BASE_MIN},
+    {"mu", 2, AFFIX_BASE_MIN},   {"kan", 3, AFFIX_BASE_MIN3}, {"aken", 4, AFFIX_BASE_MIN3},
+    {"ake", 3, AFFIX_BASE_MIN3}, {"ke", 2, AFFIX_BASE_MIN},   {"i", 1, AFFIX_BASE_MIN},
+};
+
+/* Indonesian and Javanese prefixes: passive di-/dipun-/ke-/ter-, the
+ * active me- with its nasal forms, and the Javanese nasal forms (nge-, ng-,
+ * ny-, m-, n-). A nasal prefix eats the first consonant of a word that
+ * starts with one (me-+tutup = menutup, ny-+sapu = nyapu, ng-+kirim =
+ * ngirim): `restore` is put back when what is left starts with a vowel.
+ * Longer prefixes first; every base found is only a candidate, kept when it
+ * is a word of the vocabulary. */
+static const struct {
+    const char *prefix;
+    int len;
+    char restore;
+} prefixes[] = {
+    {"dipun", 5, 0}, {"meng", 4, 'k'}, {"meny", 4, 's'}, {"mem", 3, 'p'}, {"men", 3, 't'},
+    {"nge", 3, 0},   {"ter", 3, 0},    {"di", 2, 0},     {"me", 2, 0},    {"ng", 2, 'k'},
+    {"ny", 2, 's'},  {"ke", 2, 0},     {"m", 1, 'p'},    {"n", 1, 't'},
 };
 
 struct category {
@@ -80,7 +100,7 @@ struct phrase {
     short category;
     unsigned char nwords;
     unsigned char letters; /* length of its glued key */
-    unsigned char generic;
+    unsigned char side; /* "~" in the file: a landmark or cause named in passing */
     short word[PHRASE_WORDS_MAX]; /* vocabulary entries */
     short next_first, next_glued;
 };
@@ -146,6 +166,13 @@ static int add_phrase(struct tm_csv *csv, struct category_db *db, int c, const c
     int n = 0, glen = 0;
     struct phrase ph = {(short)c, 0, 0, 0, {-1, -1, -1, -1}, -1, -1};
 
+    if (text[0] == '~') {
+        ph.side = 1;
+        text++;
+        len--;
+        while (len > 0 && (*text == ' ' || *text == '\t'))
+            text++, len--;
+    }
     if (len == 0)
         return tm_csv_error(csv, err, errlen, "empty phrase in kata_kunci");
     if (len > CATEGORY_PHRASE_MAX)
@@ -169,9 +196,6 @@ static int add_phrase(struct tm_csv *csv, struct category_db *db, int c, const c
         return tm_csv_error(csv, err, errlen, "phrase \"%s\" has no word", text);
     ph.nwords = (unsigned char)n;
     ph.letters = (unsigned char)glen;
-    for (size_t i = 0; n == 1 && i < sizeof generic_words / sizeof generic_words[0]; i++)
-        if (strcmp(glued, generic_words[i]) == 0)
-            ph.generic = 1;
     for (int i = 0; i < db->nphrase; i++) {
         if (!same_words(&db->phrase[i], &ph))
             continue;
@@ -363,15 +387,10 @@ static void add_base(const struct category_db *db, struct word *w, const char *k
     }
 }
 
-/* The vocabulary entries a message word with this key stands for. */
-static void word_matches(const struct category_db *db, struct word *w, const char *key, int len)
+/* The entries key[0..len) stands for once a suffix or the ke-...-an frame
+ * is taken off. */
+static void suffixed(const struct category_db *db, struct word *w, const char *key, int len)
 {
-    w->n = 0;
-    if (len <= 0)
-        return;
-    add_match(w, lookup(db, key, len), Q_EXACT);
-    if (w->n)
-        return;
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
         int sl = suffixes[i].len;
         if (len - sl >= suffixes[i].base_min &&
@@ -382,6 +401,50 @@ static void word_matches(const struct category_db *db, struct word *w, const cha
     if (len - 4 >= AFFIX_BASE_MIN && key[0] == 'k' && key[1] == 'e' && key[len - 2] == 'a' &&
         key[len - 1] == 'n')
         add_base(db, w, key + 2, len - 4, 'a');
+}
+
+static int vowel(char c)
+{
+    return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u';
+}
+
+/* ... and once a prefix is taken off (with a suffix or not): dijalan,
+ * diperbaiki, nyampah, ngaspal, ndandani, dipundandosi. */
+static void prefixed(const struct category_db *db, struct word *w, const char *key, int len)
+{
+    char b[TM_KEY_MAX + 2];
+
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+        int pl = prefixes[i].len, rl = len - pl;
+        if (rl < PREFIX_BASE_MIN || memcmp(key, prefixes[i].prefix, (size_t)pl) != 0)
+            continue;
+        const char *rest = key + pl;
+        if (prefixes[i].restore && vowel(rest[0])) {
+            b[0] = prefixes[i].restore;
+            memcpy(b + 1, rest, (size_t)rl);
+            add_match(w, lookup(db, b, rl + 1), Q_AFFIX);
+            suffixed(db, w, b, rl + 1);
+        } else if (prefixes[i].len > 1 || !vowel(rest[0])) {
+            /* m-/n- before a vowel is a restored consonant, never a bare
+             * prefix: "mati" is not m- + "ati" */
+            add_match(w, lookup(db, rest, rl), Q_AFFIX);
+            suffixed(db, w, rest, rl);
+        }
+    }
+}
+
+/* The vocabulary entries a message word with this key stands for. */
+static void word_matches(const struct category_db *db, struct word *w, const char *key, int len)
+{
+    w->n = 0;
+    if (len <= 0)
+        return;
+    add_match(w, lookup(db, key, len), Q_EXACT);
+    if (w->n)
+        return;
+    suffixed(db, w, key, len);
+    if (w->n == 0)
+        prefixed(db, w, key, len);
     if (w->n || len < TYPO_WORD_MIN)
         return;
     int ids[16];
@@ -406,7 +469,7 @@ static int stands_for(const struct word *w, int v)
 }
 
 struct best {
-    int score, count;
+    int score, count, any;
     size_t start, end;
 };
 
@@ -415,12 +478,14 @@ static void hit(const struct category_db *db, struct best *best, unsigned char *
                 int exact, size_t start, size_t end)
 {
     const struct phrase *ph = &db->phrase[p];
-    int score = (ph->generic ? 0 : 1000 * ph->nwords) + 10 * ph->letters + (exact ? 5 : 0);
+    int score = (ph->side ? 0 : 1000 * ph->nwords) + 10 * ph->letters + (exact ? 5 : 0);
     struct best *b = &best[ph->category];
 
     if (!(seen[p / 8] & (1u << (p % 8)))) {
         seen[p / 8] |= (unsigned char)(1u << (p % 8));
-        b->count++;
+        if (!ph->side)
+            b->count++;
+        b->any = 1;
     }
     if (score > b->score) {
         b->score = score;
@@ -429,25 +494,35 @@ static void hit(const struct category_db *db, struct best *best, unsigned char *
     }
 }
 
-/* Checks phrase p from word i; 1 and *exact when it matches. */
+/* Checks phrase p from word i, its words in order with at most
+ * PHRASE_GAP other words between two of them ("jalan depan SD rusak");
+ * 1, *exact and *last (its last word) when it matches. */
 static int phrase_at(const struct category_db *db, const struct word *w, int nw, int i, int p,
-                     int *exact)
+                     int *exact, int *last)
 {
     const struct phrase *ph = &db->phrase[p];
-    int typos = 0, all_exact = 1;
+    int typos = 0, all_exact = 1, at = i;
 
     if (i + ph->nwords > nw)
         return 0;
     for (int j = 0; j < ph->nwords; j++) {
-        int q = stands_for(&w[i + j], ph->word[j]);
+        int q = -1, k = j == 0 ? i : at + 1;
+        int stop = j == 0 ? i : at + 1 + PHRASE_GAP;
+        for (; k <= stop && k < nw; k++)
+            if ((q = stands_for(&w[k], ph->word[j])) >= 0)
+                break;
         if (q < 0)
             return 0;
+        if (k != (j == 0 ? i : at + 1))
+            all_exact = 0;
+        at = k;
         if (q == Q_TYPO && ++typos > 1)
             return 0;
         if (q != Q_EXACT)
             all_exact = 0;
     }
     *exact = all_exact;
+    *last = at;
     return 1;
 }
 
@@ -483,27 +558,33 @@ int category_find(const struct category_db *db, const char *text, struct categor
         for (int k = 0; k < w[i].n; k++) {
             const struct vocab *v = &db->vocab[w[i].m[k].vocab];
             for (int p = v->first; p >= 0; p = db->phrase[p].next_first) {
-                int exact;
-                if (phrase_at(db, w, nw, i, p, &exact))
-                    hit(db, best, seen, p, exact, w[i].start, w[i + db->phrase[p].nwords - 1].end);
+                int exact, last;
+                if (phrase_at(db, w, nw, i, p, &exact, &last))
+                    hit(db, best, seen, p, exact, w[i].start, w[last].end);
             }
             for (int p = v->glued; p >= 0; p = db->phrase[p].next_glued)
                 hit(db, best, seen, p, w[i].m[k].quality == Q_EXACT, w[i].start, w[i].end);
         }
     }
 
-    int winner = -1, top = 0;
+    int winner = -1, top = 0, second = -1;
     for (int c = 0; c < db->ncat; c++) {
-        if (best[c].count == 0)
+        if (!best[c].any)
             continue;
-        int extra = best[c].count - 1 < EXTRA_MAX ? best[c].count - 1 : EXTRA_MAX;
-        int score = best[c].score + extra;
+        int extra = best[c].count - 1;
+        extra = extra < 0 ? 0 : extra < EXTRA_MAX ? extra : EXTRA_MAX;
+        int score = best[c].score + EXTRA_POINTS * extra;
         if (score > top) {
+            second = winner >= 0 ? top : -1;
             top = score;
             winner = c;
+        } else if (score > second) {
+            second = score;
         }
     }
-    if (winner < 0)
+    /* Two offices with nearly the same evidence: a person decides (triage)
+     * rather than the letters of a word. */
+    if (winner < 0 || (second >= 0 && top - second < CATEGORY_MARGIN))
         return -1;
     m->category = winner;
     m->score = top;

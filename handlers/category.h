@@ -10,18 +10,23 @@
  *   3. At exit: category_free(db) (NULL is a no-op).
  *
  * Matching (details at the top of category.c): each kata_kunci phrase
- * ("jalan rusak", "e-ktp", "pohon tumbang") is matched as whole words, also
- * glued ("pohontumbang"); words compare by key (case, repeated letters,
- * apostrophes ignored: "rusaaak"); a word may carry an Indonesian or Javanese
- * suffix (-nya -ne -e -an -ku -mu -ipun: "dalane", "sampahe", "banjire") or
- * the ke-...-an frame ("kebanjiran"); one typo per phrase in a word of 5+
- * letters, never turning an ordinary word into a keyword ("sampai" is not
- * "sampah"). The best phrase decides, by its score:
- *     1000 x words (0 for a few generic words: bantuan, kerja, usaha, tiket,
- *     kk) + 10 x letters of its key + 5 if exact (no typo, no suffix)
- *     + 1 per other phrase of the same category found, up to 4;
- * ties go to the category listed first in the file. Nothing found: the LAIN
- * row, score 0. */
+ * ("jalan rusak", "e-ktp", "pohon tumbang") is matched as whole words in
+ * order, with up to 3 other words between two of them ("jalan depan SD
+ * rusak"), also glued ("pohontumbang"); words compare by key (case, repeated
+ * letters, apostrophes ignored: "rusaaak"); a word may carry an Indonesian or
+ * Javanese suffix (-nya -ne -e -an -ku -mu -ipun -kan -ake -aken -ke -i:
+ * "dalane", "sampahe", "dibersihkan"), a prefix (di- dipun- ter- ke- me- and
+ * the nasal forms mem- men- meng- meny- nge- ng- ny- m- n-: "nyampah",
+ * "ndandani") or the ke-...-an frame ("kebanjiran"); one typo per phrase in
+ * a word of 5+ letters, never turning an ordinary word into a keyword
+ * ("sampai" is not "sampah"). A phrase written "~phrase" in the file is a
+ * side phrase: a landmark, a cause or a generic word ("~sekolah" in the
+ * roads row, "~bantuan"). A category scores:
+ *     its best phrase: 1000 x words (0 for a side phrase) + 10 x letters of
+ *     its key + 5 if exact (no typo, no affix, no gap)
+ *     + 100 per other (non-side) phrase of the category found, up to 4.
+ * The best category decides when it leads the next by CATEGORY_MARGIN or
+ * more; else, like when nothing is found, the LAIN row (triage), score 0. */
 #ifndef KT_CATEGORY_H
 #define KT_CATEGORY_H
 
@@ -35,6 +40,7 @@
 #define CATEGORY_FALLBACK    "LAIN"
 #define CATEGORY_TEXT_MAX    2048 /* bytes of a message looked at */
 #define CATEGORY_WORDS_MAX   256  /* words of a message looked at */
+#define CATEGORY_MARGIN      100  /* lead over the next category needed to decide */
 
 struct category_db;
 

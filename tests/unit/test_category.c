@@ -78,7 +78,7 @@ static void expect_span(const char *text, const char *span)
 
 Test(category, rows_and_accessors)
 {
-    cr_assert_eq(category_count(db), 14);
+    cr_assert_eq(category_count(db), 21);
     int lain = category_by_code(db, "LAIN");
     cr_assert_geq(lain, 0);
     cr_assert_str_eq(category_opd(db, lain), "DISKOMINFO");
@@ -87,8 +87,8 @@ Test(category, rows_and_accessors)
     cr_assert_eq(category_by_code(db, "XYZ"), -1);
     cr_assert_eq(category_by_code(db, NULL), -1);
     cr_assert_null(category_code(db, -1));
-    cr_assert_null(category_name(db, 14));
-    cr_assert_null(category_opd(db, 14));
+    cr_assert_null(category_name(db, 21));
+    cr_assert_null(category_opd(db, 21));
     cr_assert_eq(category_count(NULL), 0);
     category_free(NULL);
 }
@@ -124,7 +124,7 @@ Test(category, every_phrase_finds_its_row)
         }
     }
     fclose(f);
-    cr_assert_eq(phrases, 75);
+    cr_assert_geq(phrases, 400);
 }
 
 /* ---- realistic complaints ------------------------------------------------- */
@@ -144,7 +144,7 @@ Test(category, indonesian_complaints)
         {"kartu keluarga saya salah nama", "ADM"},
         {"puskesmas tutup padahal jam kerja", "KES"},
         {"obat di puskesmas sering habis", "KES"},
-        {"BPJS saya tidak bisa dipakai di rumah sakit", "KES"},
+        {"BPJS saya tidak bisa dipakai di rumah sakit", "RS"},
         {"anak saya belum dapat KIP", "PDD"},
         {"ada pungutan di sekolah untuk seragam", "PDD"},
         {"guru jarang masuk kelas", "PDD"},
@@ -233,12 +233,14 @@ Test(category, specific_phrase_wins)
     /* two words beat one */
     t = "lampu jalan mati dekat puskesmas";
     expect(t, "PJU");
-    expect_span(t, "lampu jalan");
+    expect_span(t, "lampu jalan mati");
     t = "jalan rusak dekat sekolah";
     expect(t, "JLN");
     expect_span(t, "jalan rusak");
-    /* among two-word phrases, the longer key */
-    expect("pohon tumbang, jalan rusak", "BEN");
+    /* two subjects with the same evidence: no guess, triage decides
+     * (CATEGORY_MARGIN); the letters of a word do not */
+    expect("pohon tumbang, jalan rusak", "LAIN");
+    expect("pohon tumbang, jalan rusak, banjir", "BEN");
     /* generic words lose to any specific one */
     expect("mohon bantuan, sampah menumpuk", "LH");
     expect("mohon bantuannya pak, lampu mati", "PJU");
@@ -246,9 +248,9 @@ Test(category, specific_phrase_wins)
     expect("tiket saya belum dijawab soal banjir", "BEN");
     /* ... and still decide alone */
     expect("mohon bantuan sembako", "SOS");
-    /* same best score (pantai, wisata, sampah: 6 letters each): more
-     * phrases of the category win, then the row listed first (LH before WIS) */
-    expect("sampah di pantai wisata", "WIS");
+    /* the beach is a place named in passing (a side phrase); sampah and
+     * wisata are one subject word each: a person decides */
+    expect("sampah di pantai wisata", "LAIN");
     expect("pantai penuh sampah", "LH");
     expect("sampah penuh di pantai", "LH");
     int a = category_find(db, "sampah limbah", &m);
@@ -256,6 +258,79 @@ Test(category, specific_phrase_wins)
     int first = m.score;
     category_find(db, "limbah sampah", &m);
     cr_assert_eq(m.score, first, "order of words does not change the score");
+}
+
+/* Field fit: word forms, split phrases, side words, Javanese variants, the
+ * offices residents name, the new rows, and the margin. */
+Test(category, stems_and_affixes)
+{
+    expect("sampahe ora tau diangkut, nyampah neng kali", "LH");
+    expect("jalane dipunaspal setengah", "JLN");
+    expect("mohon got-e dibersihkan", "DRN");
+    expect("selokane mampet", "DRN");
+    expect("jembatane ambrol", "JLN");
+    expect("kalenipun buntu", "DRN");
+    expect("tolong diperbaiki jeglongane", "JLN");
+    /* a prefix never makes an ordinary word a keyword: mati is not m- + ati */
+    expect("mati", "LAIN");
+}
+
+Test(category, split_phrases_and_side_words)
+{
+    const char *t = "jalan depan SD rusak";
+    expect(t, "JLN");
+    expect_span(t, "jalan depan SD rusak");
+    expect("jalan menuju SMP 2 rusak parah", "JLN");
+    expect("lampu di gang kami mati", "PJU");
+    expect("dalan cedhak masjid bolong", "JLN");
+    /* the school alone is still the school */
+    expect("sekolah anak saya minta uang gedung", "PDD");
+    /* more than PHRASE_GAP words apart: not one phrase */
+    expect("lampu di depan rumah pak RT kami mati", "PJU"); /* lampu alone (side) */
+}
+
+Test(category, javanese_variants)
+{
+    expect("margi risak sanget", "JLN");
+    expect("toya mboten mili sampun 3 dinten", "AIR");
+    expect("banyune ora mili wis seminggu", "AIR");
+    expect("uwuh numpuk neng pinggir dalan", "LH");
+    expect("lampu dalan ora murup", "PJU");
+    expect("wit ambruk", "BEN");
+    expect("omahe kobongan", "BEN");
+}
+
+Test(category, offices_by_name_are_not_words)
+{
+    expect("PDAM mati terus", "AIR"); /* not "padam" with a typo */
+    expect("tolong DLH", "LH");
+    expect("laporan buat dinkes", "KES");
+    expect("ke disdik", "PDD");
+    expect("dishub tolong", "LLN");
+    expect("RSUD pelayanannya lama", "RS");
+    expect("disperindag", "PSR");
+}
+
+Test(category, new_offices)
+{
+    expect("antrean IGD lama sekali", "RS");
+    expect("atap pasar bocor", "PSR");
+    expect("gas melon langka", "PSR");
+    expect("air PDAM keruh", "AIR");
+    expect("lampu merah perempatan mati", "LLN");
+    expect("bangjo mati", "LLN");
+    expect("makam umum tidak terawat", "MKM");
+    expect("got mampet, banyu ngembeng", "DRN");
+    expect("motor saya dicuri", "POL");
+    expect("listrik padam", "LST");
+}
+
+Test(category, margin)
+{
+    /* sampah (LH) and pasar (PSR), one subject word each: triage */
+    expect("sampah pasar", "LAIN");
+    /* a second subject word of one side decides */
+    expect("sampah pasar numpuk, bau busuk", "LH");
 }
 
 Test(category, span)
@@ -305,16 +380,16 @@ static void expect_opd(const char *text, const char *code)
 
 Test(opd, rows_and_accessors)
 {
-    cr_assert_eq(opd_count(odb), 17);
+    cr_assert_eq(opd_count(odb), 19);
     int i = opd_by_code(odb, "satpolpp");
     cr_assert_geq(i, 0);
     cr_assert_str_eq(opd_code(odb, i), "SATPOLPP");
     cr_assert_str_eq(opd_short(odb, i), "Satpol PP");
     cr_assert_str_eq(opd_name(odb, i), "Satuan Polisi Pamong Praja");
     cr_assert_str_eq(opd_handles(odb, i), "ketertiban umum; PKL");
-    cr_assert_null(opd_code(odb, 17));
+    cr_assert_null(opd_code(odb, 19));
     cr_assert_null(opd_short(odb, -1));
-    cr_assert_null(opd_name(odb, 17));
+    cr_assert_null(opd_name(odb, 19));
     cr_assert_eq(opd_by_code(odb, "NOPE"), -1);
     cr_assert_eq(opd_count(NULL), 0);
     opd_free(NULL);
