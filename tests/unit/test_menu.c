@@ -466,12 +466,12 @@ Test(menu, list_pages_and_global_numbers)
     run("1*98*1", &r); /* 1 is on page 1, still valid on page 2 */
     cr_assert_str_eq(r.node, "lapor_kecamatan");
     cr_assert_str_eq(value(&r, "category"), "JLN");
-    run("1*14", &r); /* Lainnya, on the last page, from the first */
+    run("1*21", &r); /* Lainnya, on the last page, from the first */
     cr_assert_str_eq(value(&r, "category"), "LAIN");
     /* the last page has no 98 */
-    run("1*98*98", &r);
+    run("1*98*98*98*98", &r);
     cr_assert_null(strstr(r.screen, "98 Lanjut"));
-    cr_assert_not_null(strstr(r.screen, "14 Lainnya"));
+    cr_assert_not_null(strstr(r.screen, "21 Lainnya"));
     cr_assert_not_null(strstr(r.screen, "\n0 Kembali 00 Awal"));
 }
 
@@ -668,8 +668,8 @@ Test(menu, out_of_range_and_junk_choices)
     expect_refused("01", "home", "Salah, pilih 1-5.");
     expect_refused("1.0", "home", "Salah, pilih 1-5.");
     expect_refused("satu", "home", "Salah, pilih 1-5.");
-    expect_refused("1*", "lapor_kategori", "Salah, pilih 1-14.");
-    expect_refused("1*15", "lapor_kategori", "Salah, pilih 1-14.");
+    expect_refused("1*", "lapor_kategori", "Salah, pilih 1-21.");
+    expect_refused("1*22", "lapor_kategori", "Salah, pilih 1-21.");
     expect_refused("3*3*22", "daftar_desa", "Salah, pilih 1-21.");
     expect_refused("1*1*99", "lapor_kecamatan", "Salah, pilih 1-15.");
     expect_refused("1*1*99999999999999999999", "lapor_kecamatan", "Salah, pilih 1-15.");
