@@ -526,7 +526,8 @@ static int phrase_at(const struct category_db *db, const struct word *w, int nw,
     return 1;
 }
 
-int category_find(const struct category_db *db, const char *text, struct category_match *m)
+static int find(const struct category_db *db, const char *text, struct category_match *m,
+                int margin)
 {
     struct word w[CATEGORY_WORDS_MAX];
     struct best best[CATEGORY_MAX];
@@ -584,11 +585,21 @@ int category_find(const struct category_db *db, const char *text, struct categor
     }
     /* Two offices with nearly the same evidence: a person decides (triage)
      * rather than the letters of a word. */
-    if (winner < 0 || (second >= 0 && top - second < CATEGORY_MARGIN))
+    if (winner < 0 || (second >= 0 && top - second < margin))
         return -1;
     m->category = winner;
     m->score = top;
     m->start = best[winner].start;
     m->end = best[winner].end;
     return 0;
+}
+
+int category_find(const struct category_db *db, const char *text, struct category_match *m)
+{
+    return find(db, text, m, CATEGORY_MARGIN);
+}
+
+int category_find_any(const struct category_db *db, const char *text, struct category_match *m)
+{
+    return find(db, text, m, 0);
 }

@@ -60,6 +60,11 @@ void category_free(struct category_db *db);
  * may be NULL, empty or junk). */
 int category_find(const struct category_db *db, const char *text, struct category_match *m);
 
+/* As category_find, without the margin: the best category decides however
+ * close the next one is (a list whose rows all lead to one answer, such as
+ * data/darurat.csv: a flood and a landslide are both an emergency). */
+int category_find_any(const struct category_db *db, const char *text, struct category_match *m);
+
 int category_count(const struct category_db *db);
 /* NULL for an index out of range. */
 const char *category_code(const struct category_db *db, int category);
