@@ -24,7 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum key_type { KEY_STRING, KEY_INT, KEY_LOGLEVEL, KEY_REDIS, KEY_LISTEN };
+enum key_type { KEY_STRING, KEY_INT, KEY_LOGLEVEL, KEY_REDIS, KEY_LISTEN, KEY_DIGITS };
 
 struct key_def {
     const char *name;
@@ -84,6 +84,14 @@ static const struct key_def gateway_keys[] = {
     I(http_max_per_address, 1, 65536, 32),
     I(http_request_timeout, 1, 3600, 10),
     I(http_idle_timeout, 1, 86400, 30),
+    /* emergencies and matters outside the regency (handlers/urgency.h,
+     * complaint.c): numbers told to residents, the urgent deadline */
+    S(emergency_number, KEY_DIGITS, CONFIG_EMERGENCY_NUMBER),
+    S(bpbd_number, KEY_DIGITS, CONFIG_BPBD_NUMBER),
+    S(fire_number, KEY_DIGITS, CONFIG_FIRE_NUMBER),
+    S(pln_number, KEY_DIGITS, CONFIG_PLN_NUMBER),
+    S(police_number, KEY_DIGITS, CONFIG_POLICE_NUMBER),
+    I(urgent_deadline_hours, 1, 72, CONFIG_URGENT_DEADLINE_HOURS),
     {NULL, 0, 0, 0, 0, 0, NULL},
 };
 
@@ -212,6 +220,13 @@ static int set_key(struct load_state *st, const struct key_def *defs, void *base
         case KEY_LISTEN:
             if (*value != '\0' && !valid_endpoint(value, 0)) {
                 problem(st, "[%s] %s = '%s': expected ADDRESS:PORT (or empty to disable)", section,
+                        name, value);
+                return 0;
+            }
+            break;
+        case KEY_DIGITS: /* a telephone number told to residents: digits or "" */
+            if (strspn(value, "0123456789") != strlen(value)) {
+                problem(st, "[%s] %s = '%s': expected a telephone number (digits only)", section,
                         name, value);
                 return 0;
             }

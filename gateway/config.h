@@ -32,6 +32,18 @@
  * together (a complaint costs two SMS, the resident's and the liaison's;
  * the rest is left for officials and emergency broadcasts). */
 #define CONFIG_BUDGET_PERCENT 50
+/* Numbers told to residents instead of (or with) a ticket. 112 is the
+ * national emergency number, 113 the fire brigade's, 117 BNPB's disaster
+ * line (set bpbd_number to BPBD Batang's own line), 123 PLN's, 110 the
+ * police's. An urgent ticket must be followed up within this many hours
+ * (calendar hours, not working days: emergencies keep no office hours). */
+#define CONFIG_NUMBER_MAX             20
+#define CONFIG_EMERGENCY_NUMBER       "112"
+#define CONFIG_BPBD_NUMBER            "117"
+#define CONFIG_FIRE_NUMBER            "113"
+#define CONFIG_PLN_NUMBER             "123"
+#define CONFIG_POLICE_NUMBER          "110"
+#define CONFIG_URGENT_DEADLINE_HOURS  24
 
 struct config_kv {
     char key[CONFIG_NAME_MAX];
@@ -129,6 +141,13 @@ struct config {
     int http_max_per_address; /* open HTTP connections from one client address */
     int http_request_timeout; /* seconds for a whole HTTP request to arrive */
     int http_idle_timeout;    /* seconds an HTTP connection may idle */
+    /* emergencies and matters outside the regency (digits, checked by services) */
+    char emergency_number[CONFIG_NUMBER_MAX]; /* told with every emergency: 112 */
+    char bpbd_number[CONFIG_NUMBER_MAX];      /* BPBD's line ("" = not told) */
+    char fire_number[CONFIG_NUMBER_MAX];      /* the fire brigade's line ("" = not told) */
+    char pln_number[CONFIG_NUMBER_MAX];       /* electricity faults (PLN): 123 */
+    char police_number[CONFIG_NUMBER_MAX];    /* crime and security (Polri): 110 */
+    int urgent_deadline_hours;                /* an urgent ticket's follow-up deadline */
     struct modem_config modems[CONFIG_MAX_MODEMS];
     int nmodems;
     struct official_config officials[CONFIG_MAX_OFFICIALS];

@@ -24,10 +24,12 @@
 #include "handlers/region.h"
 #include "handlers/services.h"
 #include "handlers/ticket.h"
+#include "handlers/urgency.h"
 #include "handlers/workday.h"
 #include "modems/codec.h"
 
 #include <hiredis/hiredis.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +164,50 @@ static void notify_opd(struct request *req, const struct services *svc, int opd,
 
 /* ---- LAPOR ---- */
 
+/* The answer to an emergency (fits one SMS): the numbers to call now, then
+ * the ticket. A number configured "" is left out. */
+static void urgent_reply(const struct services *svc, const char *ticket, const char *office,
+                         char *out, size_t len)
+{
+    char calls[96];
+    int n = snprintf(calls, sizeof(calls), "telp %s", svc->emergency_number);
+    if (svc->bpbd_number[0] && n > 0 && (size_t)n < sizeof(calls))
+        n += snprintf(calls + n, sizeof(calls) - (size_t)n, ", BPBD %s", svc->bpbd_number);
+    if (svc->fire_number[0] && n > 0 && (size_t)n < sizeof(calls))
+        snprintf(calls + n, sizeof(calls) - (size_t)n, ", Damkar %s", svc->fire_number);
+    snprintf(out, len, "DARURAT? Segera %s. Laporan tiket %s langsung diteruskan ke %s. Cek: CEK %s",
+             calls, ticket, office, ticket);
+}
+
+/* Matters outside the regency's authority: the right number instead of a
+ * ticket (kategori.csv rows LST and POL). */
+static const struct {
+    const char *category;
+    size_t number; /* offset in struct services */
+    const char *text; /* %s: the number */
+} referrals[] = {
+    {"LST", offsetof(struct services, pln_number),
+     "Gangguan listrik ditangani PLN, bukan Pemkab Batang. Hubungi PLN %s atau aplikasi PLN "
+     "Mobile. Pesan ini tidak dibuat tiket."},
+    {"POL", offsetof(struct services, police_number),
+     "Urusan keamanan dan kejahatan ditangani Polri, bukan Pemkab Batang. Hubungi Polisi %s "
+     "(darurat 112). Pesan ini tidak dibuat tiket."},
+};
+
+/* 1 with the answer in out when the category belongs to another
+ * authority whose number is configured. */
+static int referral(const struct services *svc, const char *category, char *out, size_t len)
+{
+    for (size_t i = 0; category && i < sizeof(referrals) / sizeof(referrals[0]); i++) {
+        const char *number = (const char *)svc + referrals[i].number;
+        if (strcmp(referrals[i].category, category) == 0 && number[0]) {
+            snprintf(out, len, referrals[i].text, number);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void lapor_answer(struct request *req, redisReply *r, void *arg);
 
 static void lapor_created(struct request *req, redisReply *r, void *arg)
@@ -197,7 +243,10 @@ static void lapor_answer(struct request *req, redisReply *r, void *arg)
     const char *opd = get(&f, "opd");
     int opd_i = opd_find(svc->opds, opd);
     int triage = strcmp(get(&f, "status"), cstate_name(CSTATE_DITERIMA)) == 0;
-    if (triage)
+    int urgent = strcmp(get(&f, "urgent"), "1") == 0;
+    if (urgent)
+        urgent_reply(svc, ticket, opd_short_of(svc, opd), text, sizeof(text));
+    else if (triage)
         snprintf(text, sizeof(text),
                  "Laporan diterima, tiket %s. Akan diteruskan ke dinas terkait paling lambat "
                  "%s. Cek status: CEK %s",
@@ -218,6 +267,9 @@ static void lapor_answer(struct request *req, redisReply *r, void *arg)
     int ci = category_by_code(svc->categories, cat);
     snprintf(prefix, sizeof(prefix), "Pengaduan %s [%s]%s: ", ticket,
              ci >= 0 ? category_name(svc->categories, ci) : cat, place);
+    if (urgent) /* the liaison sees at once that it cannot wait */
+        snprintf(prefix, sizeof(prefix), "DARURAT %s [%s]%s: ", ticket,
+                 ci >= 0 ? category_name(svc->categories, ci) : cat, place);
     if (triage)
         snprintf(suffix, sizeof(suffix), " | Teruskan: ALIHKAN %s <OPD>", ticket);
     else
@@ -227,6 +279,8 @@ static void lapor_answer(struct request *req, redisReply *r, void *arg)
         send_officials(req, svc, -1, ROLE_COORDINATOR, text);
     else
         notify_opd(req, svc, opd_i, text);
+    if (urgent) /* and the head of the office, as an escalation would */
+        send_officials(req, svc, opd_i, ROLE_HEAD, text);
     request_done(req);
 }
 
@@ -267,13 +321,30 @@ void complaint_lapor(struct request *req, const struct kw_match *m)
     int opd = opd_find(svc->opds, category_opd(svc->categories, cm.category));
     if (opd < 0)
         opd = svc->coordinator_opd;
+    /* An emergency goes to its office (BPBD) at once, with hours, not days,
+     * to follow up; a matter of another authority gets its number instead. */
+    struct urgency_match um;
+    int urgent = urgency_find(svc->urgent, text, &um);
+    char refer[200];
+    if (!urgent && referral(svc, cat, refer, sizeof(refer))) {
+        log_info("event=complaint_referred id=%s category=%s", request_id(req), cat);
+        request_reply(req, refer);
+        request_done(req);
+        return;
+    }
+    if (urgent) {
+        int u = opd_find(svc->opds, urgency_opd(svc->urgent, um.kind));
+        if (u >= 0)
+            opd = u;
+    }
     /* "No wrong door": what has no category, or belongs to the coordinator,
      * waits for triage (3 working days to forward); the rest goes straight
      * to its OPD, which has 5 working days to follow up. */
-    int triage = opd == svc->coordinator_opd;
+    int triage = opd == svc->coordinator_opd && !urgent;
     long long now = request_now(req);
     long long due =
-        workday_deadline(svc->holidays, now, triage ? WORKDAY_FORWARD : WORKDAY_FOLLOW_UP);
+        urgent ? now + (long long)svc->urgent_deadline_hours * 3600
+               : workday_deadline(svc->holidays, now, triage ? WORKDAY_FORWARD : WORKDAY_FOLLOW_UP);
     char now_s[24], due_s[24], actor[48];
     snprintf(now_s, sizeof(now_s), "%lld", ms(now));
     snprintf(due_s, sizeof(due_s), "%lld", ms(due));
@@ -302,11 +373,13 @@ void complaint_lapor(struct request *req, const struct kw_match *m)
                           triage ? "forward" : "followup",
                           request_channel(req),
                           request_id(req),
-                          actor};
+                          actor,
+                          urgent ? "1" : ""};
     char masked[32], kec_v[96], desa_v[96]; /* place names may hold spaces */
-    log_info("event=complaint id=%s from=%s category=%s opd=%s kecamatan=%s desa=%s place=%s",
+    log_info("event=complaint id=%s from=%s category=%s opd=%s urgent=%s kecamatan=%s desa=%s "
+             "place=%s",
              request_id(req), log_phone(request_sender(req), masked, sizeof(masked)), cat,
-             opd_code_s, log_value(kec[0] ? kec : "-", kec_v, sizeof(kec_v)),
+             opd_code_s, urgent ? urgency_code(svc->urgent, um.kind) : "no", log_value(kec[0] ? kec : "-", kec_v, sizeof(kec_v)),
              log_value(desa[0] ? desa : "-", desa_v, sizeof(desa_v)),
              rm.kind == REGION_AMBIGUOUS ? "ambiguous" : "ok");
     request_redis_argv(req, lapor_created, NULL, (int)(sizeof(argv) / sizeof(argv[0])), argv);

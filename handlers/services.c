@@ -4,6 +4,7 @@
 #include "gateway/config.h"
 #include "gateway/phone.h"
 #include "handlers/category.h"
+#include "handlers/urgency.h"
 #include "handlers/menu.h"
 #include "handlers/opd.h"
 #include "handlers/region.h"
@@ -55,6 +56,15 @@ struct services *services_load(const struct config *cfg, char *err, size_t errle
     snprintf(path, sizeof(path), "%s/kategori.csv", cfg->data_dir);
     if ((svc->categories = category_load(path, why, sizeof(why))) == NULL)
         add_problem(err, errlen, &problems, "data: %s", why);
+    snprintf(path, sizeof(path), "%s/darurat.csv", cfg->data_dir);
+    if ((svc->urgent = urgency_load(path, why, sizeof(why))) == NULL)
+        add_problem(err, errlen, &problems, "data: %s", why);
+    svc->urgent_deadline_hours = cfg->urgent_deadline_hours;
+    snprintf(svc->emergency_number, sizeof(svc->emergency_number), "%s", cfg->emergency_number);
+    snprintf(svc->bpbd_number, sizeof(svc->bpbd_number), "%s", cfg->bpbd_number);
+    snprintf(svc->fire_number, sizeof(svc->fire_number), "%s", cfg->fire_number);
+    snprintf(svc->pln_number, sizeof(svc->pln_number), "%s", cfg->pln_number);
+    snprintf(svc->police_number, sizeof(svc->police_number), "%s", cfg->police_number);
     snprintf(path, sizeof(path), "%s/opd.csv", cfg->data_dir);
     if ((svc->opds = opd_load(path, why, sizeof(why))) == NULL)
         add_problem(err, errlen, &problems, "data: %s", why);
@@ -151,6 +161,7 @@ void services_free(struct services *svc)
         return;
     region_free(svc->regions);
     category_free(svc->categories);
+    urgency_free(svc->urgent);
     opd_free(svc->opds);
     holidays_free(svc->holidays);
     menu_free(svc->menu);

@@ -18,6 +18,7 @@ struct category_db;
 struct opd_db;
 struct holidays;
 struct menu;
+struct urgency_db;
 
 enum official_role { ROLE_LIAISON, ROLE_HEAD, ROLE_COORDINATOR, ROLE_SEKDA, ROLE_STAFF };
 
@@ -44,6 +45,13 @@ struct services {
     int pin_failures;    /* [gateway] pin_failures, pin_window, pin_lockout (handlers/auth.h) */
     int pin_window;
     int pin_lockout;
+    /* emergencies (handlers/urgency.h, data/darurat.csv) and matters outside
+     * the regency: the numbers told to residents ([gateway] *_number, digits
+     * or "") and an urgent ticket's deadline */
+    struct urgency_db *urgent;
+    int urgent_deadline_hours;
+    char emergency_number[20], bpbd_number[20], fire_number[20], pln_number[20],
+        police_number[20];
 };
 
 /* Loads everything; NULL with one line per problem in err. */
