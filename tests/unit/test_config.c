@@ -365,3 +365,37 @@ Test(config, ussd_allowed_is_a_list_of_codes)
     cr_expect_eq(lines(errs), 1, "%s", errs);
     config_free(cfg);
 }
+
+Test(config, emergency_numbers_default_and_are_digits)
+{
+    struct config *cfg;
+    int rc = load("[modem:a]\nmodel = dummy\nconnection = none\ndevice = @\n", &cfg);
+    cr_assert_eq(rc, 0, "%s", errs);
+    cr_expect_str_eq(cfg->emergency_number, "112");
+    cr_expect_str_eq(cfg->bpbd_number, "117");
+    cr_expect_str_eq(cfg->fire_number, "113");
+    cr_expect_str_eq(cfg->pln_number, "123");
+    cr_expect_str_eq(cfg->police_number, "110");
+    cr_expect_eq(cfg->urgent_deadline_hours, 24);
+    config_free(cfg);
+    rc = load("[gateway]\nbpbd_number = 0285391234\nfire_number =\nurgent_deadline_hours = 6\n"
+              "[modem:a]\nmodel = dummy\nconnection = none\ndevice = @\n",
+              &cfg);
+    cr_assert_eq(rc, 0, "%s", errs);
+    cr_expect_str_eq(cfg->bpbd_number, "0285391234");
+    cr_expect_str_eq(cfg->fire_number, "");
+    cr_expect_eq(cfg->urgent_deadline_hours, 6);
+    config_free(cfg);
+    rc = load("[gateway]\npln_number = 123 ext\npolice_number = +62110\n"
+              "emergency_number = 0285-391234567890123\nurgent_deadline_hours = 0\n"
+              "[modem:a]\nmodel = dummy\nconnection = none\ndevice = @\n",
+              &cfg);
+    cr_expect_neq(rc, 0);
+    cr_expect(strstr(errs, "[gateway] pln_number = '123 ext': expected a telephone number") != NULL,
+              "%s", errs);
+    cr_expect(strstr(errs, "[gateway] police_number = '+62110'") != NULL, "%s", errs);
+    cr_expect(strstr(errs, "[gateway] emergency_number") != NULL, "%s", errs);
+    cr_expect(strstr(errs, "[gateway] urgent_deadline_hours = '0'") != NULL, "%s", errs);
+    cr_expect_eq(lines(errs), 4, "one line per problem:\n%s", errs);
+    config_free(cfg);
+}
