@@ -51,6 +51,7 @@
 #define WORD_MATCHES     6     /* vocabulary entries one message word may stand for */
 #define EXTRA_MAX        4     /* other phrases of a category that add to its score */
 #define PHRASE_GAP       3     /* other words allowed between two words of a phrase */
+#define OFFICE_WORDS     2     /* an office named ("ke dukcapil") weighs as a two-word phrase */
 #define EXTRA_POINTS     100   /* per other subject phrase of the category found */
 #define PREFIX_BASE_MIN  3     /* key length left after taking off a prefix */
 
@@ -100,7 +101,8 @@ struct phrase {
     short category;
     unsigned char nwords;
     unsigned char letters; /* length of its glued key */
-    unsigned char side; /* "~" in the file: a landmark or cause named in passing */
+    unsigned char side; /* 1: "~" in the file, a landmark or cause named in passing;
+                           2: "!", an office's name ("dukcapil"), worth two words */
     short word[PHRASE_WORDS_MAX]; /* vocabulary entries */
     short next_first, next_glued;
 };
@@ -166,8 +168,8 @@ static int add_phrase(struct tm_csv *csv, struct category_db *db, int c, const c
     int n = 0, glen = 0;
     struct phrase ph = {(short)c, 0, 0, 0, {-1, -1, -1, -1}, -1, -1};
 
-    if (text[0] == '~') {
-        ph.side = 1;
+    if (text[0] == '~' || text[0] == '!') {
+        ph.side = text[0] == '~' ? 1 : 2;
         text++;
         len--;
         while (len > 0 && (*text == ' ' || *text == '\t'))
@@ -478,12 +480,13 @@ static void hit(const struct category_db *db, struct best *best, unsigned char *
                 int exact, size_t start, size_t end)
 {
     const struct phrase *ph = &db->phrase[p];
-    int score = (ph->side ? 0 : 1000 * ph->nwords) + 10 * ph->letters + (exact ? 5 : 0);
+    int words = ph->side == 1 ? 0 : ph->side == 2 ? OFFICE_WORDS : ph->nwords;
+    int score = 1000 * words + 10 * ph->letters + (exact ? 5 : 0);
     struct best *b = &best[ph->category];
 
     if (!(seen[p / 8] & (1u << (p % 8)))) {
         seen[p / 8] |= (unsigned char)(1u << (p % 8));
-        if (!ph->side)
+        if (ph->side != 1)
             b->count++;
         b->any = 1;
     }

@@ -21,8 +21,10 @@
  * a word of 5+ letters, never turning an ordinary word into a keyword
  * ("sampai" is not "sampah"). A phrase written "~phrase" in the file is a
  * side phrase: a landmark, a cause or a generic word ("~sekolah" in the
- * roads row, "~bantuan"). A category scores:
- *     its best phrase: 1000 x words (0 for a side phrase) + 10 x letters of
+ * roads row, "~bantuan"); "!phrase" is an office's name or abbreviation
+ * ("!dukcapil", "!pdam"), weighed as a two-word phrase: a resident who names
+ * the office knows where it goes. A category scores:
+ *     its best phrase: 1000 x words (0 for a side phrase, 2 for an office) + 10 x letters of
  *     its key + 5 if exact (no typo, no affix, no gap)
  *     + 100 per other (non-side) phrase of the category found, up to 4.
  * The best category decides when it leads the next by CATEGORY_MARGIN or

@@ -312,8 +312,14 @@ void complaint_lapor(struct request *req, const struct kw_match *m)
     } else if (rm.kind == REGION_KECAMATAN) {
         kec = region_kecamatan_name(svc->regions, rm.kecamatan);
     }
+    /* The place named is no evidence of the subject: desa Banjiran is no
+     * flood, Kalisari no market. */
+    char subject[COMPLAINT_TEXT_MAX + 4];
+    memcpy(subject, text, sizeof(subject));
+    if (rm.end > rm.start && rm.end < sizeof(subject))
+        memset(subject + rm.start, ' ', rm.end - rm.start);
     struct category_match cm;
-    category_find(svc->categories, text, &cm);
+    category_find(svc->categories, subject, &cm);
     int hinted_cat = category_by_code(svc->categories, request_hint(req, "category"));
     if (hinted_cat >= 0)
         cm.category = hinted_cat;
@@ -324,7 +330,7 @@ void complaint_lapor(struct request *req, const struct kw_match *m)
     /* An emergency goes to its office (BPBD) at once, with hours, not days,
      * to follow up; a matter of another authority gets its number instead. */
     struct urgency_match um;
-    int urgent = urgency_find(svc->urgent, text, &um);
+    int urgent = urgency_find(svc->urgent, subject, &um);
     char refer[200];
     if (!urgent && referral(svc, cat, refer, sizeof(refer))) {
         log_info("event=complaint_referred id=%s category=%s", request_id(req), cat);

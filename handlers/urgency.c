@@ -106,23 +106,28 @@ static int negated(const char *text, size_t at)
 
 int urgency_find(const struct urgency_db *db, const char *text, struct urgency_match *m)
 {
+    char work[CATEGORY_TEXT_MAX + 1];
+
     m->kind = -1;
     m->start = m->end = 0;
     if (!db || !text)
         return 0;
-    size_t len = strnlen(text, CATEGORY_TEXT_MAX), from = 0;
-    for (int tries = 0; tries < URGENCY_TRIES && from < len; tries++) {
+    /* The best phrase decides first; a negated one is blanked out and the
+     * rest read again ("belum dievakuasi" does not hide "banjir"). */
+    size_t len = strnlen(text, CATEGORY_TEXT_MAX);
+    memcpy(work, text, len);
+    work[len] = '\0';
+    for (int tries = 0; tries < URGENCY_TRIES; tries++) {
         struct category_match cm;
-        if (category_find_any(db->words, text + from, &cm) < 0 || cm.category == db->none)
+        if (category_find_any(db->words, work, &cm) < 0 || cm.category == db->none)
             return 0;
-        size_t start = from + cm.start, end = from + cm.end;
-        if (!negated(text, start)) {
+        if (!negated(work, cm.start)) {
             m->kind = cm.category;
-            m->start = start;
-            m->end = end;
+            m->start = cm.start;
+            m->end = cm.end;
             return 1;
         }
-        from = end;
+        memset(work + cm.start, ' ', cm.end - cm.start);
     }
     return 0;
 }

@@ -327,10 +327,12 @@ Test(category, new_offices)
 
 Test(category, margin)
 {
-    /* sampah (LH) and pasar (PSR), one subject word each: triage */
-    expect("sampah pasar", "LAIN");
-    /* a second subject word of one side decides */
-    expect("sampah pasar numpuk, bau busuk", "LH");
+    /* sampah (LH) and jembatan (JLN), one subject word each: triage */
+    expect("sampah jembatan", "LAIN");
+    /* a second subject phrase of one side decides */
+    expect("sampah jembatan numpuk, bau busuk", "LH");
+    /* an office named weighs as two words */
+    expect("nik saya tidak terdaftar bpjs, katanya harus ke dukcapil", "ADM");
 }
 
 Test(category, span)

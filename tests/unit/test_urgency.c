@@ -118,3 +118,10 @@ Test(urgency, loader_errors)
     cr_assert_null(urgency_load("/nonexistent/darurat.csv", err, sizeof err));
     urgency_free(NULL);
 }
+
+Test(urgency, a_negated_word_does_not_hide_another)
+{
+    /* "belum" negates the evacuation, not the flood */
+    expect("banjir di Sariglagah, ada lansia belum dievakuasi", "BANJIR");
+    expect("rob masuk rumah warga", "BANJIR");
+}
