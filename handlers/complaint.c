@@ -248,9 +248,9 @@ static void lapor_answer(struct request *req, redisReply *r, void *arg)
         urgent_reply(svc, ticket, opd_short_of(svc, opd), text, sizeof(text));
     else if (triage)
         snprintf(text, sizeof(text),
-                 "Laporan diterima, tiket %s. Akan diteruskan ke dinas terkait paling lambat "
+                 "Laporan diterima, tiket %s. %s meneruskan ke dinas terkait paling lambat "
                  "%s. Cek status: CEK %s",
-                 ticket, when, ticket);
+                 ticket, opd_short_of(svc, opd), when, ticket);
     else
         snprintf(text, sizeof(text),
                  "Laporan diterima, tiket %s, diteruskan ke %s. Ditindaklanjuti paling lambat "

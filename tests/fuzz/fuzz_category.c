@@ -1,7 +1,8 @@
 /*
- * libFuzzer target for handlers/category and handlers/opd: any bytes go through
- * category_find and opd_find against the real data/kategori.csv and data/opd.csv (under
- * $KT_ROOT, else ./data); every promise of category.h and opd.h is checked with a trap. The
+ * libFuzzer target for handlers/category, handlers/urgency and handlers/opd: any bytes go
+ * through category_find, category_find_any, urgency_find and opd_find against the real
+ * data/kategori.csv, data/darurat.csv and data/opd.csv (under $KT_ROOT, else ./data); every
+ * promise of category.h, urgency.h and opd.h is checked with a trap. The
  * input is copied to a heap buffer of its exact size so AddressSanitizer sees any read past
  * the NUL.
  */
@@ -12,6 +13,7 @@
 
 #include "handlers/category.h"
 #include "handlers/opd.h"
+#include "handlers/urgency.h"
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
@@ -21,6 +23,7 @@
 
 static struct category_db *db;
 static struct opd_db *odb;
+static struct urgency_db *udb;
 static int fallback;
 
 static void load(void)
@@ -33,7 +36,9 @@ static void load(void)
     db = category_load(path, err, sizeof err);
     snprintf(path, sizeof path, "%s/data/opd.csv", root);
     odb = db ? opd_load(path, err, sizeof err) : NULL;
-    if (!db || !odb) {
+    snprintf(path, sizeof path, "%s/data/darurat.csv", root);
+    udb = odb ? urgency_load(path, err, sizeof err) : NULL;
+    if (!db || !odb || !udb) {
         fprintf(stderr, "fuzz_category: %s\n", err);
         abort();
     }
@@ -63,6 +68,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(rc == -1 && m.category == fallback && m.score == 0 && m.start == 0 && m.end == 0);
     }
     CHECK(category_find(db, text, &again) == rc && memcmp(&m, &again, sizeof m) == 0);
+
+    /* without the margin: finds whenever the margin finds, the same category or another
+     * with at least its score */
+    struct category_match any;
+    int rc_any = category_find_any(db, text, &any);
+    CHECK(any.category >= 0 && any.category < category_count(db));
+    if (rc == 0)
+        CHECK(rc_any == 0 && any.score >= m.score);
+    if (rc_any == 0)
+        CHECK(any.start < any.end && any.end <= len && any.score > 0);
+
+    struct urgency_match u, u2;
+    int urgent = urgency_find(udb, text, &u);
+    CHECK(urgent == 0 || urgent == 1);
+    if (urgent) {
+        CHECK(urgency_code(udb, u.kind) && urgency_opd(udb, u.kind));
+        CHECK(u.start < u.end && u.end <= len);
+    } else {
+        CHECK(u.kind == -1 && u.start == 0 && u.end == 0);
+    }
+    CHECK(urgency_find(udb, text, &u2) == urgent && u.kind == u2.kind && u.start == u2.start &&
+          u.end == u2.end);
 
     int o = opd_find(odb, text);
     CHECK(o >= -1 && o < opd_count(odb));
