@@ -37,13 +37,13 @@
  * line (set bpbd_number to BPBD Batang's own line), 123 PLN's, 110 the
  * police's. An urgent ticket must be followed up within this many hours
  * (calendar hours, not working days: emergencies keep no office hours). */
-#define CONFIG_NUMBER_MAX             20
-#define CONFIG_EMERGENCY_NUMBER       "112"
-#define CONFIG_BPBD_NUMBER            "117"
-#define CONFIG_FIRE_NUMBER            "113"
-#define CONFIG_PLN_NUMBER             "123"
-#define CONFIG_POLICE_NUMBER          "110"
-#define CONFIG_URGENT_DEADLINE_HOURS  24
+#define CONFIG_NUMBER_MAX            20
+#define CONFIG_EMERGENCY_NUMBER      "112"
+#define CONFIG_BPBD_NUMBER           "117"
+#define CONFIG_FIRE_NUMBER           "113"
+#define CONFIG_PLN_NUMBER            "123"
+#define CONFIG_POLICE_NUMBER         "110"
+#define CONFIG_URGENT_DEADLINE_HOURS 24
 
 struct config_kv {
     char key[CONFIG_NAME_MAX];

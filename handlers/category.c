@@ -63,8 +63,8 @@ static const struct {
 } suffixes[] = {
     {"nya", 3, AFFIX_BASE_MIN3}, {"ipun", 4, AFFIX_BASE_MIN3}, {"ne", 2, AFFIX_BASE_MIN3},
     {"e", 1, AFFIX_BASE_MIN},    {"an", 2, AFFIX_BASE_MIN},    {"ku", 2, AFFIX_BASE_MIN},
-    {"mu", 2, AFFIX_BASE_MIN},   {"kan", 3, AFFIX_BASE_MIN3}, {"aken", 4, AFFIX_BASE_MIN3},
-    {"ake", 3, AFFIX_BASE_MIN3}, {"ke", 2, AFFIX_BASE_MIN},   {"i", 1, AFFIX_BASE_MIN},
+    {"mu", 2, AFFIX_BASE_MIN},   {"kan", 3, AFFIX_BASE_MIN3},  {"aken", 4, AFFIX_BASE_MIN3},
+    {"ake", 3, AFFIX_BASE_MIN3}, {"ke", 2, AFFIX_BASE_MIN},    {"i", 1, AFFIX_BASE_MIN},
 };
 
 /* Indonesian and Javanese prefixes: passive di-/dipun-/ke-/ter-, the
@@ -100,9 +100,9 @@ struct vocab {
 struct phrase {
     short category;
     unsigned char nwords;
-    unsigned char letters; /* length of its glued key */
-    unsigned char side; /* 1: "~" in the file, a landmark or cause named in passing;
-                           2: "!", an office's name ("dukcapil"), worth two words */
+    unsigned char letters;        /* length of its glued key */
+    unsigned char side;           /* 1: "~" in the file, a landmark or cause named in passing;
+                                     2: "!", an office's name ("dukcapil"), worth two words */
     short word[PHRASE_WORDS_MAX]; /* vocabulary entries */
     short next_first, next_glued;
 };

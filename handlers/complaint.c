@@ -175,15 +175,16 @@ static void urgent_reply(const struct services *svc, const char *ticket, const c
         n += snprintf(calls + n, sizeof(calls) - (size_t)n, ", BPBD %s", svc->bpbd_number);
     if (svc->fire_number[0] && n > 0 && (size_t)n < sizeof(calls))
         snprintf(calls + n, sizeof(calls) - (size_t)n, ", Damkar %s", svc->fire_number);
-    snprintf(out, len, "DARURAT? Segera %s. Laporan tiket %s langsung diteruskan ke %s. Cek: CEK %s",
-             calls, ticket, office, ticket);
+    snprintf(out, len,
+             "DARURAT? Segera %s. Laporan tiket %s langsung diteruskan ke %s. Cek: CEK %s", calls,
+             ticket, office, ticket);
 }
 
 /* Matters outside the regency's authority: the right number instead of a
  * ticket (kategori.csv rows LST and POL). */
 static const struct {
     const char *category;
-    size_t number; /* offset in struct services */
+    size_t number;    /* offset in struct services */
     const char *text; /* %s: the number */
 } referrals[] = {
     {"LST", offsetof(struct services, pln_number),
@@ -385,7 +386,8 @@ void complaint_lapor(struct request *req, const struct kw_match *m)
     log_info("event=complaint id=%s from=%s category=%s opd=%s urgent=%s kecamatan=%s desa=%s "
              "place=%s",
              request_id(req), log_phone(request_sender(req), masked, sizeof(masked)), cat,
-             opd_code_s, urgent ? urgency_code(svc->urgent, um.kind) : "no", log_value(kec[0] ? kec : "-", kec_v, sizeof(kec_v)),
+             opd_code_s, urgent ? urgency_code(svc->urgent, um.kind) : "no",
+             log_value(kec[0] ? kec : "-", kec_v, sizeof(kec_v)),
              log_value(desa[0] ? desa : "-", desa_v, sizeof(desa_v)),
              rm.kind == REGION_AMBIGUOUS ? "ambiguous" : "ok");
     request_redis_argv(req, lapor_created, NULL, (int)(sizeof(argv) / sizeof(argv[0])), argv);

@@ -50,8 +50,7 @@ struct services {
      * or "") and an urgent ticket's deadline */
     struct urgency_db *urgent;
     int urgent_deadline_hours;
-    char emergency_number[20], bpbd_number[20], fire_number[20], pln_number[20],
-        police_number[20];
+    char emergency_number[20], bpbd_number[20], fire_number[20], pln_number[20], police_number[20];
 };
 
 /* Loads everything; NULL with one line per problem in err. */

@@ -27,16 +27,17 @@ struct urgency_db {
  * word, say it is not happening now: negations (Indonesian, Javanese ngoko
  * and krama) and conditions. */
 static const char *const negations[] = {
-    "bukan", "tidak", "tdk",   "tak",  "gak",     "ga",     "gk",     "ngak",      "nga",
-    "engak", "ora",   "ra",    "mboten", "boten", "ndak",   "dudu",   "sanes",     "belum",
-    "blm",   "durung", "dereng", "tanpa", "kalau", "kalo",  "klo",    "jika",      "bila",
-    "apabila", "nek", "yen",   "menawi", "rawan", "antisipasi", "cegah", "mencegah", "pencegahan",
-    "potensi", "waspada", "simulasi", "latihan", "bebas", "agar", "supaya", "biar",
+    "bukan",      "tidak", "tdk",      "tak",        "gak",     "ga",      "gk",       "ngak",
+    "nga",        "engak", "ora",      "ra",         "mboten",  "boten",   "ndak",     "dudu",
+    "sanes",      "belum", "blm",      "durung",     "dereng",  "tanpa",   "kalau",    "kalo",
+    "klo",        "jika",  "bila",     "apabila",    "nek",     "yen",     "menawi",   "rawan",
+    "antisipasi", "cegah", "mencegah", "pencegahan", "potensi", "waspada", "simulasi", "latihan",
+    "bebas",      "agar",  "supaya",   "biar",
 };
 
 /* ... and the words (and punctuation) that end the reach of one: "bukan
  * banjir tapi longsor" is a landslide. */
-static const char *const contrasts[] = {"tapi", "tetapi", "namun", "nanging", "ning", "tp",
+static const char *const contrasts[] = {"tapi",  "tetapi", "namun",     "nanging",  "ning", "tp",
                                         "malah", "justru", "sedangkan", "sekarang", "saiki"};
 
 static int listed(const char *const *list, size_t n, const char *key, int len)

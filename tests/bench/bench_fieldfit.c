@@ -241,8 +241,8 @@ static const char *oneline(const char *text)
 static void goal(const char *what, double value, double target, int at_least, const char *unit)
 {
     int met = at_least ? value >= target : value <= target;
-    printf("  %-34s %7.1f%s  goal %s %.0f%s  %s\n", what, value, unit, at_least ? ">=" : "<=",
-           target, unit, met ? "met" : "MISSED");
+    printf("  %-34s %7.1f%s  goal %s %.0f%s  %s\n", what, value, unit,
+           at_least ? ">=" : "<=", target, unit, met ? "met" : "MISSED");
     bench_row("| fieldfit: %s | %.1f%s | | | %s %.0f%s | %s |", what, value, unit,
               at_least ? "≥" : "≤", target, unit, met ? "met" : "missed");
 }
@@ -364,8 +364,8 @@ int main(int argc, char **argv)
     printf("  %-34s %7.1f %%  (%d of %d ordinary complaints)\n", "false alarms",
            pct(false_alarms, ordinary), false_alarms, ordinary);
     goal("replies to operator senders", operator_replies, 0, 0, "");
-    printf("  (%d operator messages, %d urgent, %d complaints, %d places checked)\n",
-           operator_rows, urgent_total, office_total, place_total);
+    printf("  (%d operator messages, %d urgent, %d complaints, %d places checked)\n", operator_rows,
+           urgent_total, office_total, place_total);
     category_free(categories);
     region_free(regions);
     urgency_free(urgent_db);

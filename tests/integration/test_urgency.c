@@ -135,8 +135,8 @@ static int list(const char *query, char tickets[][32], int max)
 {
     char path[128], out[65536];
     snprintf(path, sizeof(path), "/api/complaints%s", query);
-    int code = kt_http_header(port, "GET", path, "Authorization: Bearer " T_ADMIN, NULL, out,
-                              sizeof(out));
+    int code =
+        kt_http_header(port, "GET", path, "Authorization: Bearer " T_ADMIN, NULL, out, sizeof(out));
     cr_assert_eq(code, 200, "%s", out);
     const char *body = strstr(out, "\r\n\r\n");
     cr_assert_not_null(body);
