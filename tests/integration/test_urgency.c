@@ -120,6 +120,21 @@ Test(urgency, javanese_fallen_tree_is_urgent_and_a_negated_flood_is_not)
     cr_assert_eq(kt_wait_sent_with(&env, DPUPR_LIAISON, ticket, 20, out, sizeof(out)), 0);
 }
 
+Test(urgency, a_place_named_is_no_evidence)
+{
+    char out[512], ticket[32];
+    /* desa Banjiran: "banjir" with a suffix, but a place, not a flood */
+    say("LAPOR jalan rusak di desa Banjiran kec Warungasem", out, sizeof(out));
+    cr_expect(strstr(out, "DARURAT") == NULL && strstr(out, "DPUPR") != NULL, "%s", out);
+    unsigned long long seq = ticket_in(out, ticket, sizeof(ticket));
+    redisReply *r = kt_redis(&env, "HMGET kt:ticket:%llu desa opd urgent", seq);
+    cr_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements == 3);
+    cr_expect_str_eq(r->element[0]->str, "Banjiran");
+    cr_expect_str_eq(r->element[1]->str, "DPUPR");
+    cr_expect_eq(r->element[2]->type, REDIS_REPLY_NIL);
+    freeReplyObject(r);
+}
+
 Test(urgency, electricity_gets_the_pln_number_and_no_ticket)
 {
     char out[512];
