@@ -110,6 +110,14 @@
  *   hang_cmgr     "N": AT+CMGR=N is echoed and then never answered (a modem that hangs
  *                 reading one location); other commands are answered
  *
+ * Loopback (the installer's probe, kentongan-ctl modem probe): the simulated SIM's own number is
+ * OWN_NUMBER (+6281299990001) unless DIR/own_number holds another ("+62..." or digits). A
+ * single-part text message sent to that number comes back to this modem's own inbox, as a real
+ * network delivers a message a SIM sends to itself: it is written to DIR/inbox as
+ * "~loop-<mr>" (from= the own number, text= the decoded text) right after the +CMGS answer.
+ * The fault file DIR/faults/no_loopback (exists) makes the network swallow it instead, as an
+ * operator that does not deliver (no credit, a SIM barred from receiving) does.
+ *
  * Exits with status 0 on end of stdin, SIGTERM, SIGINT, SIGHUP or a broken stdout pipe.
  */
 #include <ctype.h>
@@ -141,6 +149,7 @@
 #define FILE_MAX         8192 /* an inbox or fault file */
 #define SMSC             "+62811000000"
 #define USSD_DEFAULT     "Sisa pulsa Rp 12.345"
+#define OWN_NUMBER       "+6281299990001" /* the SIM's own number (loopback) */
 #define POLL_FALLBACK_MS 20 /* inbox polling period when inotify is unavailable */
 
 enum coding { CODING_GSM7, CODING_8BIT, CODING_UCS2 };
@@ -1636,6 +1645,56 @@ static int next_mr(void)
     return mr;
 }
 
+/* ---------------------------------------------------------------- loopback (the probe) */
+
+/* The SIM's own number as digits (no '+'): DIR/own_number or OWN_NUMBER. */
+static void own_number(char *out, size_t cap)
+{
+    char p[PATH_MAX], buf[64];
+    path_of(p, sizeof p, "own_number");
+    if (read_file(p, buf, sizeof buf) < 0)
+        snprintf(buf, sizeof buf, "%s", OWN_NUMBER);
+    size_t o = 0;
+    for (const char *c = buf; *c && o + 1 < cap; c++)
+        if (isdigit((unsigned char)*c))
+            out[o++] = *c;
+    out[o] = '\0';
+}
+
+/* A single-part message sent to the SIM's own number comes back to its inbox (unless the
+ * no_loopback fault says the network swallows it). */
+static void loopback(const struct submit *m, int mr)
+{
+    char own[64], to[64];
+    own_number(own, sizeof own);
+    size_t o = 0;
+    for (const char *c = m->to; *c && o + 1 < sizeof to; c++)
+        if (isdigit((unsigned char)*c))
+            to[o++] = *c;
+    to[o] = '\0';
+    if (own[0] == '\0' || strcmp(own, to) != 0 || m->ref >= 0 || m->coding == CODING_8BIT)
+        return;
+    if (fault_exists("no_loopback")) {
+        note("loopback mr=%d swallowed (no_loopback)", mr);
+        return;
+    }
+    char line[2 * TEXT_MAX + 128], p[PATH_MAX];
+    int k = snprintf(line, sizeof line, "from=+%s\ntext=", own);
+    for (size_t i = 0; i < m->text_len && (size_t)k + 4 < sizeof line; i++) {
+        char c = m->text[i];
+        if (c == '\n' || c == '\r' || c == '\\') {
+            line[k++] = '\\';
+            line[k++] = c == '\n' ? 'n' : c == '\r' ? 'r' : '\\';
+        } else {
+            line[k++] = c;
+        }
+    }
+    line[k++] = '\n';
+    path_of(p, sizeof p, "inbox/~loop-%d-%lld", mr, (long long)wall_ms());
+    if (write_file(p, line, (size_t)k) == 0)
+        note("loopback mr=%d delivered to own inbox", mr);
+}
+
 /* The PDU typed after AT+CMGS has ended with Ctrl-Z. */
 static int submit_pdu(void)
 {
@@ -1695,6 +1754,7 @@ static int submit_pdu(void)
     free(line);
     if (m->srr)
         report_schedule(mr, m->to);
+    loopback(m, mr);
     free(m);
     answer("+CMGS: %d", mr);
     return RES_OK;
