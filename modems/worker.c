@@ -1835,8 +1835,8 @@ static void ussd_run(struct worker *w, const char *code, struct ussd_result *res
  * take_message, recorded and deleted, and never reaches the router, even when it arrives after
  * the probe gave up. The answer is one JSON report: the facts, one entry per check (pass,
  * warn, fail or skip, with what to do), and a verdict. Identifiers are masked: the IMEI keeps
- * its last 4 digits, the IMSI is reduced to its operator (MCC/MNC), the own number is shown
- * as log_phone shows numbers. */
+ * its last 4 digits, the IMSI is reduced to its operator (MCC/MNC), the own number keeps its
+ * operator prefix and last 4 digits. */
 
 /* s as printable ASCII (anything else '?'), at most PROBE_TEXT_MAX bytes: what a modem
  * says about itself goes into JSON and onto a terminal. */
@@ -1856,6 +1856,17 @@ static void probe_ucs2(const unsigned char *u, size_t max_units, char *out, size
     char utf8[256];
     codec_ucs2_to_utf8(u, ucs2_units(u, max_units), utf8, sizeof(utf8));
     probe_clean(utf8, out, len);
+}
+
+/* A number as the report shows it, whatever the log level: the operator prefix, then the
+ * last 4 digits (an installer can tell a wrong own_number by them). */
+static void probe_mask_number(const char *number, char *out, size_t len)
+{
+    size_t n = strlen(number);
+    if (n < 10)
+        snprintf(out, len, "****");
+    else
+        snprintf(out, len, "%.5s****%s", number, number + n - 4);
 }
 
 /* The token in a test SMS's text, or -1 when text is not one. */
@@ -1899,8 +1910,8 @@ static int probe_echo(struct worker *w, const GSM_SMSMessage *sms)
 
 struct probe {
     json_t *report, *checks;
-    int failed, warned;
-    char failures[160];
+    int failed, warned, skipped;
+    char failures[160], skips[160];
 };
 
 /* Adds one check: status pass, warn, fail or skip; advice says what to do ("" when none). */
@@ -1915,6 +1926,10 @@ static void probe_check(struct probe *p, const char *name, const char *status, c
         p->failed++;
     } else if (strcmp(status, "warn") == 0) {
         p->warned++;
+    } else if (strcmp(status, "skip") == 0) {
+        size_t l = strlen(p->skips);
+        snprintf(p->skips + l, sizeof(p->skips) - l, "%s%s", p->skipped ? ", " : "", name);
+        p->skipped++;
     }
 }
 
@@ -2181,7 +2196,7 @@ static void probe_loop(struct worker *w, struct probe *p, const char *number)
                     "modem probe NAME --number 08...");
         return;
     }
-    log_phone(number, masked, sizeof(masked));
+    probe_mask_number(number, masked, sizeof(masked));
     unsigned char rnd[PROBE_TOKEN_LEN / 2];
     char token[PROBE_TOKEN_LEN + 1], text[128];
     FILE *f = fopen("/dev/urandom", "rb");
@@ -2286,9 +2301,9 @@ static json_t *probe_run(struct worker *w, const char *number)
     if (p.failed)
         snprintf(summary, sizeof(summary), "%d check%s failed: %s", p.failed,
                  p.failed == 1 ? "" : "s", p.failures);
-    else if (p.warned)
-        snprintf(summary, sizeof(summary), "usable, with %d warning%s", p.warned,
-                 p.warned == 1 ? "" : "s");
+    else if (p.warned || p.skipped)
+        snprintf(summary, sizeof(summary), "usable, with %d warning%s%s%s", p.warned,
+                 p.warned == 1 ? "" : "s", p.skipped ? "; not checked: " : "", p.skips);
     else
         snprintf(summary, sizeof(summary), "all checks passed: the modem is ready");
     json_object_set_new(p.report, "verdict", json_string(p.failed ? "fail" : "pass"));

@@ -116,7 +116,9 @@
  * network delivers a message a SIM sends to itself: it is written to DIR/inbox as
  * "~loop-<mr>" (from= the own number, text= the decoded text) right after the +CMGS answer.
  * The fault file DIR/faults/no_loopback (exists) makes the network swallow it instead, as an
- * operator that does not deliver (no credit, a SIM barred from receiving) does.
+ * operator that does not deliver (no credit, a SIM barred from receiving) does. AT+CGREG (the
+ * packet-domain registration libgammu's network question asks for first) answers "registered,
+ * home", with location 2F3A and cell 0C81 in mode 2, like AT+CREG; AT+CGATT? answers attached.
  *
  * Exits with status 0 on end of stdin, SIGTERM, SIGINT, SIGHUP or a broken stdout pipe.
  */
@@ -1695,6 +1697,42 @@ static void loopback(const struct submit *m, int mr)
         note("loopback mr=%d delivered to own inbox", mr);
 }
 
+/* AT+CGREG, packet-domain registration: libgammu's GSM_GetNetworkInfo sets it (=2, else =1)
+ * and reads it before AT+CREG?, and fails as a whole when it is refused. Registered at home. */
+static int cgreg_mode;
+
+static int c_cgreg(struct req *r)
+{
+    switch (r->form) {
+    case FORM_TEST:
+        answer("+CGREG: (0-2)");
+        return RES_OK;
+    case FORM_SET:
+        if (r->argc < 1 || atoi(r->argv[0]) < 0 || atoi(r->argv[0]) > 2)
+            return cme(50);
+        cgreg_mode = atoi(r->argv[0]);
+        return RES_OK;
+    case FORM_READ:
+        if (cgreg_mode == 2)
+            answer("+CGREG: 2,1,\"2F3A\",\"0C81\"");
+        else
+            answer("+CGREG: %d,1", cgreg_mode);
+        return RES_OK;
+    default:
+        return RES_ERROR;
+    }
+}
+
+/* AT+CGATT, packet-domain attach, asked next: attached. */
+static int c_cgatt(struct req *r)
+{
+    if (r->form == FORM_READ)
+        answer("+CGATT: 1");
+    else if (r->form == FORM_TEST)
+        answer("+CGATT: (0,1)");
+    return RES_OK;
+}
+
 /* The PDU typed after AT+CMGS has ended with Ctrl-Z. */
 static int submit_pdu(void)
 {
@@ -1883,6 +1921,7 @@ static const struct command {
     {"+CMGD", c_cmgd},  {"+CMGS", c_cmgs},  {"+CUSD", c_cusd},  {"+CMEE", c_cmee},
     {"+CFUN", c_cfun},  {"+CSMS", c_csms},  {"+CLIP", ok_only}, {"+CRC", ok_only},
     {"+CSDH", ok_only}, {"+CMMS", ok_only},
+    {"+CGREG", c_cgreg}, {"+CGATT", c_cgatt}, /* the probe's network question (see loopback) */
 };
 
 /* Basic (V.250) commands: a chain of letters with optional numbers, e.g. "E1V1Q0", "&F", "I". */
