@@ -2037,12 +2037,14 @@ static void probe_sim(struct worker *w, struct probe *p)
             snprintf(name, sizeof(name), "%s", name3);
         }
     }
+    if (strcasecmp(name, "unknown") == 0)
+        name[0] = '\0'; /* libgammu's table does not know it */
     json_object_set_new(p->report, "sim",
                         json_pack("{s:b, s:s, s:s, s:s}", "present", 1, "mcc", mcc, "mnc", mnc,
                                   "operator", name));
     char detail[160];
-    snprintf(detail, sizeof(detail), "SIM of %s (MCC %s, MNC %s)", name[0] ? name : "an operator",
-             mcc, mnc);
+    snprintf(detail, sizeof(detail), "SIM of %s (MCC %s, MNC %s)",
+             name[0] ? name : "an operator libgammu does not know", mcc, mnc);
     probe_check(p, "sim", "pass", detail, "");
 }
 

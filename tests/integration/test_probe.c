@@ -440,6 +440,11 @@ Test(probe, dummy_driver_reports_what_it_answers_and_recognises_the_test_sms)
     json_t *j = b.r.json;
     cr_assert_not_null(j);
     cr_expect_str_eq(jstr(j, "driver"), "dummy");
+    /* what libgammu 1.42's dummy driver answers */
+    cr_expect_str_eq(jstr(j, "manufacturer"), "Gammu");
+    cr_expect_str_eq(jstr(j, "model"), "Dummy");
+    cr_expect_str_eq(jstr(j, "imei"), "***********9999");
+    cr_expect_str_eq(jstr(json_object_get(j, "network"), "registration"), "home");
     cr_expect_not_null(check_of(j, "identity"), "%s", b.r.body);
     cr_expect_not_null(check_of(j, "network"), "%s", b.r.body);
     cr_expect_not_null(check_of(j, "storage"), "%s", b.r.body);
