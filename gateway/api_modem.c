@@ -56,7 +56,8 @@
 #define API_USSD_WAITING    8     /* codes one modem may have waiting */
 #define API_MODEM_ALIVE_MS  60000 /* a worker silent longer than this counts as down */
 #define API_USSD_ANSWER_MAX 2048  /* bytes of an answer passed on */
-#define API_PROBE_SLACK_S   90    /* on top of probe_timeout_seconds: the questions and the send */
+
+#define API_PROBE_SLACK_S    90    /* on top of probe_timeout_seconds: the questions, the send */
 #define API_PROBE_REPORT_MAX 16384 /* bytes of a probe's report passed on */
 
 struct wait {

@@ -46,11 +46,13 @@
 #define CTL_BODY_MAX  (1024 * 1024) /* a CSV to import; the server takes no more */
 #define CTL_TIMEOUT   30            /* seconds per request */
 #define CTL_USSD_WAIT 90   /* a USSD code: the modem's ussd_timeout_seconds (at most 60) and more */
-#define CTL_PROBE_WAIT 720 /* a probe: probe_timeout_seconds (at most 600) and the server's slack */
-#define EXIT_PROBE     4   /* modem probe: the modem answered, and a check failed */
 #define CTL_POLL_MS   1000 /* broadcast progress */
 #define BAR_WIDTH     30
 #define SHOW_RING     16 /* strings show() keeps alive: enough for one printf */
+
+/* modem probe */
+#define CTL_PROBE_WAIT 720 /* seconds: probe_timeout_seconds (at most 600) and the server's 90 */
+#define EXIT_PROBE     4   /* the modem answered, and a check failed */
 
 struct opts {
     const char *url, *token;
@@ -1131,8 +1133,7 @@ int main(int argc, char **argv)
     } commands[] = {{"broadcast", broadcast_cmd},     {"complaints", complaints_cmd},
                     {"subscribers", subscribers_cmd}, {"status", status_cmd},
                     {"modems", modems_cmd},           {"ussd", ussd_cmd},
-                    {"modem", modem_cmd},
-                    {"quarantine", quarantine_cmd}};
+                    {"quarantine", quarantine_cmd},   {"modem", modem_cmd}};
     int (*fn)(const struct opts *) = NULL;
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (strcmp(commands[i].name, o.args[0]) == 0)

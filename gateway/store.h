@@ -116,8 +116,9 @@
 #define STORE_USSD_RESULT     "kt:ussdres:" /* + request id */
 #define STORE_USSD_SEQ        "kt:ussdseq"
 #define STORE_USSD_RESULT_TTL 120 /* seconds an answer waits to be read */
-#define STORE_PROBE           "kt:probe:" /* + modem name + ":" + token */
-#define STORE_PROBE_TTL       86400       /* seconds a probe's token is remembered */
+
+#define STORE_PROBE     "kt:probe:" /* + modem name + ":" + token */
+#define STORE_PROBE_TTL 86400       /* seconds a probe's token is remembered */
 /* Inbound SMS kept aside instead of answered (modems/worker.c): malformed PDUs and special
  * messages (flash, WAP push, voicemail indications, SIM data), one entry each. */
 #define STORE_QUARANTINE        "kt:quarantine"

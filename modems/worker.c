@@ -2039,9 +2039,9 @@ static void probe_sim(struct worker *w, struct probe *p)
     }
     if (strcasecmp(name, "unknown") == 0)
         name[0] = '\0'; /* libgammu's table does not know it */
-    json_object_set_new(p->report, "sim",
-                        json_pack("{s:b, s:s, s:s, s:s}", "present", 1, "mcc", mcc, "mnc", mnc,
-                                  "operator", name));
+    json_object_set_new(
+        p->report, "sim",
+        json_pack("{s:b, s:s, s:s, s:s}", "present", 1, "mcc", mcc, "mnc", mnc, "operator", name));
     char detail[160];
     snprintf(detail, sizeof(detail), "SIM of %s (MCC %s, MNC %s)",
              name[0] ? name : "an operator libgammu does not know", mcc, mnc);
@@ -2092,8 +2092,8 @@ static void probe_network(struct worker *w, struct probe *p)
     probe_clean(ni.CID, cid, sizeof(cid));
     const char *state = probe_state_name(ni.State);
     json_object_set_new(p->report, "network",
-                        json_pack("{s:s, s:s, s:s, s:s, s:s}", "registration", state, "code",
-                                  code, "name", name, "lac", lac, "cid", cid));
+                        json_pack("{s:s, s:s, s:s, s:s, s:s}", "registration", state, "code", code,
+                                  "name", name, "lac", lac, "cid", cid));
     snprintf(detail, sizeof(detail), "%s network %s%s%s%s", state, code[0] ? code : "?",
              name[0] ? " (" : "", name, name[0] ? ")" : "");
     if (ni.State == GSM_HomeNetwork)
@@ -2155,11 +2155,11 @@ static void probe_storage(struct worker *w, struct probe *p)
                     "check the SIM; some modems answer only once the SIM is ready");
         return;
     }
-    json_object_set_new(
-        p->report, "storage",
-        json_pack("[{s:s, s:i, s:i, s:i}, {s:s, s:i, s:i, s:i}]", "name", "SM", "used",
-                  ms.SIMUsed, "size", ms.SIMSize, "unread", ms.SIMUnRead, "name", "ME", "used",
-                  ms.PhoneUsed, "size", ms.PhoneSize, "unread", ms.PhoneUnRead));
+    json_object_set_new(p->report, "storage",
+                        json_pack("[{s:s, s:i, s:i, s:i}, {s:s, s:i, s:i, s:i}]", "name", "SM",
+                                  "used", ms.SIMUsed, "size", ms.SIMSize, "unread", ms.SIMUnRead,
+                                  "name", "ME", "used", ms.PhoneUsed, "size", ms.PhoneSize,
+                                  "unread", ms.PhoneUnRead));
     char detail[160];
     snprintf(detail, sizeof(detail), "SM %d of %d used, ME %d of %d used", ms.SIMUsed, ms.SIMSize,
              ms.PhoneUsed, ms.PhoneSize);
@@ -2249,7 +2249,8 @@ static void probe_loop(struct worker *w, struct probe *p, const char *number)
     log_info("event=probe_sms_sent modem=%s to=%s token=%s mr=%d", w->name, masked, token, mr);
     long long deadline = started + w->mc->probe_timeout_seconds * 1000LL, next_sweep = 0;
     int back = 0;
-    while (!stop_flag && w->rc && clock_wall_ms() < deadline && !(back = probe_returned(w, token))) {
+    while (!stop_flag && w->rc && clock_wall_ms() < deadline &&
+           !(back = probe_returned(w, token))) {
         heartbeat(w);
         modem_lock(w);
         if (w->dummy)
@@ -2275,7 +2276,8 @@ static void probe_loop(struct worker *w, struct probe *p, const char *number)
     } else {
         snprintf(detail, sizeof(detail),
                  "sent to %s but not received back within %d s (probe_timeout_seconds)%s", masked,
-                 w->mc->probe_timeout_seconds, GSM_IsConnected(w->sm) ? "" : "; the modem was lost");
+                 w->mc->probe_timeout_seconds,
+                 GSM_IsConnected(w->sm) ? "" : "; the modem was lost");
         probe_check(p, "test_sms", "fail", detail,
                     "check that own_number is this SIM's number, that the SIM has credit and is "
                     "not barred from receiving, and that the storage is not full; a message "
@@ -2352,10 +2354,15 @@ static void probe_serve(struct worker *w, const char *id, redisReply *f, int rec
     snprintf(result, sizeof(result), "%s%s", STORE_USSD_RESULT, req[0] ? req : "0");
     snprintf(ttl, sizeof(ttl), "%d", STORE_USSD_RESULT_TTL);
     snprintf(at, sizeof(at), "%lld", clock_wall_ms());
-    const char *argv[] = {"FCALL", "kt_ussd_done", "2",     w->ussd_queue, result,
-                          STORE_OUT_GROUP, id,      ttl,     "outcome",     outcome,
-                          "report", report ? report : "", "error", error,    "modem",
-                          w->name, "at",            at};
+    const char *argv[] = {"FCALL",   "kt_ussd_done",
+                          "2",       w->ussd_queue,
+                          result,    STORE_OUT_GROUP,
+                          id,        ttl,
+                          "outcome", outcome,
+                          "report",  report ? report : "",
+                          "error",   error,
+                          "modem",   w->name,
+                          "at",      at};
     freeReplyObject(cmd_argv(w, (int)(sizeof(argv) / sizeof(argv[0])), argv));
     free(report);
 }

@@ -151,8 +151,9 @@
 #define FILE_MAX         8192 /* an inbox or fault file */
 #define SMSC             "+62811000000"
 #define USSD_DEFAULT     "Sisa pulsa Rp 12.345"
-#define OWN_NUMBER       "+6281299990001" /* the SIM's own number (loopback) */
 #define POLL_FALLBACK_MS 20 /* inbox polling period when inotify is unavailable */
+
+#define OWN_NUMBER "+6281299990001" /* the SIM's own number (loopback, for the probe) */
 
 enum coding { CODING_GSM7, CODING_8BIT, CODING_UCS2 };
 static const char *const coding_names[] = {"gsm7", "8bit", "ucs2"};
@@ -1701,7 +1702,7 @@ static void loopback(const struct submit *m, int mr)
  * and reads it before AT+CREG?, and fails as a whole when it is refused. Registered at home. */
 static int cgreg_mode;
 
-static int c_cgreg(struct req *r)
+static int cgreg(struct req *r)
 {
     switch (r->form) {
     case FORM_TEST:
@@ -1724,7 +1725,7 @@ static int c_cgreg(struct req *r)
 }
 
 /* AT+CGATT, packet-domain attach, asked next: attached. */
-static int c_cgatt(struct req *r)
+static int cgatt(struct req *r)
 {
     if (r->form == FORM_READ)
         answer("+CGATT: 1");
@@ -1920,8 +1921,7 @@ static const struct command {
     {"+CPMS", c_cpms},  {"+CNMI", c_cnmi},  {"+CMGR", c_cmgr},  {"+CMGL", c_cmgl},
     {"+CMGD", c_cmgd},  {"+CMGS", c_cmgs},  {"+CUSD", c_cusd},  {"+CMEE", c_cmee},
     {"+CFUN", c_cfun},  {"+CSMS", c_csms},  {"+CLIP", ok_only}, {"+CRC", ok_only},
-    {"+CSDH", ok_only}, {"+CMMS", ok_only},
-    {"+CGREG", c_cgreg}, {"+CGATT", c_cgatt}, /* the probe's network question (see loopback) */
+    {"+CSDH", ok_only}, {"+CMMS", ok_only}, {"+CGREG", cgreg},  {"+CGATT", cgatt},
 };
 
 /* Basic (V.250) commands: a chain of letters with optional numbers, e.g. "E1V1Q0", "&F", "I". */

@@ -263,7 +263,7 @@ Test(probe, healthy_simulated_modem_passes_every_check)
     json_t *t = json_object_get(j, "test_sms");
     cr_expect(json_is_true(json_object_get(t, "sent")), "%s", r.body);
     cr_expect(json_is_true(json_object_get(t, "received")), "%s", r.body);
-    static const char *const names[] = {"identity", "sim",     "signal", "network",
+    static const char *const names[] = {"identity", "sim",     "signal",  "network",
                                         "smsc",     "storage", "test_sms"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         json_t *c = check_of(j, names[i]);
@@ -365,8 +365,8 @@ Test(probe, without_an_own_number_the_test_sms_is_skipped_and_said_so)
     /* a number given with the request is used instead */
     probe(T_ADMIN, "{\"number\": \"+62 812-9999-0001\"}", &r);
     cr_assert_eq(r.status, 200, "%s", r.body);
-    cr_expect(json_is_true(json_object_get(json_object_get(r.json, "test_sms"), "received")),
-              "%s", r.body);
+    cr_expect(json_is_true(json_object_get(json_object_get(r.json, "test_sms"), "received")), "%s",
+              r.body);
     resp_free(&r);
 }
 
