@@ -9,6 +9,7 @@
  *   - a network that swallows the test SMS: that check fails with advice, within the bound,
  *     while a slow probe outlasts the HTTP idle timeout; the message arriving late is still
  *     recognised by its token and never answered;
+ *   - a network that refuses the test SMS (+CMS ERROR 500): said so, with what to check;
  *   - the dummy driver: the report is what libgammu's dummy answers, and a test SMS dropped
  *     into its inbox (as a network would deliver it) is recognised;
  *   - an unknown modem 404, a staff token 403, a bad number 400, no own number: skipped;
@@ -456,4 +457,24 @@ Test(probe, dummy_driver_reports_what_it_answers_and_recognises_the_test_sms)
     cr_expect_eq(kt_dummy_inbox_count(&env), 0, "and it left the inbox");
     cr_expect(strstr(b.r.body, OWN) == NULL, "the own number is masked: %s", b.r.body);
     resp_free(&b.r);
+}
+
+Test(probe, a_refused_test_sms_is_said_so_with_what_to_check)
+{
+    start(0, "own_number = 081299990001\nprobe_timeout_seconds = 30\n", "");
+    cr_assert_eq(atsim_fail_sends(simdir, 500, 1), 0);
+    struct resp r;
+    probe(T_ADMIN, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *t = json_object_get(r.json, "test_sms");
+    cr_expect(json_is_false(json_object_get(t, "sent")), "%s", r.body);
+    cr_expect_eq(json_integer_value(json_object_get(t, "error")), 500, "%s", r.body);
+    json_t *c = check_of(r.json, "test_sms");
+    cr_assert_not_null(c);
+    cr_expect_str_eq(jstr(c, "status"), "fail");
+    cr_expect(strstr(jstr(c, "detail"), "+CMS ERROR 500") != NULL, "%s", jstr(c, "detail"));
+    cr_expect(strstr(jstr(c, "advice"), "credit") != NULL, "%s", jstr(c, "advice"));
+    cr_expect_str_eq(jstr(r.json, "verdict"), "fail");
+    cr_expect_eq(sent_to_own(), 0, "the network took nothing");
+    resp_free(&r);
 }
