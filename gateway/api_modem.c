@@ -9,6 +9,17 @@
  *     503 the modem is down, busy with too many codes, or Redis is away;
  *     504 no answer within the modem's ussd_timeout_seconds (+ API_USSD_SLACK_S)
  *
+ *   POST /api/modems/NAME/probe {"number": "0812..."}  admin only; number optional
+ *     200 the worker's report: {"modem", "manufacturer", "model", "firmware", "imei"
+ *         (last 4 digits), "driver", "sim" {present, mcc, mnc, operator}, "signal",
+ *         "network", "smsc", "storage" [SM, ME], "test_sms", "checks" [{check, status
+ *         (pass|warn|fail|skip), detail, advice}], "verdict" (pass|fail), "summary"}
+ *     400 a number that is not a mobile number, or an unknown field; 404 no such modem;
+ *     403 a staff token; 503 and 504 as for USSD (the bound is the modem's
+ *         probe_timeout_seconds + API_PROBE_SLACK_S)
+ *   A probe goes on the same queue as the USSD codes (kind probe, FCALL kt_probe_ask)
+ *   and its answer comes back the same way: the worker runs it between two sends.
+ *
  * The gateway never speaks to a modem itself (DESIGN: one process per modem,
  * one libgammu state machine each). The code goes on the modem's queue
  * (kt:ussdq:NAME, FCALL kt_ussd_ask, refused at once when the modem is not
@@ -25,6 +36,7 @@
 #include "gateway/api.h"
 #include "gateway/config.h"
 #include "gateway/log.h"
+#include "gateway/phone.h"
 #include "gateway/router.h"
 #include "gateway/store.h"
 #include "modems/credit.h"
@@ -45,13 +57,17 @@
 #define API_MODEM_ALIVE_MS  60000 /* a worker silent longer than this counts as down */
 #define API_USSD_ANSWER_MAX 2048  /* bytes of an answer passed on */
 
+#define API_PROBE_SLACK_S    90    /* on top of probe_timeout_seconds: the questions, the send */
+#define API_PROBE_REPORT_MAX 16384 /* bytes of a probe's report passed on */
+
 struct wait {
     struct api_modem *m;
     struct api_call *call; /* NULL once answered */
     struct event *timer;
     char modem[CONFIG_NAME_MAX];
-    char code[CREDIT_CODE_MAX + 1];
-    char key[64]; /* kt:ussdres:REQ */
+    char code[CREDIT_CODE_MAX + 1]; /* "probe" for a probe */
+    int probe;                      /* a probe: the answer is a report */
+    char key[64];                   /* kt:ussdres:REQ */
     long long deadline;
     int wait_s;
     LIST_ENTRY(wait) link;
@@ -121,7 +137,7 @@ static void on_result(redisAsyncContext *ac, void *reply, void *priv)
         char msg[256];
         snprintf(msg, sizeof(msg),
                  "no answer from modem %s to %s within %d s (the modem is busy or stuck)", w->modem,
-                 w->code, w->wait_s);
+                 w->probe ? "the probe" : w->code, w->wait_s);
         log_warnx("event=ussd_api_timeout modem=%s code=%s", w->modem, w->code);
         wait_error(w, 504, msg);
         return;
@@ -135,6 +151,18 @@ static void on_result(redisAsyncContext *ac, void *reply, void *priv)
         char msg[512];
         snprintf(msg, sizeof(msg), "modem %s: %s", w->modem, error[0] ? error : outcome);
         wait_error(w, status, msg);
+        return;
+    }
+    if (w->probe) {
+        const char *text = field(r, "report");
+        json_t *report = strlen(text) <= API_PROBE_REPORT_MAX ? json_loads(text, 0, NULL) : NULL;
+        if (!json_is_object(report)) {
+            json_decref(report);
+            wait_error(w, 502, "the modem's worker answered the probe unreadably");
+            return;
+        }
+        api_reply(w->call, 200, report);
+        wait_free(w);
         return;
     }
     char answer[API_USSD_ANSWER_MAX];
@@ -185,7 +213,7 @@ static void on_asked(redisAsyncContext *ac, void *reply, void *priv)
         return;
     }
     if (strcmp(what, "busy") == 0) {
-        snprintf(msg, sizeof(msg), "modem %s already has %s USSD codes waiting; try again shortly",
+        snprintf(msg, sizeof(msg), "modem %s already has %s requests waiting; try again shortly",
                  w->modem, detail);
         wait_error(w, 503, msg);
         return;
@@ -277,6 +305,72 @@ static void ussd_handle(void *arg, struct api_call *c)
              api_token_name(c));
 }
 
+/* POST /api/modems/NAME/probe: the installer's check of a modem (see the top). */
+static void probe_handle(void *arg, struct api_call *c)
+{
+    struct api_modem *m = arg;
+    const char *name = api_arg(c, 0);
+    const struct modem_config *mc = config_modem(api_config(c), name);
+    if (mc == NULL) {
+        api_error(c, 404, "no modem %s", name);
+        return;
+    }
+    json_t *body = api_json(c);
+    if (body == NULL)
+        return;
+    const char *key;
+    json_t *value;
+    json_object_foreach(body, key, value)
+    {
+        if (strcmp(key, "number") != 0) {
+            api_error(c, 400, "unknown field '%s' (only 'number')", key);
+            return;
+        }
+    }
+    json_t *jn = json_object_get(body, "number");
+    const char *given = json_string_value(jn);
+    char number[32] = "";
+    if (jn != NULL && !json_is_null(jn) &&
+        (given == NULL || phone_normalise(given, number, sizeof(number)) != PHONE_MOBILE)) {
+        api_error(c, 400, "'number' must be the SIM's own mobile number (e.g. \"0812 3456 7890\")");
+        return;
+    }
+    redisAsyncContext *ac = router_redis(api_router(c));
+    if (ac == NULL) {
+        api_error(c, 503, "Redis is not reachable; try again shortly");
+        return;
+    }
+    struct wait *w = calloc(1, sizeof(*w));
+    if (w == NULL) {
+        api_error(c, 503, "out of memory");
+        return;
+    }
+    w->m = m;
+    w->call = c;
+    w->probe = 1;
+    snprintf(w->modem, sizeof(w->modem), "%s", mc->name);
+    snprintf(w->code, sizeof(w->code), "probe");
+    w->wait_s = mc->probe_timeout_seconds + API_PROBE_SLACK_S;
+    w->deadline = clock_wall_ms() + w->wait_s * 1000LL;
+    LIST_INSERT_HEAD(&m->waits, w, link);
+    char status_key[64], queue[64], now[24], alive[16], waiting[16], expires[24], by[64];
+    snprintf(status_key, sizeof(status_key), "kt:modem:%s", mc->name);
+    snprintf(queue, sizeof(queue), "%s%s", STORE_USSD_QUEUE, mc->name);
+    snprintf(now, sizeof(now), "%lld", clock_wall_ms());
+    snprintf(alive, sizeof(alive), "%d", API_MODEM_ALIVE_MS);
+    snprintf(waiting, sizeof(waiting), "%d", API_USSD_WAITING);
+    snprintf(expires, sizeof(expires), "%lld", w->deadline);
+    snprintf(by, sizeof(by), "api:%s", api_token_name(c));
+    const char *argv[] = {"FCALL", "kt_probe_ask", "2",    status_key, queue, now,
+                          alive,   waiting,        number, expires,    by};
+    if (redisAsyncCommandArgv(ac, on_asked, w, (int)(sizeof(argv) / sizeof(argv[0])), argv, NULL) !=
+        REDIS_OK) {
+        wait_error(w, 503, "Redis is not reachable; try again shortly");
+        return;
+    }
+    log_info("event=probe_requested modem=%s by=api:%s", w->modem, api_token_name(c));
+}
+
 struct api_modem *api_modem_new(struct api *a, struct event_base *base)
 {
     struct api_modem *m = calloc(1, sizeof(*m));
@@ -284,7 +378,8 @@ struct api_modem *api_modem_new(struct api *a, struct event_base *base)
         return NULL;
     m->base = base;
     LIST_INIT(&m->waits);
-    if (api_route(a, "POST", "/api/modems/*/ussd", API_STAFF, ussd_handle, m) != 0) {
+    if (api_route(a, "POST", "/api/modems/*/ussd", API_STAFF, ussd_handle, m) != 0 ||
+        api_route(a, "POST", "/api/modems/*/probe", API_ADMIN, probe_handle, m) != 0) {
         free(m);
         return NULL;
     }

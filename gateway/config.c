@@ -122,6 +122,9 @@ static const struct key_def modem_keys[] = {
     MI(balance_every, 5, 7 * 86400, 21600),
     MI(balance_low, 0, 1000000000, 10000),
     MS(ussd_allowed, ""),
+    /* the installer's probe */
+    MS(own_number, ""),
+    MI(probe_timeout_seconds, 5, 600, 120),
     {NULL, 0, 0, 0, 0, 0, NULL},
 };
 
@@ -585,6 +588,12 @@ static void check_balance(struct load_state *st, const struct modem_config *m)
                 "[modem:%s] ussd_allowed: '%s' is not a USSD code (%d to %d characters 0-9, * "
                 "and #, ending in #; codes separated by commas)",
                 m->name, bad, CREDIT_CODE_MIN, CREDIT_CODE_MAX);
+    char own[CONFIG_NAME_MAX];
+    if (m->own_number[0] && phone_normalise(m->own_number, own, sizeof(own)) != PHONE_MOBILE)
+        problem(st,
+                "[modem:%s] own_number = '%s': expected the SIM's own mobile number "
+                "(e.g. 0812 3456 7890), or empty when unknown",
+                m->name, m->own_number);
     regex_t re;
     char why[256];
     if (credit_pattern_compile(&re, m->balance_pattern, why, sizeof(why)) != 0)
@@ -835,7 +844,9 @@ int modem_config_equal(const struct modem_config *a, const struct modem_config *
         a->ussd_timeout_seconds != b->ussd_timeout_seconds ||
         strcmp(a->balance_code, b->balance_code) != 0 ||
         strcmp(a->balance_pattern, b->balance_pattern) != 0 ||
-        a->balance_every != b->balance_every || a->balance_low != b->balance_low)
+        a->balance_every != b->balance_every || a->balance_low != b->balance_low ||
+        strcmp(a->own_number, b->own_number) != 0 ||
+        a->probe_timeout_seconds != b->probe_timeout_seconds)
         return 0;
     for (int i = 0; i < a->ngammu; i++) {
         const char *v = modem_gammu(b, a->gammu[i].key);

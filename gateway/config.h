@@ -69,6 +69,9 @@ struct modem_config {
     int balance_low;            /* rupiah: below this, staff are told by SMS (once) */
     char ussd_allowed[256];     /* codes staff tokens may dial through the API, besides
                                    balance_code (comma-separated); admin tokens dial any */
+    /* the installer's probe (kentongan-ctl modem probe) */
+    char own_number[CONFIG_NAME_MAX]; /* the SIM's own number, for the test SMS; "" unknown */
+    int probe_timeout_seconds;        /* wait for the test SMS to come back */
 };
 
 #define CONFIG_MAX_OFFICIALS 128

@@ -50,6 +50,10 @@
 #define BAR_WIDTH     30
 #define SHOW_RING     16 /* strings show() keeps alive: enough for one printf */
 
+/* modem probe */
+#define CTL_PROBE_WAIT 720 /* seconds: probe_timeout_seconds (at most 600) and the server's 90 */
+#define EXIT_PROBE     4   /* the modem answered, and a check failed */
+
 struct opts {
     const char *url, *token;
     int json;
@@ -108,6 +112,10 @@ static void usage(FILE *f)
                "  status import FILE.csv\n"
                "  modems\n"
                "  ussd MODEM CODE\n"
+               "  modem probe MODEM [--number OWN_NUMBER]   (admin token)\n"
+               "      Asks the modem what an installer needs to know and sends a test SMS to the\n"
+               "      SIM's own number (own_number, or --number), waiting for it to come back.\n"
+               "      Exits 4 when a check failed.\n"
                "  quarantine [MODEM [KIND]] [--offset N] [--limit N]\n"
                "      SMS kept aside instead of answered, newest first. KIND: malformed,\n"
                "      special, or one special kind (flash, wap_push, mms, voicemail, ...).\n"
@@ -115,7 +123,7 @@ static void usage(FILE *f)
                "The address and token come from --url/--token, KENTONGAN_URL/KENTONGAN_TOKEN,\n"
                "or url= and token= in ~/.config/kentongan/ctl.ini or /etc/kentongan/ctl.ini.\n"
                "Exit codes: 0 ok, 1 refused by the server (4xx), 2 usage, 3 cannot connect or\n"
-               "server error (5xx).\n");
+               "server error (5xx), 4 a modem probe found a problem.\n");
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -919,6 +927,57 @@ static int ussd_cmd(const struct opts *o)
     return rc;
 }
 
+/* modem probe NAME: the report as a reader wants it; every string from the modem escaped. */
+static int modem_cmd(const struct opts *o)
+{
+    if (o->nargs != 3 || strcmp(o->args[1], "probe") != 0 || o->nnumbers > 1)
+        return usage_error("modem probe MODEM [--number OWN_NUMBER]");
+    char m[128], path[256];
+    url_encode(o->args[2], m, sizeof(m));
+    snprintf(path, sizeof(path), "/api/modems/%s/probe", m);
+    json_t *body = o->nnumbers ? json_pack("{s:s}", "number", o->numbers[0]) : json_object(), *doc;
+    if (body == NULL)
+        return usage_error("the number must be UTF-8");
+    if (!json_out)
+        fprintf(stderr, "probing modem %s (a test SMS may take a while to come back)...\n",
+                show(o->args[2]));
+    timeout_s = CTL_PROBE_WAIT;
+    int rc = call("POST", path, body, &doc);
+    json_decref(body);
+    if (rc != 0 || json_out) {
+        int failed = rc == 0 && strcmp(str(doc, "verdict"), "pass") != 0;
+        json_decref(doc);
+        return rc != 0 ? rc : failed ? EXIT_PROBE : 0;
+    }
+    json_t *sim = json_object_get(doc, "sim");
+    printf("modem %s (driver %s)\n", show(str(doc, "modem")), show(str(doc, "driver")));
+    printf("  %-12s %s %s, firmware %s\n", "device", show(str(doc, "manufacturer")),
+           show(str(doc, "model")), show(str(doc, "firmware")));
+    printf("  %-12s %s\n", "IMEI", str(doc, "imei")[0] ? show(str(doc, "imei")) : "-");
+    if (json_is_true(json_object_get(sim, "present")))
+        printf("  %-12s %s (MCC %s, MNC %s)\n", "SIM operator", show(str(sim, "operator")),
+               show(str(sim, "mcc")), show(str(sim, "mnc")));
+    else
+        printf("  %-12s none read\n", "SIM operator");
+    printf("\n");
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(doc, "checks"), i, c)
+    {
+        char status[8];
+        snprintf(status, sizeof(status), "%s", str(c, "status"));
+        for (char *p = status; *p; p++)
+            *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+        printf("  %-4s  %-9s %s\n", status, show(str(c, "check")), show(str(c, "detail")));
+        if (str(c, "advice")[0])
+            printf("  %-4s  %-9s -> %s\n", "", "", show(str(c, "advice")));
+    }
+    int failed = strcmp(str(doc, "verdict"), "pass") != 0;
+    printf("\nverdict: %s (%s)\n", failed ? "FAIL" : "PASS", show(str(doc, "summary")));
+    json_decref(doc);
+    return failed ? EXIT_PROBE : 0;
+}
+
 /* ---- quarantine ---- */
 
 /* s with every control character (and backslash) written as \xNN: text from a modem goes
@@ -1074,7 +1133,7 @@ int main(int argc, char **argv)
     } commands[] = {{"broadcast", broadcast_cmd},     {"complaints", complaints_cmd},
                     {"subscribers", subscribers_cmd}, {"status", status_cmd},
                     {"modems", modems_cmd},           {"ussd", ussd_cmd},
-                    {"quarantine", quarantine_cmd}};
+                    {"quarantine", quarantine_cmd},   {"modem", modem_cmd}};
     int (*fn)(const struct opts *) = NULL;
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (strcmp(commands[i].name, o.args[0]) == 0)

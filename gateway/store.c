@@ -859,6 +859,24 @@ const char store_library[] =
 "    'created', a[1])\n"
 "  return {'queued', tostring(id)}\n"
 "end)\n"
+/* kt_probe_ask: KEYS modem status hash, the modem's USSD queue; ARGV now_ms,
+ * alive_ms, max_waiting, number ('' = the modem's own_number), expires_ms, by.
+ * Queues an installer's probe for the modem's worker on the queue USSD codes
+ * use (kind probe), under the same conditions as kt_ussd_ask; its answer comes
+ * back the same way (kt_ussd_done). Returns what kt_ussd_ask returns. */
+"redis.register_function('kt_probe_ask', function(k, a)\n"
+"  local h = redis.call('HMGET', k[1], 'state', 'alive')\n"
+"  local now = tonumber(a[1])\n"
+"  if h[1] ~= 'up' or now - tonumber(h[2] or '0') > tonumber(a[2]) then\n"
+"    return {'down', h[1] or 'unknown'}\n"
+"  end\n"
+"  local waiting = redis.call('XLEN', k[2])\n"
+"  if waiting >= tonumber(a[3]) then return {'busy', tostring(waiting)} end\n"
+"  local id = redis.call('INCR', '" STORE_USSD_SEQ "')\n"
+"  redis.call('XADD', k[2], '*', 'req', id, 'kind', 'probe', 'number', a[4], 'expires', a[5],\n"
+"    'by', a[6], 'created', a[1])\n"
+"  return {'queued', tostring(id)}\n"
+"end)\n"
 /* kt_ussd_done: KEYS the modem's USSD queue, result hash; ARGV group, entry
  * id, ttl (s), then field, value, ... The worker's answer to one request:
  * the result is written (expiring) and the request leaves the queue, in one

@@ -78,6 +78,11 @@
  *   kt:ussdres:REQ             hash: the worker's answer to request REQ (outcome, answer,
  *                              error, at); expires after STORE_USSD_RESULT_TTL
  *   kt:ussdseq                 counter behind USSD request ids
+ *   kt:ussdq:MODEM also carries installer's probes (kind probe, number, expires, by,
+ *                              created), answered in kt:ussdres:REQ (outcome, report: JSON)
+ *   kt:probe:MODEM:TOKEN       string: a probe's test SMS ("sent", then "received" once it
+ *                              came back); expires after STORE_PROBE_TTL, so that a test
+ *                              message arriving late is still known and never answered
  *   (kt:ussd:SESSION belongs to the residents' USSD menu: its session ids are the
  *   aggregator's, so the modem's USSD keys stay out of that name space.)
  * kt:modem:MODEM also holds the credit check: credit (rupiah), credit_at (ms of
@@ -111,6 +116,9 @@
 #define STORE_USSD_RESULT     "kt:ussdres:" /* + request id */
 #define STORE_USSD_SEQ        "kt:ussdseq"
 #define STORE_USSD_RESULT_TTL 120 /* seconds an answer waits to be read */
+
+#define STORE_PROBE     "kt:probe:" /* + modem name + ":" + token */
+#define STORE_PROBE_TTL 86400       /* seconds a probe's token is remembered */
 /* Inbound SMS kept aside instead of answered (modems/worker.c): malformed PDUs and special
  * messages (flash, WAP push, voicemail indications, SIM data), one entry each. */
 #define STORE_QUARANTINE        "kt:quarantine"
@@ -145,7 +153,7 @@
  *   kt_unsubscribe_area  admin API: one area of a number, with the consent record
  *   kt_complaints_list   admin API: tickets by status and OPD, newest first
  *   kt_observe  worker: one observation of a latency histogram
- *   kt_ussd_ask, kt_ussd_done
+ *   kt_ussd_ask, kt_probe_ask, kt_ussd_done
  *               admin API: queue a USSD code for a modem that is up; worker:
  *               answer it and take it off the queue
  *   kt_credit   worker: record a balance check; alert staff once per fall

@@ -49,6 +49,7 @@
 #include <fcntl.h>
 #include <gammu.h>
 #include <hiredis/hiredis.h>
+#include <jansson.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -84,6 +85,12 @@
 #define WORKER_TRACE_MAX     (512 * 1024) /* bytes of one sweep's AT transcript read back */
 #define WORKER_TRACE_DIR     "/tmp"
 #define WORKER_TRACE_NAME    "kentongan-trace-" /* see trace_prefix */
+/* the installer's probe (see "the installer's probe" below) */
+#define PROBE_MARK        "KENTONGAN PROBE " /* the test SMS's text starts with this, then the token */
+#define PROBE_TOKEN_LEN   8                  /* hex digits of the token */
+#define PROBE_SWEEP_MS    2000               /* SIM sweeps while waiting for the test SMS */
+#define PROBE_SIGNAL_WEAK 20                 /* percent: below this the signal is called weak */
+#define PROBE_TEXT_MAX    64                 /* bytes of an identity string kept */
 
 static volatile sig_atomic_t stop_flag;
 
@@ -166,6 +173,7 @@ struct ussd_result {
 };
 
 static int dummy_inbox_count(struct worker *w);
+static int probe_echo(struct worker *w, const GSM_SMSMessage *sms);
 
 static void on_signal(int sig)
 {
@@ -1093,6 +1101,11 @@ static int take_message(struct worker *w, GSM_SMSMessage *sms)
                 : 0;
         kind = pdu_kind_of(sms->Class, udh ? sms->UDH.Text : NULL, udh, sms->Text, body);
     }
+    if (kind == PDU_KIND_TEXT) {
+        int echo = probe_echo(w, sms); /* the installer's test SMS: never for the router */
+        if (echo != 1)
+            return echo;
+    }
     if (kind == PDU_KIND_TEXT || kind == PDU_KIND_STATUS_REPORT)
         return ingest(w, sms);
     struct worker_inbound *in = &w->inbound;
@@ -1810,6 +1823,550 @@ static void ussd_run(struct worker *w, const char *code, struct ussd_result *res
              res->outcome, res->how[0] ? res->how : "-", clock_wall_ms() - started);
 }
 
+/* ---- the installer's probe ----
+ *
+ * kentongan-ctl modem probe NAME (POST /api/modems/NAME/probe) puts a request of kind probe
+ * on the modem's USSD queue; ussd_serve hands it here, so it runs in this loop between sends
+ * like a USSD code. It asks the modem what an installer needs to know (identity, SIM and
+ * operator, signal, registration, SMSC, message storages), then sends a test SMS to the SIM's
+ * own number with a fresh token in its text and waits (probe_timeout_seconds) for it to come
+ * back to this modem, sweeping the SIM meanwhile. The token is kept in Redis
+ * (kt:probe:MODEM:TOKEN) for a day: the returning message is recognised by it in
+ * take_message, recorded and deleted, and never reaches the router, even when it arrives after
+ * the probe gave up. The answer is one JSON report: the facts, one entry per check (pass,
+ * warn, fail or skip, with what to do), and a verdict. Identifiers are masked: the IMEI keeps
+ * its last 4 digits, the IMSI is reduced to its operator (MCC/MNC), the own number keeps its
+ * operator prefix and last 4 digits. */
+
+/* s as printable ASCII (anything else '?'), at most PROBE_TEXT_MAX bytes: what a modem
+ * says about itself goes into JSON and onto a terminal. */
+static void probe_clean(const char *s, char *out, size_t len)
+{
+    size_t o = 0;
+    for (; *s && o + 1 < len && o < PROBE_TEXT_MAX; s++)
+        out[o++] = (*s >= 0x20 && *s < 0x7F) ? *s : '?';
+    while (o > 0 && out[o - 1] == ' ')
+        o--;
+    out[o] = '\0';
+}
+
+/* A libgammu UCS-2 string as clean ASCII (see probe_clean). */
+static void probe_ucs2(const unsigned char *u, size_t max_units, char *out, size_t len)
+{
+    char utf8[256];
+    codec_ucs2_to_utf8(u, ucs2_units(u, max_units), utf8, sizeof(utf8));
+    probe_clean(utf8, out, len);
+}
+
+/* A number as the report shows it, whatever the log level: the operator prefix, then the
+ * last 4 digits (an installer can tell a wrong own_number by them). */
+static void probe_mask_number(const char *number, char *out, size_t len)
+{
+    size_t n = strlen(number);
+    if (n < 10)
+        snprintf(out, len, "****");
+    else
+        snprintf(out, len, "%.5s****%s", number, number + n - 4);
+}
+
+/* The token in a test SMS's text, or -1 when text is not one. */
+static int probe_token_of(const char *text, char token[PROBE_TOKEN_LEN + 1])
+{
+    size_t n = strlen(PROBE_MARK);
+    if (strncmp(text, PROBE_MARK, n) != 0)
+        return -1;
+    for (int i = 0; i < PROBE_TOKEN_LEN; i++) {
+        char c = text[n + i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return -1;
+        token[i] = c;
+    }
+    token[PROBE_TOKEN_LEN] = '\0';
+    return 0;
+}
+
+/* An inbox message that is a probe's test SMS is recorded (when its token is known) and
+ * never stored for the router. 1: not a test SMS; 0: it was one (it may be deleted);
+ * -1: Redis away (it stays on the SIM). */
+static int probe_echo(struct worker *w, const GSM_SMSMessage *sms)
+{
+    struct worker_inbound *in = &w->inbound;
+    worker_inbound(sms, in);
+    char token[PROBE_TOKEN_LEN + 1];
+    if (in->total != 1 || probe_token_of(in->text, token) != 0)
+        return 1;
+    redisReply *r = cmd(w, "SET %s%s:%s received XX KEEPTTL", STORE_PROBE, w->name, token);
+    if (r == NULL)
+        return -1;
+    int known = r->type == REDIS_REPLY_STATUS;
+    freeReplyObject(r);
+    char masked[32];
+    /* A marked message with an unknown token (a day late, or typed by someone) is dropped
+     * too: the marker is ours, and answering it could start a loop between two modems. */
+    log_info("event=probe_sms_received modem=%s from=%s token=%s known=%d", w->name,
+             log_phone(in->from, masked, sizeof(masked)), token, known);
+    return 0;
+}
+
+struct probe {
+    json_t *report, *checks;
+    int failed, warned, skipped;
+    char failures[160], skips[160];
+};
+
+/* Adds one check: status pass, warn, fail or skip; advice says what to do ("" when none). */
+static void probe_check(struct probe *p, const char *name, const char *status, const char *detail,
+                        const char *advice)
+{
+    json_array_append_new(p->checks, json_pack("{s:s, s:s, s:s, s:s}", "check", name, "status",
+                                               status, "detail", detail, "advice", advice));
+    if (strcmp(status, "fail") == 0) {
+        size_t l = strlen(p->failures);
+        snprintf(p->failures + l, sizeof(p->failures) - l, "%s%s", p->failed ? ", " : "", name);
+        p->failed++;
+    } else if (strcmp(status, "warn") == 0) {
+        p->warned++;
+    } else if (strcmp(status, "skip") == 0) {
+        size_t l = strlen(p->skips);
+        snprintf(p->skips + l, sizeof(p->skips) - l, "%s%s", p->skipped ? ", " : "", name);
+        p->skipped++;
+    }
+}
+
+static const char *probe_state_name(GSM_NetworkInfo_State st)
+{
+    switch (st) {
+    case GSM_HomeNetwork:
+        return "home";
+    case GSM_RoamingNetwork:
+        return "roaming";
+    case GSM_RequestingNetwork:
+        return "searching";
+    case GSM_NoNetwork:
+        return "none";
+    case GSM_RegistrationDenied:
+        return "denied";
+    default:
+        return "unknown";
+    }
+}
+
+/* Manufacturer, model, firmware, IMEI (masked). */
+static void probe_identity(struct worker *w, struct probe *p)
+{
+    char raw[GSM_MAX_VERSION_LENGTH + 1], date[GSM_MAX_VERSION_DATE_LENGTH + 1];
+    char maker[PROBE_TEXT_MAX + 1] = "", model[PROBE_TEXT_MAX + 1] = "";
+    char firmware[PROBE_TEXT_MAX + 1] = "", imei[PROBE_TEXT_MAX + 1] = "";
+    double num = 0;
+    heartbeat(w);
+    memset(raw, 0, sizeof(raw));
+    if (GSM_GetManufacturer(w->sm, raw) == ERR_NONE)
+        probe_clean(raw, maker, sizeof(maker));
+    heartbeat(w);
+    memset(raw, 0, sizeof(raw));
+    if (GSM_GetModel(w->sm, raw) == ERR_NONE)
+        probe_clean(raw, model, sizeof(model));
+    heartbeat(w);
+    memset(raw, 0, sizeof(raw));
+    memset(date, 0, sizeof(date));
+    if (GSM_GetFirmware(w->sm, raw, date, &num) == ERR_NONE)
+        probe_clean(raw, firmware, sizeof(firmware));
+    heartbeat(w);
+    memset(raw, 0, sizeof(raw));
+    if (GSM_GetIMEI(w->sm, raw) == ERR_NONE) {
+        /* the last 4 digits only, like every other identifier kentongan shows */
+        char clean[PROBE_TEXT_MAX + 1];
+        probe_clean(raw, clean, sizeof(clean));
+        size_t n = strlen(clean);
+        for (size_t i = 0; i < n; i++)
+            imei[i] = i + 4 < n ? '*' : clean[i];
+        imei[n] = '\0';
+    }
+    json_object_set_new(p->report, "manufacturer", json_string(maker));
+    json_object_set_new(p->report, "model", json_string(model));
+    json_object_set_new(p->report, "firmware", json_string(firmware));
+    json_object_set_new(p->report, "imei", json_string(imei));
+    const char *driver = modem_gammu(w->mc, "model");
+    json_object_set_new(p->report, "driver", json_string(driver ? driver : "at"));
+    char detail[256];
+    if (maker[0] || model[0]) {
+        snprintf(detail, sizeof(detail), "%s %s, firmware %s", maker[0] ? maker : "?",
+                 model[0] ? model : "?", firmware[0] ? firmware : "?");
+        probe_check(p, "identity", "pass", detail, "");
+    } else {
+        probe_check(p, "identity", "fail", "the modem did not say its manufacturer or model",
+                    "check the device and connection keys of the modem's section; see "
+                    "'Supported modems' in the README for the settings of common modems");
+    }
+}
+
+/* The operator from the IMSI (MCC/MNC and name; the IMSI itself is never kept). */
+static void probe_sim(struct worker *w, struct probe *p)
+{
+    char imsi[GSM_MAX_IMEI_LENGTH + 1];
+    memset(imsi, 0, sizeof(imsi));
+    heartbeat(w);
+    GSM_Error err = GSM_GetSIMIMSI(w->sm, imsi);
+    size_t digits = strspn(imsi, "0123456789");
+    if (err != ERR_NONE || digits < 6) {
+        json_object_set_new(p->report, "sim", json_pack("{s:b}", "present", 0));
+        char detail[160];
+        snprintf(detail, sizeof(detail), "the SIM could not be read (%s)",
+                 err != ERR_NONE ? GSM_ErrorString(err) : "no IMSI");
+        probe_check(p, "sim", "fail", detail,
+                    "insert a SIM (contacts down, cut corner as the slot shows) or, if it asks "
+                    "for a PIN, remove the PIN with a phone first; then probe again");
+        return;
+    }
+    char mcc[4], mnc2[3], code[8], name[PROBE_TEXT_MAX + 1] = "";
+    memcpy(mcc, imsi, 3);
+    mcc[3] = '\0';
+    memcpy(mnc2, imsi + 3, 2);
+    mnc2[2] = '\0';
+    /* Two-digit MNCs (Indonesia's) first; libgammu's table tells a three-digit one. */
+    char mnc[4];
+    snprintf(mnc, sizeof(mnc), "%s", mnc2);
+    snprintf(code, sizeof(code), "%s %s", mcc, mnc2);
+    probe_ucs2(GSM_GetNetworkName(code), 64, name, sizeof(name));
+    if ((name[0] == '\0' || strcasecmp(name, "unknown") == 0) && digits >= 7) {
+        char code3[8], name3[PROBE_TEXT_MAX + 1];
+        snprintf(code3, sizeof(code3), "%s %.3s", mcc, imsi + 3);
+        probe_ucs2(GSM_GetNetworkName(code3), 64, name3, sizeof(name3));
+        if (name3[0] && strcasecmp(name3, "unknown") != 0) {
+            snprintf(mnc, sizeof(mnc), "%.3s", imsi + 3);
+            snprintf(name, sizeof(name), "%s", name3);
+        }
+    }
+    if (strcasecmp(name, "unknown") == 0)
+        name[0] = '\0'; /* libgammu's table does not know it */
+    json_object_set_new(
+        p->report, "sim",
+        json_pack("{s:b, s:s, s:s, s:s}", "present", 1, "mcc", mcc, "mnc", mnc, "operator", name));
+    char detail[160];
+    snprintf(detail, sizeof(detail), "SIM of %s (MCC %s, MNC %s)",
+             name[0] ? name : "an operator libgammu does not know", mcc, mnc);
+    probe_check(p, "sim", "pass", detail, "");
+}
+
+/* Signal and network registration. */
+static void probe_network(struct worker *w, struct probe *p)
+{
+    GSM_SignalQuality sq;
+    memset(&sq, 0, sizeof(sq));
+    heartbeat(w);
+    char detail[200];
+    if (GSM_GetSignalQuality(w->sm, &sq) == ERR_NONE) {
+        json_object_set_new(p->report, "signal",
+                            json_pack("{s:i, s:i, s:i}", "percent", sq.SignalPercent, "dbm",
+                                      sq.SignalStrength, "ber", sq.BitErrorRate));
+        snprintf(detail, sizeof(detail), "%d%% (%d dBm)", sq.SignalPercent, sq.SignalStrength);
+        if (sq.SignalPercent <= 0)
+            probe_check(p, "signal", "fail", detail,
+                        "no signal: fit the antenna, move the modem (a USB extension cable helps) "
+                        "or choose an operator with coverage here");
+        else if (sq.SignalPercent < PROBE_SIGNAL_WEAK)
+            probe_check(p, "signal", "warn", detail,
+                        "weak signal: messages may fail; move the modem or fit an antenna");
+        else
+            probe_check(p, "signal", "pass", detail, "");
+    } else {
+        json_object_set_new(p->report, "signal", json_null());
+        probe_check(p, "signal", "fail", "the modem did not report its signal",
+                    "check that the modem is not stuck (unplug it, plug it in again)");
+    }
+    GSM_NetworkInfo ni;
+    memset(&ni, 0, sizeof(ni));
+    heartbeat(w);
+    if (GSM_GetNetworkInfo(w->sm, &ni) != ERR_NONE) {
+        json_object_set_new(p->report, "network", json_null());
+        probe_check(p, "network", "fail", "the modem did not report its registration",
+                    "check the SIM and the antenna; then probe again");
+        return;
+    }
+    char code[16], name[PROBE_TEXT_MAX + 1], lac[16], cid[16];
+    probe_clean(ni.NetworkCode, code, sizeof(code));
+    probe_ucs2(ni.NetworkName, sizeof(ni.NetworkName) / 2, name, sizeof(name));
+    if (name[0] == '\0' && code[0])
+        probe_ucs2(GSM_GetNetworkName(ni.NetworkCode), 64, name, sizeof(name));
+    probe_clean(ni.LAC, lac, sizeof(lac));
+    probe_clean(ni.CID, cid, sizeof(cid));
+    const char *state = probe_state_name(ni.State);
+    json_object_set_new(p->report, "network",
+                        json_pack("{s:s, s:s, s:s, s:s, s:s}", "registration", state, "code", code,
+                                  "name", name, "lac", lac, "cid", cid));
+    snprintf(detail, sizeof(detail), "%s network %s%s%s%s", state, code[0] ? code : "?",
+             name[0] ? " (" : "", name, name[0] ? ")" : "");
+    if (ni.State == GSM_HomeNetwork)
+        probe_check(p, "network", "pass", detail, "");
+    else if (ni.State == GSM_RoamingNetwork)
+        probe_check(p, "network", "warn", detail,
+                    "the SIM is roaming: every message may cost more; use a SIM of a local "
+                    "operator");
+    else if (ni.State == GSM_RegistrationDenied)
+        probe_check(p, "network", "fail", detail,
+                    "the network refused the SIM: it may be blocked, expired or not registered "
+                    "(Indonesian SIMs must be registered with NIK and KK); ask the operator");
+    else
+        probe_check(p, "network", "fail", detail,
+                    "not registered: check the antenna and the coverage, wait a minute after "
+                    "power-up, and check that the SIM is active");
+}
+
+/* The SMSC number (the SIM's, and the configured one that overrides it). */
+static void probe_smsc(struct worker *w, struct probe *p)
+{
+    GSM_SMSC smsc;
+    memset(&smsc, 0, sizeof(smsc));
+    smsc.Location = 1;
+    char number[PROBE_TEXT_MAX + 1] = "";
+    heartbeat(w);
+    if (GSM_GetSMSC(w->sm, &smsc) == ERR_NONE)
+        probe_ucs2(smsc.Number, GSM_MAX_NUMBER_LENGTH, number, sizeof(number));
+    json_object_set_new(p->report, "smsc",
+                        json_pack("{s:s, s:s}", "sim", number, "configured", w->mc->smsc));
+    char detail[200];
+    if (w->mc->smsc[0]) {
+        snprintf(detail, sizeof(detail), "%s (configured; the SIM says %s)", w->mc->smsc,
+                 number[0] ? number : "nothing");
+        probe_check(p, "smsc", "pass", detail, "");
+    } else if (number[0]) {
+        snprintf(detail, sizeof(detail), "%s (from the SIM)", number);
+        probe_check(p, "smsc", "pass", detail, "");
+    } else {
+        probe_check(p, "smsc", "fail", "the SIM holds no SMSC number and none is configured",
+                    "set smsc = +62... (the operator's message centre, e.g. Telkomsel "
+                    "+6281100000) in the modem's section");
+    }
+}
+
+/* Message storages and their fill (SM: the SIM, ME: the modem's own). */
+static void probe_storage(struct worker *w, struct probe *p)
+{
+    GSM_SMSMemoryStatus ms;
+    memset(&ms, 0, sizeof(ms));
+    heartbeat(w);
+    GSM_Error err = GSM_GetSMSStatus(w->sm, &ms);
+    if (err != ERR_NONE) {
+        json_object_set_new(p->report, "storage", json_null());
+        char detail[160];
+        snprintf(detail, sizeof(detail), "the modem did not report its message storage (%s)",
+                 GSM_ErrorString(err));
+        probe_check(p, "storage", "fail", detail,
+                    "check the SIM; some modems answer only once the SIM is ready");
+        return;
+    }
+    json_object_set_new(p->report, "storage",
+                        json_pack("[{s:s, s:i, s:i, s:i}, {s:s, s:i, s:i, s:i}]", "name", "SM",
+                                  "used", ms.SIMUsed, "size", ms.SIMSize, "unread", ms.SIMUnRead,
+                                  "name", "ME", "used", ms.PhoneUsed, "size", ms.PhoneSize,
+                                  "unread", ms.PhoneUnRead));
+    char detail[160];
+    snprintf(detail, sizeof(detail), "SM %d of %d used, ME %d of %d used", ms.SIMUsed, ms.SIMSize,
+             ms.PhoneUsed, ms.PhoneSize);
+    int sim_full = ms.SIMSize > 0 && ms.SIMUsed >= ms.SIMSize;
+    int phone_full = ms.PhoneSize > 0 && ms.PhoneUsed >= ms.PhoneSize;
+    if (sim_full && (ms.PhoneSize == 0 || phone_full))
+        probe_check(p, "storage", "fail", detail,
+                    "message storage is full: the network stops delivering; kentongan empties "
+                    "the inbox by itself, so messages that stay are sent items or drafts: "
+                    "delete them with a phone or gammu deleteallsms");
+    else if (sim_full || phone_full)
+        probe_check(p, "storage", "warn", detail,
+                    "one storage is full; delete what kentongan does not read (sent items, "
+                    "drafts) so that it cannot fill up");
+    else
+        probe_check(p, "storage", "pass", detail, "");
+}
+
+/* 1 when the probe's token came back (kt:probe:MODEM:TOKEN says received). */
+static int probe_returned(struct worker *w, const char *token)
+{
+    redisReply *r = cmd(w, "GET %s%s:%s", STORE_PROBE, w->name, token);
+    int back = r && r->type == REDIS_REPLY_STRING && strcmp(r->str, "received") == 0;
+    freeReplyObject(r);
+    return back;
+}
+
+/* The test SMS to number (normalised, or "" when unknown), and the wait for it. */
+static void probe_loop(struct worker *w, struct probe *p, const char *number)
+{
+    char masked[32], detail[256];
+    if (number[0] == '\0') {
+        json_object_set_new(p->report, "test_sms", json_pack("{s:b}", "sent", 0));
+        probe_check(p, "test_sms", "skip", "the SIM's own number is not known",
+                    "set own_number = 08... in the modem's section, or give it: kentongan-ctl "
+                    "modem probe NAME --number 08...");
+        return;
+    }
+    probe_mask_number(number, masked, sizeof(masked));
+    unsigned char rnd[PROBE_TOKEN_LEN / 2];
+    char token[PROBE_TOKEN_LEN + 1], text[128];
+    FILE *f = fopen("/dev/urandom", "rb");
+    size_t got = f ? fread(rnd, 1, sizeof(rnd), f) : 0;
+    if (f)
+        fclose(f);
+    if (got != sizeof(rnd)) { /* no urandom: the clock and pid still differ per probe */
+        unsigned long long x = (unsigned long long)clock_wall_ms() * 2654435761u ^ getpid();
+        memcpy(rnd, &x, sizeof(rnd));
+    }
+    for (size_t i = 0; i < sizeof(rnd); i++)
+        snprintf(token + 2 * i, 3, "%02x", rnd[i]);
+    snprintf(text, sizeof(text), "%s%s: test message of modem %.32s; no reply needed", PROBE_MARK,
+             token, w->name);
+    if (!cmd_ok(w, "SET %s%s:%s sent EX %d", STORE_PROBE, w->name, token, STORE_PROBE_TTL)) {
+        json_object_set_new(p->report, "test_sms", json_pack("{s:b}", "sent", 0));
+        probe_check(p, "test_sms", "fail", "Redis went away before the test SMS was sent",
+                    "probe again once Redis is back");
+        return;
+    }
+    if (!cap_allows(w)) {
+        json_object_set_new(p->report, "test_sms",
+                            json_pack("{s:b, s:s, s:s}", "sent", 0, "to", masked, "token", token));
+        probe_check(p, "test_sms", "fail", "the SIM's per-minute or per-day cap is reached",
+                    "probe again in a minute (or tomorrow, for the per-day cap)");
+        return;
+    }
+    int mr = -1;
+    long long started = clock_wall_ms();
+    int cms = send_part(w, number, text, CODEC_GSM7, -1, 1, 1, 0, &mr);
+    if (cms == SEND_UNCONFIRMED)
+        cms = 0; /* may have gone: wait for it all the same */
+    if (cms != 0) {
+        json_object_set_new(p->report, "test_sms",
+                            json_pack("{s:b, s:s, s:s, s:i}", "sent", 0, "to", masked, "token",
+                                      token, "error", cms));
+        snprintf(detail, sizeof(detail), "sending to %s failed (%s %d)", masked,
+                 cms >= 900 ? "local error" : "+CMS ERROR", cms >= 900 ? cms - 900 : cms);
+        probe_check(p, "test_sms", "fail", detail,
+                    cms == 500 || cms == 330 || cms == 331
+                        ? "the network refused it: check the SIM's credit (a USSD balance "
+                          "check), the SMSC number and the registration"
+                        : "check the SIM's credit, the SMSC number and the registration; "
+                          "then probe again");
+        return;
+    }
+    count_part(w);
+    log_info("event=probe_sms_sent modem=%s to=%s token=%s mr=%d", w->name, masked, token, mr);
+    long long deadline = started + w->mc->probe_timeout_seconds * 1000LL, next_sweep = 0;
+    int back = 0;
+    while (!stop_flag && w->rc && clock_wall_ms() < deadline &&
+           !(back = probe_returned(w, token))) {
+        heartbeat(w);
+        modem_lock(w);
+        if (w->dummy)
+            nap(w, 200); /* the dummy driver has no events: sweep its folders */
+        else
+            GSM_ReadDevice(w->sm, FALSE);
+        if (!GSM_IsConnected(w->sm))
+            break;
+        if (w->cmti || clock_wall_ms() >= next_sweep) {
+            w->cmti = 0;
+            next_sweep = clock_wall_ms() + PROBE_SWEEP_MS;
+            sweep(w); /* residents' messages are stored as usual; the test SMS is recognised */
+        }
+    }
+    long long waited = clock_wall_ms() - started;
+    json_object_set_new(p->report, "test_sms",
+                        json_pack("{s:b, s:s, s:s, s:b, s:I, s:i}", "sent", 1, "to", masked,
+                                  "token", token, "received", back, "waited_ms", (json_int_t)waited,
+                                  "timeout_s", w->mc->probe_timeout_seconds));
+    if (back) {
+        snprintf(detail, sizeof(detail), "sent to %s and received back on this modem", masked);
+        probe_check(p, "test_sms", "pass", detail, "");
+    } else {
+        snprintf(detail, sizeof(detail),
+                 "sent to %s but not received back within %d s (probe_timeout_seconds)%s", masked,
+                 w->mc->probe_timeout_seconds,
+                 GSM_IsConnected(w->sm) ? "" : "; the modem was lost");
+        probe_check(p, "test_sms", "fail", detail,
+                    "check that own_number is this SIM's number, that the SIM has credit and is "
+                    "not barred from receiving, and that the storage is not full; a message "
+                    "that arrives late is recognised and never answered");
+    }
+}
+
+/* Runs the whole probe; returns the report (the caller owns it). */
+static json_t *probe_run(struct worker *w, const char *number)
+{
+    struct probe p;
+    memset(&p, 0, sizeof(p));
+    p.report = json_object();
+    p.checks = json_array();
+    long long started = clock_wall_ms();
+    json_object_set_new(p.report, "modem", json_string(w->name));
+    probe_identity(w, &p);
+    probe_sim(w, &p);
+    probe_network(w, &p);
+    probe_smsc(w, &p);
+    probe_storage(w, &p);
+    probe_loop(w, &p, number);
+    json_object_set_new(p.report, "checks", p.checks);
+    char summary[256];
+    if (p.failed)
+        snprintf(summary, sizeof(summary), "%d check%s failed: %s", p.failed,
+                 p.failed == 1 ? "" : "s", p.failures);
+    else if (p.warned || p.skipped)
+        snprintf(summary, sizeof(summary), "usable, with %d warning%s%s%s", p.warned,
+                 p.warned == 1 ? "" : "s", p.skipped ? "; not checked: " : "", p.skips);
+    else
+        snprintf(summary, sizeof(summary), "all checks passed: the modem is ready");
+    json_object_set_new(p.report, "verdict", json_string(p.failed ? "fail" : "pass"));
+    json_object_set_new(p.report, "summary", json_string(summary));
+    log_info("event=probe modem=%s verdict=%s failed=%d warned=%d ms=%lld", w->name,
+             p.failed ? "fail" : "pass", p.failed, p.warned, clock_wall_ms() - started);
+    return p.report;
+}
+
+/* One probe request from kt:ussdq:MODEM (see ussd_serve): run (unless it was left pending by
+ * a worker that died, or nobody waits for it any more), answered in kt:ussdres:REQ. */
+static void probe_serve(struct worker *w, const char *id, redisReply *f, int recovering)
+{
+    char req[32], number[32] = "", given[CONFIG_NAME_MAX];
+    snprintf(req, sizeof(req), "%s", entry_field(f, "req"));
+    snprintf(given, sizeof(given), "%s", entry_field(f, "number"));
+    long long expires = atoll(entry_field(f, "expires"));
+    const char *outcome = "ok";
+    char error[200] = "";
+    char *report = NULL;
+    const char *own = given[0] ? given : w->mc->own_number;
+    if (own[0] && phone_normalise(own, number, sizeof(number)) != PHONE_MOBILE)
+        number[0] = '\0';
+    if (recovering) {
+        outcome = "interrupted";
+        snprintf(error, sizeof(error),
+                 "the modem's worker was interrupted (a restart, or Redis lost) during the probe");
+    } else if (expires > 0 && clock_wall_ms() > expires) {
+        outcome = "expired";
+        snprintf(error, sizeof(error), "nobody waits for the probe any more; not run");
+    } else if (given[0] && number[0] == '\0') {
+        outcome = "failed";
+        snprintf(error, sizeof(error), "the number to send the test SMS to is not a mobile number");
+    } else {
+        json_t *doc = probe_run(w, number);
+        report = json_dumps(doc, JSON_COMPACT);
+        json_decref(doc);
+        if (report == NULL) {
+            outcome = "failed";
+            snprintf(error, sizeof(error), "out of memory");
+        }
+    }
+    char result[64], ttl[16], at[24];
+    snprintf(result, sizeof(result), "%s%s", STORE_USSD_RESULT, req[0] ? req : "0");
+    snprintf(ttl, sizeof(ttl), "%d", STORE_USSD_RESULT_TTL);
+    snprintf(at, sizeof(at), "%lld", clock_wall_ms());
+    const char *argv[] = {"FCALL",   "kt_ussd_done",
+                          "2",       w->ussd_queue,
+                          result,    STORE_OUT_GROUP,
+                          id,        ttl,
+                          "outcome", outcome,
+                          "report",  report ? report : "",
+                          "error",   error,
+                          "modem",   w->name,
+                          "at",      at};
+    freeReplyObject(cmd_argv(w, (int)(sizeof(argv) / sizeof(argv[0])), argv));
+    free(report);
+}
+
 /* One request from kt:ussdq:MODEM: dialled (unless it was left pending by a
  * worker that died, or nobody waits for it any more), answered in
  * kt:ussdres:REQ, taken off the queue. */
@@ -1820,6 +2377,10 @@ static void ussd_serve(struct worker *w, redisReply *entry, int recovering)
         return;
     const char *id = entry->element[0]->str;
     redisReply *f = entry->element[1];
+    if (f->type == REDIS_REPLY_ARRAY && strcmp(entry_field(f, "kind"), "probe") == 0) {
+        probe_serve(w, id, f, recovering); /* the installer's probe rides the same queue */
+        return;
+    }
     char req[32] = "", code[64] = "";
     long long expires = 0;
     if (f->type == REDIS_REPLY_ARRAY) {

@@ -110,6 +110,16 @@
  *   hang_cmgr     "N": AT+CMGR=N is echoed and then never answered (a modem that hangs
  *                 reading one location); other commands are answered
  *
+ * Loopback (the installer's probe, kentongan-ctl modem probe): the simulated SIM's own number is
+ * OWN_NUMBER (+6281299990001) unless DIR/own_number holds another ("+62..." or digits). A
+ * single-part text message sent to that number comes back to this modem's own inbox, as a real
+ * network delivers a message a SIM sends to itself: it is written to DIR/inbox as
+ * "~loop-<mr>" (from= the own number, text= the decoded text) right after the +CMGS answer.
+ * The fault file DIR/faults/no_loopback (exists) makes the network swallow it instead, as an
+ * operator that does not deliver (no credit, a SIM barred from receiving) does. AT+CGREG (the
+ * packet-domain registration libgammu's network question asks for first) answers "registered,
+ * home", with location 2F3A and cell 0C81 in mode 2, like AT+CREG; AT+CGATT? answers attached.
+ *
  * Exits with status 0 on end of stdin, SIGTERM, SIGINT, SIGHUP or a broken stdout pipe.
  */
 #include <ctype.h>
@@ -142,6 +152,8 @@
 #define SMSC             "+62811000000"
 #define USSD_DEFAULT     "Sisa pulsa Rp 12.345"
 #define POLL_FALLBACK_MS 20 /* inbox polling period when inotify is unavailable */
+
+#define OWN_NUMBER "+6281299990001" /* the SIM's own number (loopback, for the probe) */
 
 enum coding { CODING_GSM7, CODING_8BIT, CODING_UCS2 };
 static const char *const coding_names[] = {"gsm7", "8bit", "ucs2"};
@@ -1636,6 +1648,92 @@ static int next_mr(void)
     return mr;
 }
 
+/* ---------------------------------------------------------------- loopback (the probe) */
+
+/* The SIM's own number as digits (no '+'): DIR/own_number or OWN_NUMBER. */
+static void own_number(char *out, size_t cap)
+{
+    char p[PATH_MAX], buf[64];
+    path_of(p, sizeof p, "own_number");
+    if (read_file(p, buf, sizeof buf) < 0)
+        snprintf(buf, sizeof buf, "%s", OWN_NUMBER);
+    size_t o = 0;
+    for (const char *c = buf; *c && o + 1 < cap; c++)
+        if (isdigit((unsigned char)*c))
+            out[o++] = *c;
+    out[o] = '\0';
+}
+
+/* A single-part message sent to the SIM's own number comes back to its inbox (unless the
+ * no_loopback fault says the network swallows it). */
+static void loopback(const struct submit *m, int mr)
+{
+    char own[64], to[64];
+    own_number(own, sizeof own);
+    size_t o = 0;
+    for (const char *c = m->to; *c && o + 1 < sizeof to; c++)
+        if (isdigit((unsigned char)*c))
+            to[o++] = *c;
+    to[o] = '\0';
+    if (own[0] == '\0' || strcmp(own, to) != 0 || m->ref >= 0 || m->coding == CODING_8BIT)
+        return;
+    if (fault_exists("no_loopback")) {
+        note("loopback mr=%d swallowed (no_loopback)", mr);
+        return;
+    }
+    char line[2 * TEXT_MAX + 128], p[PATH_MAX];
+    int k = snprintf(line, sizeof line, "from=+%s\ntext=", own);
+    for (size_t i = 0; i < m->text_len && (size_t)k + 4 < sizeof line; i++) {
+        char c = m->text[i];
+        if (c == '\n' || c == '\r' || c == '\\') {
+            line[k++] = '\\';
+            line[k++] = c == '\n' ? 'n' : c == '\r' ? 'r' : '\\';
+        } else {
+            line[k++] = c;
+        }
+    }
+    line[k++] = '\n';
+    path_of(p, sizeof p, "inbox/~loop-%d-%lld", mr, (long long)wall_ms());
+    if (write_file(p, line, (size_t)k) == 0)
+        note("loopback mr=%d delivered to own inbox", mr);
+}
+
+/* AT+CGREG, packet-domain registration: libgammu's GSM_GetNetworkInfo sets it (=2, else =1)
+ * and reads it before AT+CREG?, and fails as a whole when it is refused. Registered at home. */
+static int cgreg_mode;
+
+static int cgreg(struct req *r)
+{
+    switch (r->form) {
+    case FORM_TEST:
+        answer("+CGREG: (0-2)");
+        return RES_OK;
+    case FORM_SET:
+        if (r->argc < 1 || atoi(r->argv[0]) < 0 || atoi(r->argv[0]) > 2)
+            return cme(50);
+        cgreg_mode = atoi(r->argv[0]);
+        return RES_OK;
+    case FORM_READ:
+        if (cgreg_mode == 2)
+            answer("+CGREG: 2,1,\"2F3A\",\"0C81\"");
+        else
+            answer("+CGREG: %d,1", cgreg_mode);
+        return RES_OK;
+    default:
+        return RES_ERROR;
+    }
+}
+
+/* AT+CGATT, packet-domain attach, asked next: attached. */
+static int cgatt(struct req *r)
+{
+    if (r->form == FORM_READ)
+        answer("+CGATT: 1");
+    else if (r->form == FORM_TEST)
+        answer("+CGATT: (0,1)");
+    return RES_OK;
+}
+
 /* The PDU typed after AT+CMGS has ended with Ctrl-Z. */
 static int submit_pdu(void)
 {
@@ -1695,6 +1793,7 @@ static int submit_pdu(void)
     free(line);
     if (m->srr)
         report_schedule(mr, m->to);
+    loopback(m, mr);
     free(m);
     answer("+CMGS: %d", mr);
     return RES_OK;
@@ -1822,7 +1921,7 @@ static const struct command {
     {"+CPMS", c_cpms},  {"+CNMI", c_cnmi},  {"+CMGR", c_cmgr},  {"+CMGL", c_cmgl},
     {"+CMGD", c_cmgd},  {"+CMGS", c_cmgs},  {"+CUSD", c_cusd},  {"+CMEE", c_cmee},
     {"+CFUN", c_cfun},  {"+CSMS", c_csms},  {"+CLIP", ok_only}, {"+CRC", ok_only},
-    {"+CSDH", ok_only}, {"+CMMS", ok_only},
+    {"+CSDH", ok_only}, {"+CMMS", ok_only}, {"+CGREG", cgreg},  {"+CGATT", cgatt},
 };
 
 /* Basic (V.250) commands: a chain of letters with optional numbers, e.g. "E1V1Q0", "&F", "I". */

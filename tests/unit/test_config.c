@@ -399,3 +399,30 @@ Test(config, emergency_numbers_default_and_are_digits)
     cr_expect_eq(lines(errs), 4, "one line per problem:\n%s", errs);
     config_free(cfg);
 }
+
+Test(config, probe_keys_default_and_are_checked)
+{
+    struct config *cfg;
+    int rc = load("[modem:a]\nmodel = dummy\nconnection = none\ndevice = @\n"
+                  "own_number = 0812-9999-0001\nprobe_timeout_seconds = 30\n"
+                  "[modem:b]\nmodel = dummy\nconnection = none\ndevice = @\n",
+                  &cfg);
+    cr_assert_eq(rc, 0, "%s", errs);
+    cr_expect_str_eq(config_modem(cfg, "a")->own_number, "0812-9999-0001");
+    cr_expect_eq(config_modem(cfg, "a")->probe_timeout_seconds, 30);
+    cr_expect_str_eq(config_modem(cfg, "b")->own_number, "", "unknown unless said");
+    cr_expect_eq(config_modem(cfg, "b")->probe_timeout_seconds, 120);
+    cr_expect_not(modem_config_equal(config_modem(cfg, "a"), config_modem(cfg, "b")),
+                  "the worker uses them: a change restarts it");
+    config_free(cfg);
+    rc = load("[modem:a]\nmodel = dummy\nconnection = none\ndevice = @\n"
+              "own_number = TELKOMSEL\nprobe_timeout_seconds = 4\n",
+              &cfg);
+    cr_expect_neq(rc, 0);
+    cr_expect(strstr(errs, "[modem:a] own_number = 'TELKOMSEL': expected the SIM's own mobile "
+                           "number") != NULL,
+              "%s", errs);
+    cr_expect(strstr(errs, "probe_timeout_seconds") != NULL, "%s", errs);
+    cr_expect_eq(lines(errs), 2, "%s", errs);
+    config_free(cfg);
+}
