@@ -2330,9 +2330,8 @@ static void run(struct worker *w)
             w->next_sweep = now + w->mc->poll_seconds * 1000LL;
             if (sweep(w) > 0)
                 w->expect_reply_until = clock_wall_ms() + WORKER_REPLY_WAIT_MS;
-        } else {
-            deferred_due(w);
         }
+        deferred_due(w);
         if (now >= w->next_release) {
             w->next_release = now + WORKER_RELEASE_EVERY * 1000LL;
             release_parts(w);
