@@ -1260,8 +1260,12 @@ static int recover_decoding(struct worker *w)
  * alone (one AT+CMGR, under the same decoding record and PDU check as the sweep), stores it
  * (kt_ingest), and lets the reply go out before it deletes it from the SIM (AT+CMGR again, as
  * libgammu checks before it deletes, then AT+CMGD). A stored message waits on the deferred list
- * until the lanes are idle after something was sent, or WORKER_DELETE_WAIT_MS passed, or the
- * next sweep starts, whichever comes first; never longer, so a SIM does not fill up.
+ * until the lanes are idle after something was sent, or WORKER_DELETE_WAIT_MS passed, whichever
+ * comes first (a sweep meanwhile skips it), so a SIM does not fill up. While the reply is due,
+ * a periodic sweep, a status refresh and a credit check wait (at most WORKER_REPLY_WAIT_MS).
+ * Like every other SIM access, the deletes wait while Redis is away. The list is forgotten when
+ * the connection closes: a location is deleted only on the connection that read it, and what
+ * was forgotten is read again by the sweep after the next connect (a duplicate, then deleted).
  * Nothing is deleted before kt_ingest answered: a worker killed in between leaves the message on
  * the SIM, the next worker's sweep reads it again and kt_ingest's content key (kt:seen, kept
  * dedupe_ttl seconds) finds it stored, so it is deleted and not answered twice. A location that
