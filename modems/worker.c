@@ -172,6 +172,7 @@ struct worker {
     int ndeferred;
     long long delete_due; /* clock_mono_ms: the deferred deletes are done by then */
     int replied;          /* something was handed to the modem since the last store */
+    int cmti_works;       /* +CMTI announced a location on this connection */
     int lanes_idle;       /* the last look at the lanes found nothing to send */
 };
 
@@ -466,6 +467,7 @@ static void on_incoming_sms(GSM_StateMachine *s, GSM_SMSMessage *sms, void *user
     w->announced[w->nannounced].location = sms->Location;
     w->announced[w->nannounced].raw = 0;
     w->nannounced++;
+    w->cmti_works = 1;
 }
 
 static void on_send_status(GSM_StateMachine *s, int status, int ref, void *user)
@@ -508,6 +510,7 @@ static void gammu_close(struct worker *w)
      * connection that read it, never after another may have put a new message there. */
     w->ndeferred = 0;
     w->nannounced = 0;
+    w->cmti_works = 0;
 }
 
 static void remember_error(struct worker *w, const char *what, GSM_Error err)
@@ -1370,6 +1373,17 @@ static int read_announced(struct worker *w)
     }
     trace_stop(w);
     return rc == 0 ? stored : -1;
+}
+
+/* ms between periodic sweeps: poll_seconds, or at least cmti_poll_seconds once +CMTI has
+ * announced a message on this connection (each sweep holds the modem for an exchange or more,
+ * 50-300 ms on real modems, and a reply arriving meanwhile waits for it). */
+static long long sweep_interval(const struct worker *w)
+{
+    int s = w->mc->poll_seconds;
+    if (w->cmti_works && w->mc->cmti_poll_seconds > s)
+        s = w->mc->cmti_poll_seconds;
+    return s * 1000LL;
 }
 
 /* Deletes the deferred locations when their replies are out (something was sent since the
@@ -2331,7 +2345,7 @@ static void run(struct worker *w)
                 w->expect_reply_until = clock_wall_ms() + WORKER_REPLY_WAIT_MS;
         } else if (w->cmti || (now >= w->next_sweep && !replying)) {
             w->cmti = 0;
-            w->next_sweep = now + w->mc->poll_seconds * 1000LL;
+            w->next_sweep = now + sweep_interval(w);
             if (sweep(w) > 0)
                 w->expect_reply_until = clock_wall_ms() + WORKER_REPLY_WAIT_MS;
         }
