@@ -816,8 +816,8 @@ int modem_config_equal(const struct modem_config *a, const struct modem_config *
 {
     if (a->ngammu != b->ngammu || strcmp(a->smsc, b->smsc) != 0 || a->per_minute != b->per_minute ||
         a->per_day != b->per_day || a->poll_seconds != b->poll_seconds ||
-        a->cmti_poll_seconds != b->cmti_poll_seconds ||
-        a->hang_seconds != b->hang_seconds || a->failover_seconds != b->failover_seconds ||
+        a->cmti_poll_seconds != b->cmti_poll_seconds || a->hang_seconds != b->hang_seconds ||
+        a->failover_seconds != b->failover_seconds ||
         a->send_timeout_seconds != b->send_timeout_seconds ||
         strcmp(a->delivery_reports, b->delivery_reports) != 0 ||
         a->ussd_timeout_seconds != b->ussd_timeout_seconds ||

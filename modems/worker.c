@@ -1390,8 +1390,7 @@ static long long sweep_interval(const struct worker *w)
  * last store and the lanes are idle now) or their bound passed. */
 static void deferred_due(struct worker *w)
 {
-    if (w->ndeferred > 0 &&
-        ((w->replied && w->lanes_idle) || clock_mono_ms() >= w->delete_due))
+    if (w->ndeferred > 0 && ((w->replied && w->lanes_idle) || clock_mono_ms() >= w->delete_due))
         deferred_flush(w);
 }
 

@@ -30,14 +30,14 @@
  * machine. Then the same two again on a slow profile: both simulators wait
  * BENCH_LATENCY_SLOW_MS (100) before every answer (atsim's slow fault), as real modems take
  * 50-300 ms per AT command, so every exchange a gateway makes before its reply shows;
- * BENCH_LATENCY_SLOW_N (30) messages each, after the same warm-up. Then both gammu-smsd configurations run side by side (their figures are seconds; the
- * other's rare activity cannot move them). gammu-smsd reads a message on +CMTI at once, but its
- * reply waits in the outbox for the next outbox scan, every CommTimeout once a scan found
- * nothing, a cycle that restarts with each send: the gap before each of its messages is random
- * over a whole cycle (0-30 s; tuned 0-2 s), so each meets the cycle at any phase as a resident's
- * message would (one after a reply at once would always wait the whole cycle). Each gammu-smsd
- * message is bounded by BENCH_LATENCY_SMSD_BOUND seconds and the phase by
- * BENCH_LATENCY_SMSD_SECONDS; what did not fit is said.
+ * BENCH_LATENCY_SLOW_N (30) messages each, after the same warm-up. Then both gammu-smsd
+ * configurations run side by side (their figures are seconds; the other's rare activity cannot move
+ * them). gammu-smsd reads a message on +CMTI at once, but its reply waits in the outbox for the
+ * next outbox scan, every CommTimeout once a scan found nothing, a cycle that restarts with each
+ * send: the gap before each of its messages is random over a whole cycle (0-30 s; tuned 0-2 s), so
+ * each meets the cycle at any phase as a resident's message would (one after a reply at once would
+ * always wait the whole cycle). Each gammu-smsd message is bounded by BENCH_LATENCY_SMSD_BOUND
+ * seconds and the phase by BENCH_LATENCY_SMSD_SECONDS; what did not fit is said.
  *
  * Percentiles: nearest rank over the measured messages (with fewer than 100, p99 is the
  * largest). Ratios: kentongan p50 / bare p50 and p99 / bare p99 (target <= 1.05), gammu-smsd p50
@@ -702,18 +702,16 @@ int main(int argc, char **argv)
     printf("== reply latency: +CMTI written -> reply's AT+CMGS accepted (both stamped by the "
            "simulator), \"INFO\" from a new number each time, one at a time\n");
     printf("tmpdir: %s\n", env.dir);
-    static const char *const names[NSYS] = {"bare",       "kentongan",  "bare-slow",
-                                            "kt-slow",    "gammu-smsd", "smsd-tuned"};
+    static const char *const names[NSYS] = {"bare",    "kentongan",  "bare-slow",
+                                            "kt-slow", "gammu-smsd", "smsd-tuned"};
     static char slow_labels[2][64];
     snprintf(slow_labels[0], sizeof(slow_labels[0]), "bare libgammu client, %ld ms/command",
              slow_ms);
     snprintf(slow_labels[1], sizeof(slow_labels[1]), "kentongan, %ld ms/command", slow_ms);
-    const char *const labels[NSYS] = {"bare libgammu client",
-                                      "kentongan",
-                                      slow_labels[0],
-                                      slow_labels[1],
-                                      "gammu-smsd, defaults",
-                                      "gammu-smsd, ReceiveFrequency=1 CommTimeout=1"};
+    const char *const labels[NSYS] = {
+        "bare libgammu client", "kentongan",
+        slow_labels[0],         slow_labels[1],
+        "gammu-smsd, defaults", "gammu-smsd, ReceiveFrequency=1 CommTimeout=1"};
     char atsim[400];
     snprintf(atsim, sizeof(atsim), "%s/atsim", env.build);
     for (int i = 0; i < NSYS; i++) {
