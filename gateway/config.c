@@ -110,6 +110,8 @@ static const struct key_def modem_keys[] = {
     MI(per_minute, 1, 600, 10),
     MI(per_day, 1, 100000, 1000),
     MI(poll_seconds, 1, 3600, 5),
+    /* replies first: once +CMTI has announced a message, sweeps are only the safety net */
+    MI(cmti_poll_seconds, 1, 3600, 60),
     MI(hang_seconds, 10, 3600, 120),
     MI(failover_seconds, 0, 86400, 120),
     MI(send_timeout_seconds, 5, 600, 60),
@@ -838,7 +840,8 @@ int modem_config_equal(const struct modem_config *a, const struct modem_config *
 {
     if (a->ngammu != b->ngammu || strcmp(a->smsc, b->smsc) != 0 || a->per_minute != b->per_minute ||
         a->per_day != b->per_day || a->poll_seconds != b->poll_seconds ||
-        a->hang_seconds != b->hang_seconds || a->failover_seconds != b->failover_seconds ||
+        a->cmti_poll_seconds != b->cmti_poll_seconds || a->hang_seconds != b->hang_seconds ||
+        a->failover_seconds != b->failover_seconds ||
         a->send_timeout_seconds != b->send_timeout_seconds ||
         strcmp(a->delivery_reports, b->delivery_reports) != 0 ||
         a->ussd_timeout_seconds != b->ussd_timeout_seconds ||

@@ -58,6 +58,7 @@ struct modem_config {
     int per_minute;             /* sends per minute cap for this SIM */
     int per_day;                /* sends per day cap for this SIM */
     int poll_seconds;           /* SIM storage sweep interval */
+    int cmti_poll_seconds;      /* at least this once +CMTI has announced a message */
     int hang_seconds;           /* worker silent this long is killed */
     int failover_seconds;       /* replies to a down modem move after this */
     int send_timeout_seconds;   /* wait for the network's answer per part */

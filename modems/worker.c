@@ -5,8 +5,10 @@
  *   heartbeat
  *   GSM_ReadDevice (AT: waits up to ~50 ms for unsolicited lines; this is
  *                   where +CMTI and send-status callbacks arrive)
- *   sweep SIM storage if +CMTI came or poll_seconds passed:
- *       each inbox message -> kt_ingest (dedupe, parts, kt:in) -> delete
+ *   delete from the SIM what was stored, once its reply is out (see "replies first")
+ *   read each location +CMTI named, alone (AT+CMGR) -> kt_ingest (dedupe, parts, kt:in)
+ *   or sweep SIM storage if poll_seconds passed (or +CMTI named no location):
+ *       each inbox message -> kt_ingest
  *   release part groups older than multipart_timeout (flagged incomplete)
  *   credit check when due: the SIM's balance code by USSD (kt_credit)
  *   send: retries that are due, then one message from the lanes
@@ -91,8 +93,18 @@
 #define PROBE_SWEEP_MS    2000               /* SIM sweeps while waiting for the test SMS */
 #define PROBE_SIGNAL_WEAK 20                 /* percent: below this the signal is called weak */
 #define PROBE_TEXT_MAX    64                 /* bytes of an identity string kept */
+#define WORKER_ANNOUNCED_MAX 32 /* locations named by +CMTI waiting to be read; beyond: a sweep */
+#define WORKER_DEFERRED_MAX  (2 * WORKER_SWEEP_MAX) /* stored messages waiting for their delete */
+#define WORKER_DELETE_WAIT_MS                                                                      \
+    WORKER_REPLY_WAIT_MS /* a stored message is deleted this long after at the latest */
 
 static volatile sig_atomic_t stop_flag;
+
+/* One SIM location to read or delete (see "quarantine" and "replies first" below). */
+struct sim_ref {
+    int folder, location;
+    int raw; /* delete without reading it again (a malformed message) */
+};
 
 struct outmsg {
     char lane[64];
@@ -159,6 +171,16 @@ struct worker {
     int tracing;
     int kept_malformed; /* the last message read was kept aside as malformed */
     int leave_on_sim;   /* the last location read is not an inbound message: not ours */
+    /* replies first: locations +CMTI named (set by on_incoming_sms), and what was stored and
+     * waits for its delete until its reply is out */
+    struct sim_ref announced[WORKER_ANNOUNCED_MAX];
+    int nannounced;
+    struct sim_ref deferred[WORKER_DEFERRED_MAX];
+    int ndeferred;
+    long long delete_due; /* clock_mono_ms: the deferred deletes are done by then */
+    int replied;          /* something was handed to the modem since the last store */
+    int cmti_works;       /* +CMTI announced a location on this connection */
+    int lanes_idle;       /* the last look at the lanes found nothing to send */
 };
 
 /* The outcome of one USSD code. outcome: ok, refused (the network said no),
@@ -435,9 +457,25 @@ static void modem_unlock(struct worker *w)
 
 /* ---- libgammu ---- */
 
+/* +CMTI: "SM",N gives the folder (1 SIM, 3 phone memory) and the location N; the loop reads
+ * that location alone. No location (a +CMT with the message itself, an unknown storage), or
+ * too many at once: a full sweep. Only records: libgammu is not called from here. */
 static void on_incoming_sms(GSM_StateMachine *s, GSM_SMSMessage *sms, void *user)
 {
-    ((struct worker *)user)->cmti = 1;
+    struct worker *w = user;
+    if (sms == NULL || sms->Location <= 0 || (sms->Folder != 1 && sms->Folder != 3) ||
+        w->nannounced >= WORKER_ANNOUNCED_MAX) {
+        w->cmti = 1;
+        return;
+    }
+    for (int i = 0; i < w->nannounced; i++)
+        if (w->announced[i].folder == sms->Folder && w->announced[i].location == sms->Location)
+            return; /* announced twice (modems do): read once */
+    w->announced[w->nannounced].folder = sms->Folder;
+    w->announced[w->nannounced].location = sms->Location;
+    w->announced[w->nannounced].raw = 0;
+    w->nannounced++;
+    w->cmti_works = 1;
 }
 
 static void on_send_status(GSM_StateMachine *s, int status, int ref, void *user)
@@ -475,6 +513,12 @@ static void gammu_close(struct worker *w)
         w->sm = NULL;
     }
     w->connected = 0;
+    /* What was stored and not yet deleted is read again by the sweep after the next connect
+     * (kt_ingest's dedupe answers it as a duplicate): a location is deleted only on the
+     * connection that read it, never after another may have put a new message there. */
+    w->ndeferred = 0;
+    w->nannounced = 0;
+    w->cmti_works = 0;
 }
 
 static void remember_error(struct worker *w, const char *what, GSM_Error err)
@@ -807,11 +851,6 @@ static int ingest(struct worker *w, GSM_SMSMessage *sms)
  * the dummy driver's file, time), counted in kt:stats and logged once, then deleted from the
  * SIM. A modem with a logfile of its own keeps that log: its sweeps are not traced, so a
  * failed location is kept aside without its PDU. */
-
-struct sim_ref {
-    int folder, location;
-    int raw; /* delete without reading it again (a malformed message) */
-};
 
 /* Deletes one location; a malformed one without libgammu reading it first (rawat.h). */
 static void sim_delete(struct worker *w, const struct sim_ref *ref)
@@ -1230,13 +1269,153 @@ static int recover_decoding(struct worker *w)
     return 0;
 }
 
-/* Reads every inbox message, stores it (or keeps it aside), then deletes what was stored. */
+/* ---- replies first ----
+ *
+ * On a real modem each AT exchange costs 50-300 ms, and a resident waits for all of those the
+ * worker makes before the reply. So, when +CMTI names a location, the worker reads that location
+ * alone (one AT+CMGR, under the same decoding record and PDU check as the sweep), stores it
+ * (kt_ingest), and lets the reply go out before it deletes it from the SIM (AT+CMGR again, as
+ * libgammu checks before it deletes, then AT+CMGD). A stored message waits on the deferred list
+ * until the lanes are idle after something was sent, or WORKER_DELETE_WAIT_MS passed, whichever
+ * comes first (a sweep meanwhile skips it), so a SIM does not fill up. While the reply is due,
+ * a periodic sweep, a status refresh and a credit check wait (at most WORKER_REPLY_WAIT_MS).
+ * Like every other SIM access, the deletes wait while Redis is away. The list is forgotten when
+ * the connection closes: a location is deleted only on the connection that read it, and what
+ * was forgotten is read again by the sweep after the next connect (a duplicate, then deleted).
+ * Nothing is deleted before kt_ingest answered: a worker killed in between leaves the message on
+ * the SIM, the next worker's sweep reads it again and kt_ingest's content key (kt:seen, kept
+ * dedupe_ttl seconds) finds it stored, so it is deleted and not answered twice. A location that
+ * fails to read alone is left to a full sweep, which keeps it aside when it is malformed. */
+
+/* 1 when ref is on the deferred list (stored, its delete waiting). */
+static int deferred_has(const struct worker *w, const struct sim_ref *ref)
+{
+    for (int i = 0; i < w->ndeferred; i++)
+        if (w->deferred[i].folder == ref->folder && w->deferred[i].location == ref->location)
+            return 1;
+    return 0;
+}
+
+/* Deletes every location on the deferred list. */
+static void deferred_flush(struct worker *w)
+{
+    int n = w->ndeferred;
+    w->ndeferred = 0;
+    for (int i = 0; i < n && w->sm; i++)
+        sim_delete(w, &w->deferred[i]);
+    w->replied = 0;
+}
+
+/* Puts a stored location on the deferred list (deleted at once when the list is full). */
+static void deferred_add(struct worker *w, const struct sim_ref *ref)
+{
+    if (deferred_has(w, ref))
+        return;
+    if (w->ndeferred >= WORKER_DEFERRED_MAX) {
+        sim_delete(w, ref);
+        return;
+    }
+    if (w->ndeferred == 0)
+        w->delete_due = clock_mono_ms() + WORKER_DELETE_WAIT_MS;
+    w->deferred[w->ndeferred++] = *ref;
+    w->replied = 0;
+}
+
+/* Reads one location +CMTI named; 0 done (stored, kept aside, or left: w->leave_on_sim), -1
+ * Redis away. A location that cannot be read alone is left to a full sweep. */
+static int read_announced_one(struct worker *w, const struct sim_ref *ref)
+{
+    w->kept_malformed = w->leave_on_sim = 0;
+    if (decoding_mark(w, ref->folder, ref->location, 0) != 0)
+        return -1;
+    memset(w->multi, 0, sizeof(*w->multi));
+    w->multi->Number = 1;
+    w->multi->SMS[0].Folder = ref->folder;
+    w->multi->SMS[0].Location = ref->location;
+    heartbeat(w);
+    GSM_Error err = GSM_GetSMS(w->sm, w->multi);
+    if (decoding_clear(w) != 0)
+        return -1;
+    if (err == ERR_NONE && w->multi->Number < 1)
+        err = ERR_CORRUPTED;
+    if (err == ERR_EMPTY) {
+        w->leave_on_sim = 1; /* read and deleted by a sweep meanwhile */
+        return 0;
+    }
+    if (err != ERR_NONE) {
+        log_debug("event=announced_read_failed modem=%s location=%d error=\"%s\" "
+                  "action=sweep",
+                  w->name, ref->location, GSM_ErrorString(err));
+        w->leave_on_sim = 1;
+        w->cmti = 1; /* the sweep lists it, reads it alone, keeps it aside if malformed */
+        return 0;
+    }
+    GSM_SMSMessage *sms = &w->multi->SMS[0];
+    if (!sms->InboxFolder) {
+        w->leave_on_sim = 1; /* a message of our own (sent or draft): not ours to touch */
+        return 0;
+    }
+    sms->Folder = ref->folder;
+    sms->Location = ref->location;
+    return take_message(w, sms);
+}
+
+/* Reads the locations +CMTI named, each alone; their deletes wait (deferred_add). Returns the
+ * messages read, -1 when Redis is away (they stay on the SIM for the next sweep). */
+static int read_announced(struct worker *w)
+{
+    if (recover_decoding(w) != 0)
+        return -1;
+    trace_start(w, 1);
+    int stored = 0, rc = 0;
+    while (w->nannounced > 0 && !stop_flag && !w->cmti) {
+        struct sim_ref ref = w->announced[0];
+        w->nannounced--;
+        memmove(w->announced, w->announced + 1, sizeof(w->announced[0]) * (size_t)w->nannounced);
+        if (deferred_has(w, &ref))
+            continue; /* stored already; announced again */
+        if (read_announced_one(w, &ref) != 0) {
+            rc = -1;
+            break;
+        }
+        if (w->leave_on_sim)
+            continue;
+        ref.raw = w->kept_malformed;
+        deferred_add(w, &ref);
+        stored++;
+    }
+    trace_stop(w);
+    return rc == 0 ? stored : -1;
+}
+
+/* ms between periodic sweeps: poll_seconds, or at least cmti_poll_seconds once +CMTI has
+ * announced a message on this connection (each sweep holds the modem for an exchange or more,
+ * 50-300 ms on real modems, and a reply arriving meanwhile waits for it). */
+static long long sweep_interval(const struct worker *w)
+{
+    int s = w->mc->poll_seconds;
+    if (w->cmti_works && w->mc->cmti_poll_seconds > s)
+        s = w->mc->cmti_poll_seconds;
+    return s * 1000LL;
+}
+
+/* Deletes the deferred locations when their replies are out (something was sent since the
+ * last store and the lanes are idle now) or their bound passed. */
+static void deferred_due(struct worker *w)
+{
+    if (w->ndeferred > 0 && ((w->replied && w->lanes_idle) || clock_mono_ms() >= w->delete_due))
+        deferred_flush(w);
+}
+
+/* Reads every inbox message and stores it (or keeps it aside); what was read is deleted once
+ * its reply is out (deferred_add). */
 static int sweep(struct worker *w)
 {
     struct sim_ref done[WORKER_SWEEP_MAX];
     int ndone = 0, stored = 0, seen = 0, expected = -1;
     gboolean start = TRUE;
     GSM_Error err;
+    w->nannounced = 0; /* listed below */
     /* Ask how many messages storage holds first: an empty SIM costs one
      * status query, and the scan stops once it has seen them all (the
      * dummy driver otherwise probes thousands of locations per folder). */
@@ -1304,6 +1483,9 @@ static int sweep(struct worker *w)
             last = sms->Location;
             if (!sms->InboxFolder)
                 continue; /* our own drafts or sent items: not ours to touch */
+            struct sim_ref listed = {sms->Folder, sms->Location, 0};
+            if (deferred_has(w, &listed))
+                continue; /* stored already, its delete waits for its reply */
             w->kept_malformed = 0;
             if (take_message(w, sms) != 0)
                 goto delete; /* Redis is away: leave it on the SIM */
@@ -1317,7 +1499,7 @@ static int sweep(struct worker *w)
     decoding_clear(w);
     delete : trace_stop(w);
     for (int i = 0; i < ndone; i++)
-        sim_delete(w, &done[i]);
+        deferred_add(w, &done[i]);
     return stored;
 }
 
@@ -2715,17 +2897,25 @@ static void run(struct worker *w)
             gammu_close(w);
             continue;
         }
-        if (w->cmti || now >= w->next_sweep) {
+        /* While a stored message's reply is due, the modem is kept for it: a periodic sweep,
+         * a status refresh or a credit check waits (at most WORKER_REPLY_WAIT_MS). */
+        int replying = w->expect_reply_until > now;
+        if (w->nannounced > 0 && !w->cmti) {
+            if (read_announced(w) > 0)
+                w->expect_reply_until = clock_wall_ms() + WORKER_REPLY_WAIT_MS;
+        } else if (w->cmti || (now >= w->next_sweep && !replying)) {
             w->cmti = 0;
-            w->next_sweep = now + w->mc->poll_seconds * 1000LL;
+            w->next_sweep = now + sweep_interval(w);
             if (sweep(w) > 0)
                 w->expect_reply_until = clock_wall_ms() + WORKER_REPLY_WAIT_MS;
         }
+        deferred_due(w);
         if (now >= w->next_release) {
             w->next_release = now + WORKER_RELEASE_EVERY * 1000LL;
             release_parts(w);
         }
-        if (now >= w->next_status) {
+        replying = w->expect_reply_until > clock_wall_ms();
+        if (now >= w->next_status && !replying) {
             w->next_status = now + WORKER_STATUS_EVERY * 1000LL;
             refresh_status(w);
         }
@@ -2745,7 +2935,7 @@ static void run(struct worker *w)
             w->recovered = 0;
             continue;
         }
-        if (w->mc->balance_code[0] && clock_wall_ms() >= w->next_balance)
+        if (w->mc->balance_code[0] && clock_wall_ms() >= w->next_balance && !replying)
             credit_check(w);
         send_due_retries(w);
         if (!cap_allows(w)) {
@@ -2783,8 +2973,12 @@ static void run(struct worker *w)
                 nap(w, w->next_bc - clock_wall_ms() < 50 ? w->next_bc - clock_wall_ms() : 50);
             continue;
         }
-        if (send_from_lanes(w, (int)block, 0) > 0)
+        int sent = send_from_lanes(w, (int)block, 0);
+        w->lanes_idle = sent == 0;
+        if (sent > 0) {
             w->expect_reply_until = 0;
+            w->replied = 1;
+        }
     }
 }
 

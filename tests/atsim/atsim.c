@@ -109,6 +109,8 @@
  *   ussd_silent   exists: USSD requests get OK and then no +CUSD at all
  *   hang_cmgr     "N": AT+CMGR=N is echoed and then never answered (a modem that hangs
  *                 reading one location); other commands are answered
+ *   hang_cmgd     "N": AT+CMGD=N is echoed and then never answered, the message stays (a
+ *                 gateway stopped between storing a message and deleting it)
  *
  * Loopback (the installer's probe, kentongan-ctl modem probe): the simulated SIM's own number is
  * OWN_NUMBER (+6281299990001) unless DIR/own_number holds another ("+62..." or digits). A
@@ -1597,6 +1599,10 @@ static int c_cmgd(struct req *r)
     if (r->form != FORM_SET || r->argc < 1)
         return RES_ERROR;
     int loc = atoi(r->argv[0]), flag = r->argc > 1 ? atoi(r->argv[1]) : 0;
+    if (fault_number("hang_cmgd", 0) == loc) {
+        note("hang_cmgd: AT+CMGD=%d not answered", loc);
+        return RES_NONE;
+    }
     int size = sim_size();
     char p[PATH_MAX];
     if (flag == 0) {

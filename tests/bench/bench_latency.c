@@ -27,14 +27,17 @@
  *
  * Order: bare and kentongan run side by side, alternating message by message (one message in
  * flight overall), BENCH_LATENCY_WARMUP messages each first, not counted; so both see the same
- * machine. Then both gammu-smsd configurations run side by side (their figures are seconds; the
- * other's rare activity cannot move them). gammu-smsd reads a message on +CMTI at once, but its
- * reply waits in the outbox for the next outbox scan, every CommTimeout once a scan found
- * nothing, a cycle that restarts with each send: the gap before each of its messages is random
- * over a whole cycle (0-30 s; tuned 0-2 s), so each meets the cycle at any phase as a resident's
- * message would (one after a reply at once would always wait the whole cycle). Each gammu-smsd
- * message is bounded by BENCH_LATENCY_SMSD_BOUND seconds and the phase by
- * BENCH_LATENCY_SMSD_SECONDS; what did not fit is said.
+ * machine. Then the same two again on a slow profile: both simulators wait
+ * BENCH_LATENCY_SLOW_MS (100) before every answer (atsim's slow fault), as real modems take
+ * 50-300 ms per AT command, so every exchange a gateway makes before its reply shows;
+ * BENCH_LATENCY_SLOW_N (30) messages each, after the same warm-up. Then both gammu-smsd
+ * configurations run side by side (their figures are seconds; the other's rare activity cannot move
+ * them). gammu-smsd reads a message on +CMTI at once, but its reply waits in the outbox for the
+ * next outbox scan, every CommTimeout once a scan found nothing, a cycle that restarts with each
+ * send: the gap before each of its messages is random over a whole cycle (0-30 s; tuned 0-2 s), so
+ * each meets the cycle at any phase as a resident's message would (one after a reply at once would
+ * always wait the whole cycle). Each gammu-smsd message is bounded by BENCH_LATENCY_SMSD_BOUND
+ * seconds and the phase by BENCH_LATENCY_SMSD_SECONDS; what did not fit is said.
  *
  * Percentiles: nearest rank over the measured messages (with fewer than 100, p99 is the
  * largest). Ratios: kentongan p50 / bare p50 and p99 / bare p99 (target <= 1.05), gammu-smsd p50
@@ -44,8 +47,9 @@
  *
  * Knobs (env): BENCH_LATENCY_N (60, per system, bare and kentongan), BENCH_LATENCY_WARMUP (5),
  * BENCH_LATENCY_SMSD_N (10), BENCH_LATENCY_SMSD_TUNED_N (30), BENCH_LATENCY_SMSD_BOUND (120),
- * BENCH_LATENCY_SMSD_SECONDS (380), BENCH_LATENCY_SMSD (1; 0 skips gammu-smsd), BENCH_PLOT_DIR.
- * About 8 minutes with the defaults, 6 of them gammu-smsd's. */
+ * BENCH_LATENCY_SMSD_SECONDS (380), BENCH_LATENCY_SMSD (1; 0 skips gammu-smsd),
+ * BENCH_LATENCY_SLOW_MS (100; 0 skips the slow profile), BENCH_LATENCY_SLOW_N (30),
+ * BENCH_PLOT_DIR. About 10 minutes with the defaults, 6 of them gammu-smsd's. */
 #include "handlers/keyword.h"
 #include "tests/bench/bench.h"
 #include "tests/lib/atsim_ctl.h"
@@ -54,7 +58,7 @@
 #include <math.h>
 #include <sys/stat.h>
 
-#define BENCH_TIME_BOUND 590 /* seconds for the whole program */
+#define BENCH_TIME_BOUND 890 /* seconds for the whole program */
 #define MAX_MSGS         1000
 #define START_BOUND      60.0 /* seconds for a system to come up */
 #define FAST_BOUND       20.0 /* seconds for one bare/kentongan reply */
@@ -67,7 +71,7 @@
 #define TARGET_BARE 1.05
 #define TARGET_SMSD 30.0
 
-enum { S_BARE, S_KT, S_SMSD, S_SMSD_TUNED, NSYS };
+enum { S_BARE, S_KT, S_BARE_SLOW, S_KT_SLOW, S_SMSD, S_SMSD_TUNED, NSYS };
 
 struct sys {
     const char *name;  /* short, for rows and the plot */
@@ -681,6 +685,9 @@ int main(int argc, char **argv)
     double smsd_bound = (double)bench_env_long("BENCH_LATENCY_SMSD_BOUND", 120);
     double smsd_budget = (double)bench_env_long("BENCH_LATENCY_SMSD_SECONDS", 380);
     int with_smsd = (int)bench_env_long("BENCH_LATENCY_SMSD", 1);
+    long slow_ms = bench_env_long("BENCH_LATENCY_SLOW_MS", 100);
+    int slow_n = (int)bench_env_long("BENCH_LATENCY_SLOW_N", 30);
+    slow_n = slow_n < 1 ? 1 : slow_n > MAX_MSGS ? MAX_MSGS : slow_n;
     n = n < 1 ? 1 : n > MAX_MSGS ? MAX_MSGS : n;
     smsd_n = smsd_n > MAX_MSGS ? MAX_MSGS : smsd_n;
     tuned_n = tuned_n > MAX_MSGS ? MAX_MSGS : tuned_n;
@@ -695,10 +702,16 @@ int main(int argc, char **argv)
     printf("== reply latency: +CMTI written -> reply's AT+CMGS accepted (both stamped by the "
            "simulator), \"INFO\" from a new number each time, one at a time\n");
     printf("tmpdir: %s\n", env.dir);
-    static const char *const names[NSYS] = {"bare", "kentongan", "gammu-smsd", "smsd-tuned"};
-    static const char *const labels[NSYS] = {"bare libgammu client", "kentongan",
-                                             "gammu-smsd, defaults",
-                                             "gammu-smsd, ReceiveFrequency=1 CommTimeout=1"};
+    static const char *const names[NSYS] = {"bare",    "kentongan",  "bare-slow",
+                                            "kt-slow", "gammu-smsd", "smsd-tuned"};
+    static char slow_labels[2][64];
+    snprintf(slow_labels[0], sizeof(slow_labels[0]), "bare libgammu client, %ld ms/command",
+             slow_ms);
+    snprintf(slow_labels[1], sizeof(slow_labels[1]), "kentongan, %ld ms/command", slow_ms);
+    const char *const labels[NSYS] = {
+        "bare libgammu client", "kentongan",
+        slow_labels[0],         slow_labels[1],
+        "gammu-smsd, defaults", "gammu-smsd, ReceiveFrequency=1 CommTimeout=1"};
     char atsim[400];
     snprintf(atsim, sizeof(atsim), "%s/atsim", env.build);
     for (int i = 0; i < NSYS; i++) {
@@ -706,7 +719,9 @@ int main(int argc, char **argv)
         s->name = names[i];
         s->label = labels[i];
         s->pid = -1;
-        snprintf(s->simdir, sizeof(s->simdir), "%s/sim-%s", env.dir, names[i]);
+        /* the slow profile runs on the fast profile's simulators and processes */
+        int on = i == S_BARE_SLOW ? S_BARE : i == S_KT_SLOW ? S_KT : i;
+        snprintf(s->simdir, sizeof(s->simdir), "%s/sim-%s", env.dir, names[on]);
         if (atsim_init_dir(s->simdir) != 0) {
             fprintf(stderr, "bench_latency: %s: %s\n", s->simdir, strerror(errno));
             return 1;
@@ -741,6 +756,34 @@ int main(int argc, char **argv)
     double t1 = bench_now();
     drive(fast, 2, 1, 0.005, 60 + n * 2.0);
     printf("  (phase 1: %.1f s)\n", bench_now() - t1);
+
+    /* Phase 1b: the same two, every answer of their simulators slowed down. */
+    if (slow_ms > 0) {
+        printf("\n-- slow profile: every simulator answer after %ld ms (atsim's slow fault), bare "
+               "and kentongan alternating, %d warm-up + %d measured each\n",
+               slow_ms, warm, slow_n);
+        int slowed = 1;
+        for (int i = S_BARE_SLOW; i <= S_KT_SLOW; i++) {
+            struct sys *s = &sys[i];
+            s->pid = sys[i == S_BARE_SLOW ? S_BARE : S_KT].pid;
+            s->target = slow_n;
+            s->warmup = warm;
+            s->bound = FAST_BOUND + slow_ms * 0.05; /* ~50 exchanges at most */
+            s->gap_min = FAST_GAP_MIN;
+            s->gap_max = FAST_GAP_MAX;
+            s->active = 1;
+            s->due = bench_now();
+            if (atsim_fault_value(s->simdir, "slow", slow_ms) != 0)
+                slowed = 0;
+        }
+        int slowidx[] = {S_BARE_SLOW, S_KT_SLOW};
+        double t1b = bench_now();
+        if (slowed)
+            drive(slowidx, 2, 1, 0.005, 60 + slow_n * (4.0 + slow_ms * 0.04));
+        else
+            printf("  cannot set the slow fault; skipped\n");
+        printf("  (phase 1b: %.1f s)\n", bench_now() - t1b);
+    }
     stop_gently(sys[S_BARE].pid);
     kt_gateway_stop(&env, SIGTERM);
     kt_redis_stop(&env);
@@ -801,7 +844,7 @@ int main(int argc, char **argv)
                    sys[i].wrong_text == 1 ? "y" : "ies", sys[i].first_text);
     }
     printf("  %-46s\n", "the same, only to the AT+CMGS command (before libgammu types the PDU):");
-    for (int i = S_BARE; i <= S_KT; i++)
+    for (int i = S_BARE; i <= S_KT_SLOW; i++)
         printf("  %-46s %4d %9s %9s %9s %9s\n", sys[i].label, sc[i].n, ms(sc[i].p50, a, sizeof(a)),
                ms(sc[i].p90, b, sizeof(b)), ms(sc[i].p99, c, sizeof(c)),
                ms(sc[i].max, d, sizeof(d)));
@@ -809,6 +852,10 @@ int main(int argc, char **argv)
            "(not counted)\n",
            ms(sp[S_BARE].p50, a, sizeof(a)), ms(sp[S_KT].p50, b, sizeof(b)));
     double r50 = st[S_KT].p50 / st[S_BARE].p50, r99 = st[S_KT].p99 / st[S_BARE].p99;
+    double s50 = st[S_KT_SLOW].p50 / st[S_BARE_SLOW].p50;
+    double s99 = st[S_KT_SLOW].p99 / st[S_BARE_SLOW].p99;
+    double s90 = st[S_KT_SLOW].p90 / st[S_BARE_SLOW].p90;
+    int met_slow = s50 <= TARGET_BARE && s99 <= TARGET_BARE;
     double c50 = sc[S_KT].p50 / sc[S_BARE].p50, c99 = sc[S_KT].p99 / sc[S_BARE].p99;
     double rs = st[S_SMSD].p50 / st[S_KT].p50, rt = st[S_SMSD_TUNED].p50 / st[S_KT].p50;
     int met_bare = r50 <= TARGET_BARE && r99 <= TARGET_BARE;
@@ -820,6 +867,12 @@ int main(int argc, char **argv)
            ms(st[S_KT].p99 - st[S_BARE].p99, b, sizeof(b)));
     printf("          to the AT+CMGS command only: kentongan / bare p50 %.2f, p99 %.2f\n", c50,
            c99);
+    if (st[S_KT_SLOW].n > 0)
+        printf("          slow profile (%ld ms/command): kentongan / bare p50 %.3f, p90 %.3f, p99 "
+               "%.3f (target <= %.2f: %s); kentongan adds %s at p50, %s at p99\n",
+               slow_ms, s50, s90, s99, TARGET_BARE, met_slow ? "met" : "MISSED",
+               ms(st[S_KT_SLOW].p50 - st[S_BARE_SLOW].p50, a, sizeof(a)),
+               ms(st[S_KT_SLOW].p99 - st[S_BARE_SLOW].p99, b, sizeof(b)));
     printf("          gammu-smsd defaults / kentongan p50: %.0f (target >= %.0f: %s); tuned "
            "gammu-smsd / kentongan p50: %.2f\n",
            rs, TARGET_SMSD,
@@ -844,6 +897,21 @@ int main(int argc, char **argv)
               "p50 %s, p99 %s | bare p50 %s, p99 %s | p50 %.2f, p99 %.2f | — | |",
               ms(sc[S_KT].p50, a, sizeof(a)), ms(sc[S_KT].p99, b, sizeof(b)),
               ms(sc[S_BARE].p50, c, sizeof(c)), ms(sc[S_BARE].p99, d, sizeof(d)), c50, c99);
+    if (st[S_KT_SLOW].n > 0 && st[S_BARE_SLOW].n > 0) {
+        bench_row("| reply latency, bare libgammu client, slow profile (atsim %ld ms before every "
+                  "answer, %d msgs) | p50 %s, p90 %s, p99 %s, max %s | — | — | baseline | |",
+                  slow_ms, st[S_BARE_SLOW].n, ms(st[S_BARE_SLOW].p50, a, sizeof(a)),
+                  ms(st[S_BARE_SLOW].p90, b, sizeof(b)), ms(st[S_BARE_SLOW].p99, c, sizeof(c)),
+                  ms(st[S_BARE_SLOW].max, d, sizeof(d)));
+        bench_row("| reply latency, kentongan, slow profile (%ld ms/command, alternating with "
+                  "bare, %d msgs) | p50 %s, p90 %s, p99 %s, max %s | bare p50 %s, p99 %s | p50 "
+                  "%.3f, p90 %.3f, p99 %.3f | ≤ 1.05 × bare | %s |",
+                  slow_ms, st[S_KT_SLOW].n, ms(st[S_KT_SLOW].p50, a, sizeof(a)),
+                  ms(st[S_KT_SLOW].p90, b, sizeof(b)), ms(st[S_KT_SLOW].p99, c, sizeof(c)),
+                  ms(st[S_KT_SLOW].max, d, sizeof(d)), ms(st[S_BARE_SLOW].p50, e, sizeof(e)),
+                  ms(st[S_BARE_SLOW].p99, f, sizeof(f)), s50, s90, s99,
+                  met_slow ? "met" : "**missed**");
+    }
     if (st[S_SMSD].n > 0)
         bench_row(
             "| reply latency, gammu-smsd defaults + RunOnReceive/gammu-smsd-inject (%d msgs%s) "

@@ -362,7 +362,10 @@ Test(quarantine, a_worker_killed_while_decoding_leaves_that_location_aside_after
     cr_assert_eq(entries(e, 4), 1);
     cr_expect_str_eq(e[0].reason, "crash");
     cr_expect_str_eq(e[0].location, "1");
-    cr_expect(strstr(e[0].pdu, malformed[0].tpdu) != NULL, "PDU from the transcript: %s", e[0].pdu);
+    /* The PDU is kept when the transcript has it: a sweep's listing shows it; a location +CMTI
+     * named is read alone, and the modem hung before it answered, so no transcript has it. */
+    cr_expect(e[0].pdu[0] == '\0' || strstr(e[0].pdu, malformed[0].tpdu) != NULL,
+              "PDU from the transcript, or none: %s", e[0].pdu);
     cr_assert(kt_wait(&env, 30, sim_empty, NULL), "deleted from the SIM");
     cr_expect_eq(kt_redis_int(&env, "EXISTS kt:decoding:at1"), 0, "record cleared");
     pid_t again = kt_worker_pid(&env, "at1");

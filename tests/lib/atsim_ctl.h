@@ -43,7 +43,8 @@ int atsim_fail_sends(const char *dir, int code, int count);
 /* Creates (on=1) or removes (on=0) a flag fault file: "hang", "dup_cmti", "noise". 0/-1. */
 int atsim_fault(const char *dir, const char *name, int on);
 
-/* Sets a numeric fault: "slow" (ms before each answer) or "storage_size" (SIM size);
+/* Sets a numeric fault: "slow" (ms before each answer), "storage_size" (SIM size),
+ * "hang_cmgr" or "hang_cmgd" (that location's read or delete never answered);
  * value < 0 removes it. 0/-1. */
 int atsim_fault_value(const char *dir, const char *name, long value);
 

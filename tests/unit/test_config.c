@@ -426,3 +426,30 @@ Test(config, probe_keys_default_and_are_checked)
     cr_expect_eq(lines(errs), 2, "%s", errs);
     config_free(cfg);
 }
+
+Test(config, cmti_poll_seconds_defaults_to_a_minute_and_is_bounded)
+{
+    struct config *cfg;
+    cr_assert_eq(load("[modem:a]\nmodel = dummy\nconnection = none\ndevice = @\n", &cfg), 0, "%s",
+                 errs);
+    cr_expect_eq(cfg->modems[0].poll_seconds, 5);
+    cr_expect_eq(cfg->modems[0].cmti_poll_seconds, 60);
+    config_free(cfg);
+    cr_assert_eq(load("[modem:a]\nmodel = dummy\nconnection = none\ndevice = @\n"
+                      "cmti_poll_seconds = 15\n",
+                      &cfg),
+                 0, "%s", errs);
+    cr_expect_eq(cfg->modems[0].cmti_poll_seconds, 15);
+    config_free(cfg);
+    cr_expect_neq(load("[modem:a]\nmodel = dummy\nconnection = none\ndevice = @\n"
+                       "cmti_poll_seconds = 0\n",
+                       &cfg),
+                  0);
+    cr_expect(strstr(errs, "cmti_poll_seconds") != NULL, "names the key: %s", errs);
+    config_free(cfg);
+    cr_expect_neq(load("[modem:a]\nmodel = dummy\nconnection = none\ndevice = @\n"
+                       "cmti_poll_seconds = 3601\n",
+                       &cfg),
+                  0);
+    config_free(cfg);
+}
