@@ -84,6 +84,8 @@ static const struct key_def gateway_keys[] = {
     I(http_max_per_address, 1, 65536, 32),
     I(http_request_timeout, 1, 3600, 10),
     I(http_idle_timeout, 1, 86400, 30),
+    /* modems out of service: the coordinators are told by SMS (router.c, kt_modem_alert) */
+    I(modem_alert_after, 0, 7 * 86400, CONFIG_MODEM_ALERT_AFTER),
     {NULL, 0, 0, 0, 0, 0, NULL},
 };
 
@@ -114,6 +116,12 @@ static const struct key_def modem_keys[] = {
     MI(balance_every, 5, 7 * 86400, 21600),
     MI(balance_low, 0, 1000000000, 10000),
     MS(ussd_allowed, ""),
+    /* health checks and the recovery ladder (modems/worker.c, "recovery") */
+    MI(check_seconds, 2, 3600, CONFIG_CHECK_SECONDS),
+    MS(reset, "cfun"),
+    MI(reset_after, 1, 1000, CONFIG_RESET_AFTER),
+    MS(usb_reset, ""),
+    MI(usb_reset_after, 1, 1000, CONFIG_USB_RESET_AFTER),
     {NULL, 0, 0, 0, 0, 0, NULL},
 };
 
@@ -578,6 +586,31 @@ static void check_balance(struct load_state *st, const struct modem_config *m)
         regfree(&re);
 }
 
+/* The recovery ladder's keys (modems/worker.c, "recovery"): what a reset
+ * says, and the USB device whose sysfs `authorized` file re-enumerates it.
+ * The device itself is not looked for: a modem that fell off the bus has no
+ * directory until it comes back, and that must not stop the gateway. */
+static void check_recovery(struct load_state *st, const struct modem_config *m)
+{
+    if (strcmp(m->reset, "cfun") != 0 && strcmp(m->reset, "none") != 0)
+        problem(st,
+                "[modem:%s] reset = '%s': expected cfun (AT+CFUN=1,1, or AT^SRESET when the "
+                "modem refuses it) or none",
+                m->name, m->reset);
+    if (m->usb_reset[0] && (m->usb_reset[0] != '/' || strstr(m->usb_reset, "/..") != NULL ||
+                            strlen(m->usb_reset) > CONFIG_USB_PATH_MAX))
+        problem(st,
+                "[modem:%s] usb_reset = '%s': expected the modem's USB device directory, an "
+                "absolute path without '..' of at most %d characters (e.g. "
+                "/sys/bus/usb/devices/1-1.2), or empty for none",
+                m->name, m->usb_reset, CONFIG_USB_PATH_MAX);
+    if (m->usb_reset[0] && strcmp(m->reset, "none") != 0 && m->usb_reset_after <= m->reset_after)
+        problem(st,
+                "[modem:%s] usb_reset_after = %d: must be above reset_after (%d), the USB device "
+                "is the later step",
+                m->name, m->usb_reset_after, m->reset_after);
+}
+
 /* The USSD callback and the per-number limits (gateway/ussd.c, router.c):
  * a listener the network can reach needs the aggregator's secret or its
  * addresses, and one number must not be able to take a SIM's minute. */
@@ -759,6 +792,7 @@ static int parse_text(struct config *cfg, struct load_state *st_, char *text)
     for (int i = 0; i < cfg->nmodems; i++) {
         check_modem(&st, &cfg->modems[i]);
         check_balance(&st, &cfg->modems[i]);
+        check_recovery(&st, &cfg->modems[i]);
     }
     for (int i = 0; i < cfg->nofficials; i++)
         check_official(&st, &cfg->officials[i]);
@@ -820,7 +854,10 @@ int modem_config_equal(const struct modem_config *a, const struct modem_config *
         a->ussd_timeout_seconds != b->ussd_timeout_seconds ||
         strcmp(a->balance_code, b->balance_code) != 0 ||
         strcmp(a->balance_pattern, b->balance_pattern) != 0 ||
-        a->balance_every != b->balance_every || a->balance_low != b->balance_low)
+        a->balance_every != b->balance_every || a->balance_low != b->balance_low ||
+        a->check_seconds != b->check_seconds || strcmp(a->reset, b->reset) != 0 ||
+        a->reset_after != b->reset_after || strcmp(a->usb_reset, b->usb_reset) != 0 ||
+        a->usb_reset_after != b->usb_reset_after)
         return 0;
     for (int i = 0; i < a->ngammu; i++) {
         const char *v = modem_gammu(b, a->gammu[i].key);

@@ -32,6 +32,15 @@
  * together (a complaint costs two SMS, the resident's and the liaison's;
  * the rest is left for officials and emergency broadcasts). */
 #define CONFIG_BUDGET_PERCENT 50
+/* Modem health (modems/worker.c, "recovery"): checks every CONFIG_CHECK_SECONDS;
+ * after CONFIG_RESET_AFTER consecutive failures the modem is reset, after
+ * CONFIG_USB_RESET_AFTER its USB device re-enumerated (when usb_reset names it);
+ * the coordinators hear of a modem out for CONFIG_MODEM_ALERT_AFTER seconds. */
+#define CONFIG_CHECK_SECONDS     30
+#define CONFIG_RESET_AFTER       3
+#define CONFIG_USB_RESET_AFTER   6
+#define CONFIG_MODEM_ALERT_AFTER 600
+#define CONFIG_USB_PATH_MAX      200 /* characters of usb_reset */
 
 struct config_kv {
     char key[CONFIG_NAME_MAX];
@@ -57,6 +66,12 @@ struct modem_config {
     int balance_low;            /* rupiah: below this, staff are told by SMS (once) */
     char ussd_allowed[256];     /* codes staff tokens may dial through the API, besides
                                    balance_code (comma-separated); admin tokens dial any */
+    /* Health and the recovery ladder (modems/worker.c, "recovery") */
+    int check_seconds;          /* SIM, registration and storage checked this often */
+    char reset[16];             /* "cfun" (AT+CFUN=1,1 through libgammu) or "none" */
+    int reset_after;            /* consecutive failures before the modem is reset */
+    char usb_reset[CONFIG_VALUE_MAX / 2]; /* sysfs USB device dir ("" = off) */
+    int usb_reset_after;        /* consecutive failures before the USB device is re-enumerated */
 };
 
 #define CONFIG_MAX_OFFICIALS 128
@@ -129,6 +144,7 @@ struct config {
     int http_max_per_address; /* open HTTP connections from one client address */
     int http_request_timeout; /* seconds for a whole HTTP request to arrive */
     int http_idle_timeout;    /* seconds an HTTP connection may idle */
+    int modem_alert_after;    /* seconds a modem may be out before the coordinators are told */
     struct modem_config modems[CONFIG_MAX_MODEMS];
     int nmodems;
     struct official_config officials[CONFIG_MAX_OFFICIALS];
