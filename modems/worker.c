@@ -722,6 +722,23 @@ static void recovery_count(struct worker *w, const char *step)
     set_status(w, "last_recovery", step);
 }
 
+static const char *recovery_step_name(int step)
+{
+    return step == RECOVERY_USB ? "usb_reset" : step == RECOVERY_RESET ? "reset" : "reconnect";
+}
+
+/* The step the failure count calls for before (USB) or at (reset) the next
+ * connect: every usb_reset_after failures the USB device (when configured),
+ * else every reset_after the modem; a step already due stays due. */
+static void recovery_plan(struct worker *w)
+{
+    if (w->mc->usb_reset[0] && w->fails % w->mc->usb_reset_after == 0)
+        w->pending_step = RECOVERY_USB;
+    else if (strcmp(w->mc->reset, "none") != 0 && w->fails % w->mc->reset_after == 0 &&
+             w->pending_step == RECOVERY_NONE)
+        w->pending_step = RECOVERY_RESET;
+}
+
 /* Reads the failure count a previous worker left; a worker that died while
  * connecting (killed for hanging there) counts as one more failure. */
 static void recovery_load(struct worker *w)
@@ -739,10 +756,13 @@ static void recovery_load(struct worker *w)
     }
     freeReplyObject(r);
     if (strcmp(w->state, "connecting") == 0) {
+        /* killed while connecting (hang_seconds): a connect that failed */
         w->fails++;
         freeReplyObject(cmd(w, "HSET kt:modem:%s fails %d", w->name, w->fails));
-        log_warnx("event=modem_recovery modem=%s step=restart failures=%d cause=died_connecting",
-                  w->name, w->fails);
+        recovery_plan(w);
+        log_warnx("event=modem_recovery modem=%s step=restart failures=%d cause=died_connecting "
+                  "next=%s",
+                  w->name, w->fails, recovery_step_name(w->pending_step));
     }
 }
 
@@ -755,17 +775,11 @@ static void recovery_failed(struct worker *w, const char *cause)
     if (backoff > WORKER_BACKOFF_MAX * 1000LL)
         backoff = WORKER_BACKOFF_MAX * 1000LL;
     w->next_attempt = clock_wall_ms() + backoff;
-    if (w->mc->usb_reset[0] && w->fails % w->mc->usb_reset_after == 0)
-        w->pending_step = RECOVERY_USB;
-    else if (strcmp(w->mc->reset, "none") != 0 && w->fails % w->mc->reset_after == 0)
-        w->pending_step = RECOVERY_RESET;
+    recovery_plan(w);
     recovery_count(w, "reconnect");
     log_warnx("event=modem_recovery modem=%s step=reconnect failures=%d cause=%s retry_in_ms=%lld "
               "next=%s",
-              w->name, w->fails, cause, backoff,
-              w->pending_step == RECOVERY_USB     ? "usb_reset"
-              : w->pending_step == RECOVERY_RESET ? "reset"
-                                                  : "reconnect");
+              w->name, w->fails, cause, backoff, recovery_step_name(w->pending_step));
 }
 
 /* The modem works: a send was confirmed, or it has been up long enough. */
