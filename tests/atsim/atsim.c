@@ -113,7 +113,9 @@
  * Health faults (the SIM, the network, a wedged radio; see "health faults" below):
  *   creg          "N": the registration status AT+CREG? answers (+CREG: <mode>,N): 0 not
  *                 registered, 2 searching, 3 denied, 4 unknown, 5 roaming (default 1, home);
- *                 while it is not 1 or 5, AT+COPS? names no operator ("+COPS: 0")
+ *                 while it is not 1 or 5, AT+COPS? names no operator ("+COPS: 0"); AT+CGREG?
+ *                 (packet registration, which libgammu asks too) answers the same status and
+ *                 AT+CGATT? 1 while registered
  *   cpin          "SIM PIN", "SIM PUK" or "NOT INSERTED": AT+CPIN? answers "+CPIN: SIM PIN" /
  *                 "+CPIN: SIM PUK", or +CME ERROR: 10 (no SIM); every SIM command (AT+CMGL,
  *                 +CMGR, +CMGD, +CMGS, +CMGW, +CPMS, +CSCA, +CIMI; not their =? forms) answers
@@ -1390,6 +1392,35 @@ static int registration(void)
     return (int)fault_number("creg", 1);
 }
 
+/* AT+CGREG (packet registration), which libgammu asks beside AT+CREG: it
+ * follows the creg fault too. */
+static int c_cgreg(struct req *r)
+{
+    switch (r->form) {
+    case FORM_TEST:
+        answer("+CGREG: (0-2)");
+        return RES_OK;
+    case FORM_SET:
+        return RES_OK;
+    case FORM_READ:
+        answer("+CGREG: 0,%d", registration());
+        return RES_OK;
+    default:
+        return RES_ERROR;
+    }
+}
+
+/* AT+CGATT? (packet attach), asked after AT+CGREG: attached while registered. */
+static int c_cgatt(struct req *r)
+{
+    int reg = registration() == 1 || registration() == 5;
+    if (r->form == FORM_READ)
+        answer("+CGATT: %d", reg);
+    else if (r->form == FORM_TEST)
+        answer("+CGATT: (0,1)");
+    return RES_OK;
+}
+
 static void cfun_set(const char *args)
 {
     char line[300];
@@ -1901,7 +1932,7 @@ static const struct command {
     {"+CPMS", c_cpms},  {"+CNMI", c_cnmi},  {"+CMGR", c_cmgr},  {"+CMGL", c_cmgl},
     {"+CMGD", c_cmgd},  {"+CMGS", c_cmgs},  {"+CUSD", c_cusd},  {"+CMEE", c_cmee},
     {"+CFUN", c_cfun},  {"+CSMS", c_csms},  {"+CLIP", ok_only}, {"+CRC", ok_only},
-    {"+CSDH", ok_only}, {"+CMMS", ok_only},
+    {"+CSDH", ok_only}, {"+CMMS", ok_only}, {"+CGREG", c_cgreg}, {"+CGATT", c_cgatt},
 };
 
 /* Basic (V.250) commands: a chain of letters with optional numbers, e.g. "E1V1Q0", "&F", "I". */
