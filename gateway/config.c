@@ -14,6 +14,7 @@
 #include "gateway/phone.h"
 #include "gateway/pin.h"
 #include "modems/credit.h"
+#include "modems/rawat.h"
 
 #include <ini.h>
 #include <stdarg.h>
@@ -592,11 +593,12 @@ static void check_balance(struct load_state *st, const struct modem_config *m)
  * directory until it comes back, and that must not stop the gateway. */
 static void check_recovery(struct load_state *st, const struct modem_config *m)
 {
-    if (strcmp(m->reset, "cfun") != 0 && strcmp(m->reset, "none") != 0)
+    if (strcmp(m->reset, "cfun") != 0 && strcmp(m->reset, "none") != 0 && !rawat_known(m->reset))
         problem(st,
-                "[modem:%s] reset = '%s': expected cfun (AT+CFUN=1,1, or AT^SRESET when the "
-                "modem refuses it) or none",
-                m->name, m->reset);
+                "[modem:%s] reset = '%s': expected cfun (AT+CFUN=1,1), none, or an AT command "
+                "of at most %d printable characters that libgammu knows how to answer (e.g. "
+                "AT^SRESET, AT+CFUN=1,1)",
+                m->name, m->reset, RAWAT_COMMAND_MAX);
     if (m->usb_reset[0] && (m->usb_reset[0] != '/' || strstr(m->usb_reset, "/..") != NULL ||
                             strlen(m->usb_reset) > CONFIG_USB_PATH_MAX))
         problem(st,

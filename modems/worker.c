@@ -87,6 +87,7 @@
 #define WORKER_STABLE_MS       60000 /* up this long (or a send confirmed): the failure count clears */
 #define WORKER_RESET_SETTLE_MS 5000  /* after a reset or a USB re-enumeration, before reconnecting */
 #define WORKER_USB_OFF_MS      1000  /* between writing 0 and 1 to the device's authorized file */
+#define WORKER_RESET_WAIT_S    10    /* wait for the answer to the reset command */
 
 static volatile sig_atomic_t stop_flag;
 
@@ -704,8 +705,8 @@ static void refresh_status(struct worker *w)
  * fails, so a restarted worker goes on counting) and is followed by a
  * reconnect after a backoff of 1, 2, 4, ... seconds, at most
  * WORKER_BACKOFF_MAX. Every reset_after consecutive failures the modem is
- * reset once it answers again (reset = cfun: libgammu's GSM_Reset, AT+CFUN=1,1
- * or AT^SRESET), and every usb_reset_after failures, when usb_reset names
+ * reset once it answers again (reset = cfun: AT+CFUN=1,1, or the configured
+ * command, said through libgammu's own command path, modems/rawat.c), and every usb_reset_after failures, when usb_reset names
  * the modem's USB device, the device is re-enumerated before the next
  * connect: 0 then 1 written to its sysfs `authorized` file, which needs no
  * answer from the modem. A send the network confirmed, or the modem up for
@@ -837,15 +838,17 @@ static void recovery_usb(struct worker *w)
  * connection is closed and opened again after WORKER_RESET_SETTLE_MS. */
 static void recovery_reset(struct worker *w)
 {
-    GSM_Error err = GSM_Reset(w->sm, TRUE);
+    const char *command = strcmp(w->mc->reset, "cfun") == 0 ? "AT+CFUN=1,1" : w->mc->reset;
+    int err = rawat_command(w->sm, command, WORKER_RESET_WAIT_S);
     recovery_count(w, "reset");
     if (err == ERR_NONE)
         log_warnx("event=modem_recovery modem=%s step=reset failures=%d command=%s result=ok",
-                  w->name, w->fails, w->mc->reset);
+                  w->name, w->fails, command);
     else
         log_error("event=modem_recovery modem=%s step=reset failures=%d command=%s result=failed "
                   "error=\"%s\"",
-                  w->name, w->fails, w->mc->reset, GSM_ErrorString(err));
+                  w->name, w->fails, command,
+                  err < 0 ? "not an AT modem" : GSM_ErrorString((GSM_Error)err));
     gammu_close(w);
     set_state(w, "down");
     w->next_attempt = clock_wall_ms() + WORKER_RESET_SETTLE_MS;

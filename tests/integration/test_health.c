@@ -250,7 +250,7 @@ static int log_count(const char *needle)
     return n;
 }
 
-Test(health, a_modem_that_never_answers_a_send_is_reset_after_reset_after_failures)
+Test(health, a_modem_that_never_answers_a_send_is_reset_after_reset_after_failures, .timeout = 300)
 {
     start("reset_after = 2\n", NULL, NULL);
     cr_assert(wait_state("at1", "up", 30));
@@ -271,8 +271,11 @@ Test(health, a_modem_that_never_answers_a_send_is_reset_after_reset_after_failur
     cr_assert_eq(cfun_resets(sim1), 1, "AT+CFUN=1,1 said once");
     /* the reset cleared the wedge: the next resident is answered */
     cr_assert(wait_state("at1", "up", 60), "up after the reset");
-    cr_assert_eq(kt_exchange(&env, "+6281277000003", "INFO", "6281277000003", 60, out, sizeof(out)),
-                 0, "answered after the reset");
+    int answered = kt_exchange(&env, "+6281277000003", "INFO", "6281277000003", 60, out,
+                               sizeof(out)) == 0;
+    if (!answered)
+        kt_dump_log(&env);
+    cr_assert(answered, "answered after the reset");
     cr_expect_eq(cfun_resets(sim1), 1, "still one reset");
     cr_expect_eq(modem_field("at1", "recover_reset"), 1);
     cr_expect_geq(modem_field("at1", "recover_reconnect"), 2);
