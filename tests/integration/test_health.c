@@ -271,10 +271,16 @@ Test(health, a_modem_that_never_answers_a_send_is_reset_after_reset_after_failur
     cr_assert_eq(cfun_resets(sim1), 1, "AT+CFUN=1,1 said once");
     /* the reset cleared the wedge: the next resident is answered */
     cr_assert(wait_state("at1", "up", 60), "up after the reset");
-    int answered = kt_exchange(&env, "+6281277000003", "INFO", "6281277000003", 60, out,
-                               sizeof(out)) == 0;
-    if (!answered)
+    cr_assert_eq(atsim_deliver(sim1, "+6281277000003", "INFO", NULL, NULL), 0);
+    int answered = kt_wait_sent_to(&env, "6281277000003", 1, 60, out, sizeof(out)) == 0;
+    if (!answered) {
         kt_dump_log(&env);
+        char cmd[1600];
+        snprintf(cmd, sizeof(cmd), "tail -60 %s/atsim.log >&2; ls -la %s/inbox %s/sim >&2", sim1,
+                 sim1, sim1);
+        if (system(cmd) != 0)
+            fprintf(stderr, "no transcript\n");
+    }
     cr_assert(answered, "answered after the reset");
     cr_expect_eq(cfun_resets(sim1), 1, "still one reset");
     cr_expect_eq(modem_field("at1", "recover_reset"), 1);
