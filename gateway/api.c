@@ -1549,8 +1549,8 @@ static json_t *number_or_null(const char *v)
  * conditions no_network, sim_pin, sim_puk, no_sim) plus sim_full, which a
  * modem that is up may also be in. */
 static const char *const modem_conditions[] = {
-    "up", "connecting", "down", "stopped", "no_network", "sim_pin", "sim_puk", "no_sim",
-    "sim_full", NULL,
+    "up",      "connecting", "down",   "stopped",  "no_network",
+    "sim_pin", "sim_puk",    "no_sim", "sim_full", NULL,
 };
 static const char *const recovery_steps[] = {"reconnect", "reset", "usb_reset", NULL};
 
@@ -1852,8 +1852,8 @@ static void write_metrics(struct api_call *c, const redisReply *r)
             for (const char *const *cond = modem_conditions; *cond; cond++) {
                 int on = strcmp(*cond, "sim_full") == 0 ? atoi(kv_get(st, 0, "sim_full")) != 0
                                                         : strcmp(state, *cond) == 0;
-                metrics_labels(labels, sizeof(labels), 2, "modem", cfg->modems[i].name,
-                               "condition", *cond);
+                metrics_labels(labels, sizeof(labels), 2, "modem", cfg->modems[i].name, "condition",
+                               *cond);
                 metrics_value(out, "kentongan_modem_condition", labels, on);
             }
         }

@@ -67,11 +67,11 @@ struct modem_config {
     char ussd_allowed[256];     /* codes staff tokens may dial through the API, besides
                                    balance_code (comma-separated); admin tokens dial any */
     /* Health and the recovery ladder (modems/worker.c, "recovery") */
-    int check_seconds;          /* SIM, registration and storage checked this often */
-    char reset[64];             /* "cfun" (AT+CFUN=1,1), "none", or an AT command */
-    int reset_after;            /* consecutive failures before the modem is reset */
+    int check_seconds;                    /* SIM, registration and storage checked this often */
+    char reset[64];                       /* "cfun" (AT+CFUN=1,1), "none", or an AT command */
+    int reset_after;                      /* consecutive failures before the modem is reset */
     char usb_reset[CONFIG_VALUE_MAX / 2]; /* sysfs USB device dir ("" = off) */
-    int usb_reset_after;        /* consecutive failures before the USB device is re-enumerated */
+    int usb_reset_after; /* consecutive failures before the USB device is re-enumerated */
 };
 
 #define CONFIG_MAX_OFFICIALS 128

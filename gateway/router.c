@@ -784,9 +784,10 @@ static void failover_check(struct router *r)
  * (kt_modem_alert, SET NX per outage: once however many gateways share the
  * Redis). Plain Indonesian; {...} are filled in by kt_modem_alert. */
 #define ROUTER_ALERT_OUT                                                                           \
-    "kentongan: modem {modem} mati sejak {since} WIB ({reason}). Pesan dikirim lewat modem "     \
+    "kentongan: modem {modem} mati sejak {since} WIB ({reason}). Pesan dikirim lewat modem "       \
     "lain. Mohon segera diperiksa."
-#define ROUTER_ALERT_BACK  "kentongan: modem {modem} aktif kembali sejak {since} WIB, setelah mati {minutes} menit."
+#define ROUTER_ALERT_BACK                                                                          \
+    "kentongan: modem {modem} aktif kembali sejak {since} WIB, setelah mati {minutes} menit."
 #define ROUTER_ALERT_TTL_MS 3600000LL /* an alert may wait this long for a modem */
 #define ROUTER_ALERT_ALIVE  "60000"   /* ms: a modem silent longer cannot carry an alert */
 
@@ -851,7 +852,8 @@ static void modem_alert_check(struct router *r)
         for (int k = 0; k < nnum; k++)
             argv[argc++] = numbers[k];
         char *name = strdup(cfg->modems[i].name);
-        if (name && redisAsyncCommandArgv(r->cmd, on_modem_alert, name, argc, argv, NULL) != REDIS_OK)
+        if (name &&
+            redisAsyncCommandArgv(r->cmd, on_modem_alert, name, argc, argv, NULL) != REDIS_OK)
             free(name);
     }
 }

@@ -85,9 +85,10 @@
 #define WORKER_TRACE_NAME    "kentongan-trace-" /* see trace_prefix */
 /* the recovery ladder ("recovery" below) */
 #define WORKER_STABLE_MS       60000 /* up this long (or a send confirmed): the failure count clears */
-#define WORKER_RESET_SETTLE_MS 5000  /* after a reset or a USB re-enumeration, before reconnecting */
-#define WORKER_USB_OFF_MS      1000  /* between writing 0 and 1 to the device's authorized file */
-#define WORKER_RESET_WAIT_S    10    /* wait for the answer to the reset command */
+#define WORKER_RESET_SETTLE_MS 5000 /* after a reset or a USB re-enumeration, before reconnecting  \
+                                     */
+#define WORKER_USB_OFF_MS   1000    /* between writing 0 and 1 to the device's authorized file */
+#define WORKER_RESET_WAIT_S 10      /* wait for the answer to the reset command */
 
 static volatile sig_atomic_t stop_flag;
 
@@ -157,13 +158,13 @@ struct worker {
     int kept_malformed; /* the last message read was kept aside as malformed */
     int leave_on_sim;   /* the last location read is not an inbound message: not ours */
     /* health and the recovery ladder ("recovery" below) */
-    int recovery_loaded;     /* the failure count was read from kt:modem:NAME */
-    int fails;               /* consecutive failures (connect, no answer, connection lost) */
-    int pending_step;        /* RECOVERY_RESET or RECOVERY_USB before/at the next connect */
-    long long next_attempt;  /* wall ms: the next connect attempt */
-    long long up_since;      /* mono ms: when the modem last came up */
-    int sim_usable;          /* the SIM answers: sweeps and sends may run */
-    int sim_full;            /* storage used = size at the last check */
+    int recovery_loaded;    /* the failure count was read from kt:modem:NAME */
+    int fails;              /* consecutive failures (connect, no answer, connection lost) */
+    int pending_step;       /* RECOVERY_RESET or RECOVERY_USB before/at the next connect */
+    long long next_attempt; /* wall ms: the next connect attempt */
+    long long up_since;     /* mono ms: when the modem last came up */
+    int sim_usable;         /* the SIM answers: sweeps and sends may run */
+    int sim_full;           /* storage used = size at the last check */
 };
 
 /* The outcome of one USSD code. outcome: ok, refused (the network said no),
@@ -686,8 +687,8 @@ static void refresh_status(struct worker *w)
         set_status(w, "sim_size", buf);
         full = ms.SIMSize > 0 && ms.SIMUsed >= ms.SIMSize;
         if (full != w->sim_full)
-            log_warnx("event=sim_full modem=%s full=%d used=%d size=%d", w->name, full,
-                      ms.SIMUsed, ms.SIMSize);
+            log_warnx("event=sim_full modem=%s full=%d used=%d size=%d", w->name, full, ms.SIMUsed,
+                      ms.SIMSize);
     }
     w->sim_full = full;
     set_status(w, "sim_full", full ? "1" : "0");
@@ -706,20 +707,18 @@ static void refresh_status(struct worker *w)
  * reconnect after a backoff of 1, 2, 4, ... seconds, at most
  * WORKER_BACKOFF_MAX. Every reset_after consecutive failures the modem is
  * reset once it answers again (reset = cfun: AT+CFUN=1,1, or the configured
- * command, said through libgammu's own command path, modems/rawat.c), and every usb_reset_after failures, when usb_reset names
- * the modem's USB device, the device is re-enumerated before the next
- * connect: 0 then 1 written to its sysfs `authorized` file, which needs no
- * answer from the modem. A send the network confirmed, or the modem up for
- * WORKER_STABLE_MS, clears the count. Every step is logged once
- * (event=modem_recovery step=reconnect|reset|usb_reset) and counted in
+ * command, said through libgammu's own command path, modems/rawat.c), and every usb_reset_after
+ * failures, when usb_reset names the modem's USB device, the device is re-enumerated before the
+ * next connect: 0 then 1 written to its sysfs `authorized` file, which needs no answer from the
+ * modem. A send the network confirmed, or the modem up for WORKER_STABLE_MS, clears the count.
+ * Every step is logged once (event=modem_recovery step=reconnect|reset|usb_reset) and counted in
  * kt:modem:NAME (recover_reconnect, recover_reset, recover_usb_reset). */
 
 enum { RECOVERY_NONE, RECOVERY_RESET, RECOVERY_USB };
 
 static void recovery_count(struct worker *w, const char *step)
 {
-    freeReplyObject(
-        cmd(w, "HINCRBY kt:modem:%s recover_%s 1", w->name, step));
+    freeReplyObject(cmd(w, "HINCRBY kt:modem:%s recover_%s 1", w->name, step));
     set_status(w, "last_recovery", step);
 }
 

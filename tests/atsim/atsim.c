@@ -1481,7 +1481,9 @@ static int c_cpin(struct req *r)
         int cme_code = sim_fault_cme();
         if (cme_code == 10)
             return cme(10);
-        answer(cme_code == 11 ? "+CPIN: SIM PIN" : cme_code == 12 ? "+CPIN: SIM PUK" : "+CPIN: READY");
+        answer(cme_code == 11   ? "+CPIN: SIM PIN"
+               : cme_code == 12 ? "+CPIN: SIM PUK"
+                                : "+CPIN: READY");
         return RES_OK;
     }
     return r->form == FORM_TEST ? RES_OK : cme(3);
@@ -1925,13 +1927,13 @@ static const struct command {
     const char *name; /* after "AT", upper case */
     int (*fn)(struct req *);
 } commands[] = {
-    {"+CGMI", c_cgmi},  {"+GMI", c_cgmi},   {"+CGMM", c_cgmm},  {"+GMM", c_cgmm},
-    {"+CGMR", c_cgmr},  {"+GMR", c_cgmr},   {"+CGSN", c_cgsn},  {"+GSN", c_cgsn},
-    {"+CIMI", c_cimi},  {"+CPIN", c_cpin},  {"+CSQ", c_csq},    {"+CREG", c_creg},
-    {"+COPS", c_cops},  {"+CSCS", c_cscs},  {"+CMGF", c_cmgf},  {"+CSCA", c_csca},
-    {"+CPMS", c_cpms},  {"+CNMI", c_cnmi},  {"+CMGR", c_cmgr},  {"+CMGL", c_cmgl},
-    {"+CMGD", c_cmgd},  {"+CMGS", c_cmgs},  {"+CUSD", c_cusd},  {"+CMEE", c_cmee},
-    {"+CFUN", c_cfun},  {"+CSMS", c_csms},  {"+CLIP", ok_only}, {"+CRC", ok_only},
+    {"+CGMI", c_cgmi},  {"+GMI", c_cgmi},   {"+CGMM", c_cgmm},   {"+GMM", c_cgmm},
+    {"+CGMR", c_cgmr},  {"+GMR", c_cgmr},   {"+CGSN", c_cgsn},   {"+GSN", c_cgsn},
+    {"+CIMI", c_cimi},  {"+CPIN", c_cpin},  {"+CSQ", c_csq},     {"+CREG", c_creg},
+    {"+COPS", c_cops},  {"+CSCS", c_cscs},  {"+CMGF", c_cmgf},   {"+CSCA", c_csca},
+    {"+CPMS", c_cpms},  {"+CNMI", c_cnmi},  {"+CMGR", c_cmgr},   {"+CMGL", c_cmgl},
+    {"+CMGD", c_cmgd},  {"+CMGS", c_cmgs},  {"+CUSD", c_cusd},   {"+CMEE", c_cmee},
+    {"+CFUN", c_cfun},  {"+CSMS", c_csms},  {"+CLIP", ok_only},  {"+CRC", ok_only},
     {"+CSDH", ok_only}, {"+CMMS", ok_only}, {"+CGREG", c_cgreg}, {"+CGATT", c_cgatt},
 };
 

@@ -353,8 +353,8 @@ Test(health, a_silent_modem_has_its_usb_device_re_enumerated_after_usb_reset_aft
     cr_assert_eq(atsim_init_dir(sim1), 0);
     cr_assert_eq(atsim_fault(sim1, "hang", 1), 0);
     char keys[1024];
-    snprintf(keys, sizeof(keys), "reset = none\nusb_reset = %s\nusb_reset_after = 2\nhang_seconds = 10\n",
-             usb_dir);
+    snprintf(keys, sizeof(keys),
+             "reset = none\nusb_reset = %s\nusb_reset_after = 2\nhang_seconds = 10\n", usb_dir);
     start(keys, NULL, NULL);
     int ok = kt_wait(&env, 180, usb_written, NULL);
     if (!ok)
@@ -410,7 +410,8 @@ Test(health, the_coordinator_is_told_once_through_the_other_modem_and_once_when_
     char other[400], log2[400], cmd[1200];
     snprintf(other, sizeof(other), "%s/second.ini", env.dir);
     snprintf(log2, sizeof(log2), "%s/second.log", env.dir);
-    snprintf(cmd, sizeof(cmd), "sed -e 's/^name = test$/name = second/' -e 's/^http = 127.*/http =/' %s > %s",
+    snprintf(cmd, sizeof(cmd),
+             "sed -e 's/^name = test$/name = second/' -e 's/^http = 127.*/http =/' %s > %s",
              env.config, other);
     cr_assert_eq(system(cmd), 0);
     pid_t second = kt_spawn_gateway(&env, other, log2);
@@ -431,7 +432,8 @@ Test(health, the_coordinator_is_told_once_through_the_other_modem_and_once_when_
     struct timespec ts = {11, 0};
     nanosleep(&ts, NULL);
     int out = sent_with(sim1, "modem at1 mati") + sent_with(sim2, "modem at1 mati");
-    int back = sent_with(sim1, "modem at1 aktif kembali") + sent_with(sim2, "modem at1 aktif kembali");
+    int back =
+        sent_with(sim1, "modem at1 aktif kembali") + sent_with(sim2, "modem at1 aktif kembali");
     cr_expect_eq(out, 1, "out: told once, by two gateways");
     cr_expect_eq(back, 1, "back: told once");
     cr_expect_eq(sent_with(sim1, "modem at1 mati"), 0, "never through the modem that is out");
