@@ -8,6 +8,8 @@
  *   sweep SIM storage if +CMTI came or poll_seconds passed:
  *       each inbox message -> kt_ingest (dedupe, parts, kt:in) -> delete
  *   release part groups older than multipart_timeout (flagged incomplete)
+ *   health every check_seconds: SIM, registration, storage (see "health");
+ *       a modem that is not up only checks (and, with its SIM usable, sweeps)
  *   credit check when due: the SIM's balance code by USSD (kt_credit)
  *   send: retries that are due, then one message from the lanes
  *   wait: blocking XREADGROUP on the lanes and the modem's USSD queue when
@@ -23,7 +25,9 @@
  * again: a code may move credit or buy a package.
  *
  * libgammu callbacks only record what happened; the loop acts on it (never
- * call libgammu from inside its own callback). Every Redis failure drops the
+ * call libgammu from inside its own callback). A connect that fails, a send
+ * never answered and a connection lost climb the recovery ladder (see
+ * "recovery": reconnect, reset, USB re-enumeration). Every Redis failure drops the
  * connection and backs off; while Redis is away nothing is read from or
  * deleted on the SIM, so messages wait there. */
 #include "modems/worker.h"
@@ -84,11 +88,12 @@
 #define WORKER_TRACE_DIR     "/tmp"
 #define WORKER_TRACE_NAME    "kentongan-trace-" /* see trace_prefix */
 /* the recovery ladder ("recovery" below) */
-#define WORKER_STABLE_MS       60000 /* up this long (or a send confirmed): the failure count clears */
-#define WORKER_RESET_SETTLE_MS 5000 /* after a reset or a USB re-enumeration, before reconnecting  \
-                                     */
-#define WORKER_USB_OFF_MS   1000    /* between writing 0 and 1 to the device's authorized file */
-#define WORKER_RESET_WAIT_S 10      /* wait for the answer to the reset command */
+#define WORKER_STABLE_MS 60000 /* up this long (or a send confirmed): the failure count clears */
+#define WORKER_RESET_SETTLE_MS                                                                     \
+    5000                         /* after a reset or a USB re-enumeration, before reconnecting     \
+                                  */
+#define WORKER_USB_OFF_MS   1000 /* between writing 0 and 1 to the device's authorized file */
+#define WORKER_RESET_WAIT_S 10   /* wait for the answer to the reset command */
 
 static volatile sig_atomic_t stop_flag;
 
