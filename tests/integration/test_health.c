@@ -444,7 +444,7 @@ Test(health, kentongan_t_refuses_the_keys_out_of_bounds)
 {
     char modems[2048] = "", out[8192], args[600];
     cr_assert_eq(atsim_modem_section(env.build, sim1, "at1",
-                                     "reset = reboot\nusb_reset = usb/1-1.2\ncheck_seconds = 1\n"
+                                     "reset = AT+NOSUCH\nusb_reset = usb/1-1.2\ncheck_seconds = 1\n"
                                      "reset_after = 0\n",
                                      modems, sizeof(modems)),
                  0);
@@ -456,7 +456,8 @@ Test(health, kentongan_t_refuses_the_keys_out_of_bounds)
     cr_assert_eq(kt_write_config(&env, "modem_alert_after = -1\n", modems), 0);
     snprintf(args, sizeof(args), "-t -c %s", env.config);
     cr_assert_eq(kt_run(&env, args, out, sizeof(out)), 1, "%s", out);
-    cr_expect(strstr(out, "reset = 'reboot'") != NULL, "%s", out);
+    cr_expect(strstr(out, "reset = 'AT+NOSUCH'") != NULL,
+              "an AT command libgammu cannot answer: %s", out);
     cr_expect(strstr(out, "usb_reset = 'usb/1-1.2'") != NULL, "%s", out);
     cr_expect(strstr(out, "check_seconds = '1'") != NULL, "%s", out);
     cr_expect(strstr(out, "reset_after = '0'") != NULL, "%s", out);
@@ -465,8 +466,8 @@ Test(health, kentongan_t_refuses_the_keys_out_of_bounds)
     /* and within bounds, accepted */
     modems[0] = '\0';
     cr_assert_eq(atsim_modem_section(env.build, sim1, "at1",
-                                     "reset = none\nusb_reset = /sys/bus/usb/devices/1-1.2\n"
-                                     "check_seconds = 2\nusb_reset_after = 1\n",
+                                     "reset = AT^SRESET\nusb_reset = /sys/bus/usb/devices/1-1.2\n"
+                                     "check_seconds = 2\nusb_reset_after = 4\n",
                                      modems, sizeof(modems)),
                  0);
     cr_assert_eq(kt_write_config(&env, "modem_alert_after = 0\n", modems), 0);
