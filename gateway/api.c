@@ -1542,6 +1542,36 @@ static json_t *number_or_null(const char *v)
     return json_real(d);
 }
 
+/* ---- modem health (modems/worker.c, "health" and "recovery") ---- */
+
+/* Every condition /metrics reports for a modem, 1 or 0: the states the
+ * worker records (up, connecting, down, stopped, and the out-of-service
+ * conditions no_network, sim_pin, sim_puk, no_sim) plus sim_full, which a
+ * modem that is up may also be in. */
+static const char *const modem_conditions[] = {
+    "up",      "connecting", "down",   "stopped",  "no_network",
+    "sim_pin", "sim_puk",    "no_sim", "sim_full", NULL,
+};
+static const char *const recovery_steps[] = {"reconnect", "reset", "usb_reset", NULL};
+
+static void modem_health_json(json_t *o, const redisReply *st)
+{
+    const char *sim = kv_get(st, 0, "sim"), *reg = kv_get(st, 0, "registration");
+    const char *full = kv_get(st, 0, "sim_full"), *last = kv_get(st, 0, "last_recovery");
+    json_object_set_new(o, "sim", sim[0] ? str_json(sim) : json_null());
+    json_object_set_new(o, "registration", reg[0] ? str_json(reg) : json_null());
+    json_object_set_new(o, "sim_full", full[0] ? json_boolean(atoi(full)) : json_null());
+    json_object_set_new(o, "failures", json_integer(atoll(kv_get(st, 0, "fails"))));
+    json_object_set_new(o, "last_recovery", last[0] ? str_json(last) : json_null());
+    json_t *rec = json_object();
+    for (const char *const *step = recovery_steps; *step; step++) {
+        char field[32];
+        snprintf(field, sizeof(field), "recover_%s", *step);
+        json_object_set_new(rec, *step, json_integer(atoll(kv_get(st, 0, field))));
+    }
+    json_object_set_new(o, "recovery", rec);
+}
+
 static void modems_answer(struct api_call *c, redisReply *r)
 {
     const struct config *cfg = c->api->cfg;
@@ -1576,6 +1606,7 @@ static void modems_answer(struct api_call *c, redisReply *r)
         json_object_set_new(o, "credit_low",
                             checked && credit[0] ? json_boolean(atoll(credit) < m->balance_low)
                                                  : json_null());
+        modem_health_json(o, st);
         json_array_append_new(modems, o);
     }
     const redisReply *lanes = snap_part(r, 2);
@@ -1811,6 +1842,41 @@ static void write_metrics(struct api_call *c, const redisReply *r)
             metrics_labels(labels, sizeof(labels), 1, "modem", cfg->modems[i].name);
             metrics_value(out, "kentongan_modem_up", labels,
                           modem_up(snap_part(snap_part(r, 3 + (size_t)i), 0)));
+        }
+        metrics_head(out, "kentongan_modem_condition", "gauge",
+                     "1 for the condition the modem is in (its state: up, connecting, down, "
+                     "stopped, no_network, sim_pin, sim_puk, no_sim; and sim_full), else 0.");
+        for (int i = 0; i < cfg->nmodems; i++) {
+            const redisReply *st = snap_part(snap_part(r, 3 + (size_t)i), 0);
+            const char *state = kv_get(st, 0, "state");
+            for (const char *const *cond = modem_conditions; *cond; cond++) {
+                int on = strcmp(*cond, "sim_full") == 0 ? atoi(kv_get(st, 0, "sim_full")) != 0
+                                                        : strcmp(state, *cond) == 0;
+                metrics_labels(labels, sizeof(labels), 2, "modem", cfg->modems[i].name, "condition",
+                               *cond);
+                metrics_value(out, "kentongan_modem_condition", labels, on);
+            }
+        }
+        metrics_head(out, "kentongan_modem_failures", "gauge",
+                     "Consecutive failures of the modem (connect failed, no answer to a send, "
+                     "connection lost); 0 once it works.");
+        for (int i = 0; i < cfg->nmodems; i++) {
+            const redisReply *st = snap_part(snap_part(r, 3 + (size_t)i), 0);
+            metrics_labels(labels, sizeof(labels), 1, "modem", cfg->modems[i].name);
+            metrics_value(out, "kentongan_modem_failures", labels, kv_num(st, "fails"));
+        }
+        metrics_head(out, "kentongan_modem_recovery_total", "counter",
+                     "Steps of the recovery ladder taken, by modem and step (reconnect, reset, "
+                     "usb_reset).");
+        for (int i = 0; i < cfg->nmodems; i++) {
+            const redisReply *st = snap_part(snap_part(r, 3 + (size_t)i), 0);
+            for (const char *const *step = recovery_steps; *step; step++) {
+                char field[32];
+                snprintf(field, sizeof(field), "recover_%s", *step);
+                metrics_labels(labels, sizeof(labels), 2, "modem", cfg->modems[i].name, "step",
+                               *step);
+                metrics_value(out, "kentongan_modem_recovery_total", labels, kv_num(st, field));
+            }
         }
         metrics_head(out, "kentongan_modem_signal_percent", "gauge",
                      "Signal quality the modem last reported.");

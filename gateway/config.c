@@ -14,6 +14,7 @@
 #include "gateway/phone.h"
 #include "gateway/pin.h"
 #include "modems/credit.h"
+#include "modems/rawat.h"
 
 #include <ini.h>
 #include <stdarg.h>
@@ -92,6 +93,8 @@ static const struct key_def gateway_keys[] = {
     S(pln_number, KEY_DIGITS, CONFIG_PLN_NUMBER),
     S(police_number, KEY_DIGITS, CONFIG_POLICE_NUMBER),
     I(urgent_deadline_hours, 1, 72, CONFIG_URGENT_DEADLINE_HOURS),
+    /* modems out of service: the coordinators are told by SMS (router.c, kt_modem_alert) */
+    I(modem_alert_after, 0, 7 * 86400, CONFIG_MODEM_ALERT_AFTER),
     {NULL, 0, 0, 0, 0, 0, NULL},
 };
 
@@ -127,6 +130,12 @@ static const struct key_def modem_keys[] = {
     /* the installer's probe */
     MS(own_number, ""),
     MI(probe_timeout_seconds, 5, 600, 120),
+    /* health checks and the recovery ladder (modems/worker.c, "recovery") */
+    MI(check_seconds, 2, 3600, CONFIG_CHECK_SECONDS),
+    MS(reset, "cfun"),
+    MI(reset_after, 1, 1000, CONFIG_RESET_AFTER),
+    MS(usb_reset, ""),
+    MI(usb_reset_after, 1, 1000, CONFIG_USB_RESET_AFTER),
     {NULL, 0, 0, 0, 0, 0, NULL},
 };
 
@@ -604,6 +613,32 @@ static void check_balance(struct load_state *st, const struct modem_config *m)
         regfree(&re);
 }
 
+/* The recovery ladder's keys (modems/worker.c, "recovery"): what a reset
+ * says, and the USB device whose sysfs `authorized` file re-enumerates it.
+ * The device itself is not looked for: a modem that fell off the bus has no
+ * directory until it comes back, and that must not stop the gateway. */
+static void check_recovery(struct load_state *st, const struct modem_config *m)
+{
+    if (strcmp(m->reset, "cfun") != 0 && strcmp(m->reset, "none") != 0 && !rawat_known(m->reset))
+        problem(st,
+                "[modem:%s] reset = '%s': expected cfun (AT+CFUN=1,1), none, or an AT command "
+                "of at most %d printable characters that libgammu knows how to answer (e.g. "
+                "AT^SRESET, AT+CFUN=1,1)",
+                m->name, m->reset, RAWAT_COMMAND_MAX);
+    if (m->usb_reset[0] && (m->usb_reset[0] != '/' || strstr(m->usb_reset, "/..") != NULL ||
+                            strlen(m->usb_reset) > CONFIG_USB_PATH_MAX))
+        problem(st,
+                "[modem:%s] usb_reset = '%s': expected the modem's USB device directory, an "
+                "absolute path without '..' of at most %d characters (e.g. "
+                "/sys/bus/usb/devices/1-1.2), or empty for none",
+                m->name, m->usb_reset, CONFIG_USB_PATH_MAX);
+    if (m->usb_reset[0] && strcmp(m->reset, "none") != 0 && m->usb_reset_after <= m->reset_after)
+        problem(st,
+                "[modem:%s] usb_reset_after = %d: must be above reset_after (%d), the USB device "
+                "is the later step",
+                m->name, m->usb_reset_after, m->reset_after);
+}
+
 /* The USSD callback and the per-number limits (gateway/ussd.c, router.c):
  * a listener the network can reach needs the aggregator's secret or its
  * addresses, and one number must not be able to take a SIM's minute. */
@@ -785,6 +820,7 @@ static int parse_text(struct config *cfg, struct load_state *st_, char *text)
     for (int i = 0; i < cfg->nmodems; i++) {
         check_modem(&st, &cfg->modems[i]);
         check_balance(&st, &cfg->modems[i]);
+        check_recovery(&st, &cfg->modems[i]);
     }
     for (int i = 0; i < cfg->nofficials; i++)
         check_official(&st, &cfg->officials[i]);
@@ -849,7 +885,10 @@ int modem_config_equal(const struct modem_config *a, const struct modem_config *
         strcmp(a->balance_pattern, b->balance_pattern) != 0 ||
         a->balance_every != b->balance_every || a->balance_low != b->balance_low ||
         strcmp(a->own_number, b->own_number) != 0 ||
-        a->probe_timeout_seconds != b->probe_timeout_seconds)
+        a->probe_timeout_seconds != b->probe_timeout_seconds ||
+        a->check_seconds != b->check_seconds || strcmp(a->reset, b->reset) != 0 ||
+        a->reset_after != b->reset_after || strcmp(a->usb_reset, b->usb_reset) != 0 ||
+        a->usb_reset_after != b->usb_reset_after)
         return 0;
     for (int i = 0; i < a->ngammu; i++) {
         const char *v = modem_gammu(b, a->gammu[i].key);

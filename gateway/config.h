@@ -44,6 +44,15 @@
 #define CONFIG_PLN_NUMBER            "123"
 #define CONFIG_POLICE_NUMBER         "110"
 #define CONFIG_URGENT_DEADLINE_HOURS 24
+/* Modem health (modems/worker.c, "recovery"): checks every CONFIG_CHECK_SECONDS;
+ * after CONFIG_RESET_AFTER consecutive failures the modem is reset, after
+ * CONFIG_USB_RESET_AFTER its USB device re-enumerated (when usb_reset names it);
+ * the coordinators hear of a modem out for CONFIG_MODEM_ALERT_AFTER seconds. */
+#define CONFIG_CHECK_SECONDS     30
+#define CONFIG_RESET_AFTER       3
+#define CONFIG_USB_RESET_AFTER   6
+#define CONFIG_MODEM_ALERT_AFTER 600
+#define CONFIG_USB_PATH_MAX      200 /* characters of usb_reset */
 
 struct config_kv {
     char key[CONFIG_NAME_MAX];
@@ -73,6 +82,12 @@ struct modem_config {
     /* the installer's probe (kentongan-ctl modem probe) */
     char own_number[CONFIG_NAME_MAX]; /* the SIM's own number, for the test SMS; "" unknown */
     int probe_timeout_seconds;        /* wait for the test SMS to come back */
+    /* Health and the recovery ladder (modems/worker.c, "recovery") */
+    int check_seconds;                    /* SIM, registration and storage checked this often */
+    char reset[64];                       /* "cfun" (AT+CFUN=1,1), "none", or an AT command */
+    int reset_after;                      /* consecutive failures before the modem is reset */
+    char usb_reset[CONFIG_VALUE_MAX / 2]; /* sysfs USB device dir ("" = off) */
+    int usb_reset_after; /* consecutive failures before the USB device is re-enumerated */
 };
 
 #define CONFIG_MAX_OFFICIALS 128
@@ -152,6 +167,7 @@ struct config {
     char pln_number[CONFIG_NUMBER_MAX];       /* electricity faults (PLN): 123 */
     char police_number[CONFIG_NUMBER_MAX];    /* crime and security (Polri): 110 */
     int urgent_deadline_hours;                /* an urgent ticket's follow-up deadline */
+    int modem_alert_after;    /* seconds a modem may be out before the coordinators are told */
     struct modem_config modems[CONFIG_MAX_MODEMS];
     int nmodems;
     struct official_config officials[CONFIG_MAX_OFFICIALS];

@@ -777,6 +777,87 @@ static void failover_check(struct router *r)
     }
 }
 
+/* ---- modems out of service: the coordinators are told ----
+ * A modem out (no SIM, a locked SIM, no network, not connected: see
+ * modems/worker.c, "health") for modem_alert_after seconds is told to every
+ * coordinator once, through another modem that is up, and its return once
+ * (kt_modem_alert, SET NX per outage: once however many gateways share the
+ * Redis). Plain Indonesian; {...} are filled in by kt_modem_alert. */
+#define ROUTER_ALERT_OUT                                                                           \
+    "kentongan: modem {modem} mati sejak {since} WIB ({reason}). Pesan dikirim lewat modem "       \
+    "lain. Mohon segera diperiksa."
+#define ROUTER_ALERT_BACK                                                                          \
+    "kentongan: modem {modem} aktif kembali sejak {since} WIB, setelah mati {minutes} menit."
+#define ROUTER_ALERT_TTL_MS 3600000LL /* an alert may wait this long for a modem */
+#define ROUTER_ALERT_ALIVE  "60000"   /* ms: a modem silent longer cannot carry an alert */
+
+static void on_modem_alert(redisAsyncContext *c, void *reply, void *priv)
+{
+    redisReply *rep = reply;
+    char *modem = priv;
+    if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+        rep->element[0]->type == REDIS_REPLY_STRING) {
+        const char *what = rep->element[0]->str;
+        long long n = rep->element[1]->integer;
+        if (strcmp(what, "alerted") == 0)
+            log_warnx("event=modem_alert modem=%s told=%lld what=out", modem, n);
+        else if (strcmp(what, "back") == 0)
+            log_info("event=modem_alert modem=%s told=%lld what=back", modem, n);
+    } else if (rep && rep->type == REDIS_REPLY_ERROR) {
+        log_warnx("event=modem_alert_failed modem=%s error=\"%s\"", modem, rep->str);
+    }
+    free(modem);
+}
+
+static void modem_alert_check(struct router *r)
+{
+    const struct config *cfg = r->cfg;
+    if (cfg->modem_alert_after == 0)
+        return;
+    char numbers[CONFIG_MAX_OFFICIALS][24];
+    int nnum = 0;
+    for (int i = 0; i < cfg->nofficials; i++) {
+        char num[24];
+        if (strcmp(cfg->officials[i].role, "coordinator") != 0 ||
+            phone_normalise(cfg->officials[i].phone, num, sizeof(num)) != PHONE_MOBILE)
+            continue;
+        snprintf(numbers[nnum++], sizeof(numbers[0]), "%s", num);
+    }
+    if (nnum == 0)
+        return;
+    char now[24], after[24], expires[24], hash[64], nother[16];
+    snprintf(now, sizeof(now), "%lld", clock_wall_ms());
+    snprintf(after, sizeof(after), "%lld", cfg->modem_alert_after * 1000LL);
+    snprintf(expires, sizeof(expires), "%lld", clock_wall_ms() + ROUTER_ALERT_TTL_MS);
+    snprintf(nother, sizeof(nother), "%d", cfg->nmodems - 1);
+    for (int i = 0; i < cfg->nmodems; i++) {
+        const char *argv[12 + CONFIG_MAX_MODEMS + CONFIG_MAX_OFFICIALS];
+        int argc = 0;
+        snprintf(hash, sizeof(hash), "kt:modem:%s", cfg->modems[i].name);
+        argv[argc++] = "FCALL";
+        argv[argc++] = "kt_modem_alert";
+        argv[argc++] = "1";
+        argv[argc++] = hash;
+        argv[argc++] = now;
+        argv[argc++] = after;
+        argv[argc++] = cfg->modems[i].name;
+        argv[argc++] = expires;
+        argv[argc++] = ROUTER_ALERT_OUT;
+        argv[argc++] = ROUTER_ALERT_BACK;
+        argv[argc++] = ROUTER_ALERT_ALIVE;
+        argv[argc++] = nother;
+        for (int k = 0; k < cfg->nmodems; k++)
+            if (k != i)
+                argv[argc++] = cfg->modems[k].name;
+        for (int k = 0; k < nnum; k++)
+            argv[argc++] = numbers[k];
+        char *name = strdup(cfg->modems[i].name);
+        if (name &&
+            redisAsyncCommandArgv(r->cmd, on_modem_alert, name, argc, argv, NULL) != REDIS_OK)
+            free(name);
+    }
+}
+
 static void on_dead(redisAsyncContext *c, void *reply, void *priv)
 {
     redisReply *rep = reply;
@@ -817,6 +898,7 @@ static void claim_tick(evutil_socket_t fd, short what, void *arg)
     if (!r->cmd_ready || r->stopping)
         return;
     failover_check(r);
+    modem_alert_check(r);
     trim_lanes(r);
     char idle[16], count[8];
     /* Pending this long belongs to a consumer that died (claim_idle). */

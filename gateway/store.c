@@ -917,6 +917,68 @@ const char store_library[] =
 "  end\n"
 "  return {'crossed', n}\n"
 "end)\n"
+/* kt_modem_alert: KEYS modem status hash; ARGV now_ms, after_ms, modem,
+ * expires_ms, out text, back text, alive_ms, count of other modems, their
+ * names, then the coordinators' numbers. Tells the coordinators once when a
+ * modem has been out (state not up, not stopped) for after_ms, and once when
+ * it is up again after such a message; the texts' {modem}, {since}, {reason}
+ * and {minutes} are filled in here. Each message goes on the own lane of
+ * another modem that is up (state up, alive within alive_ms); the "back"
+ * message, when no other is up, on the modem's own. The outage is named by
+ * state_since: SET NX kt:modemalert:MODEM:SINCE makes it once per outage,
+ * whatever number of gateways call. Returns {'out'|'nolane'|'told'|'alerted'
+ * |'back'|'ok', messages queued}. */
+"redis.register_function('kt_modem_alert', function(k, a)\n"
+"  local now, after, name, alive_ms = tonumber(a[1]), tonumber(a[2]), a[3], tonumber(a[7])\n"
+"  local nother = tonumber(a[8])\n"
+"  local h = redis.call('HMGET', k[1], 'state', 'state_since', 'alerted')\n"
+"  local state, since = h[1] or '', tonumber(h[2] or '0') or 0\n"
+"  local reasons = {down = 'tidak tersambung', connecting = 'tidak tersambung',\n"
+"    no_network = 'tidak ada sinyal operator', sim_pin = 'SIM meminta PIN',\n"
+"    sim_puk = 'SIM terblokir, perlu PUK', no_sim = 'SIM tidak terpasang'}\n"
+"  local function lane()\n"
+"    for i = 9, 8 + nother do\n"
+"      local o = redis.call('HMGET', 'kt:modem:' .. a[i], 'state', 'alive')\n"
+"      if o[1] == 'up' and now - (tonumber(o[2] or '0') or 0) < alive_ms then\n"
+"        return 'kt:out:m:' .. a[i]\n"
+"      end\n"
+"    end\n"
+"    return nil\n"
+"  end\n"
+"  local function wib(ms)\n"
+"    local m = (math.floor(ms / 60000) + 7 * 60) % 1440\n"
+"    return string.format('%02d:%02d', math.floor(m / 60), m % 60)\n"
+"  end\n"
+"  local function queue(l, text)\n"
+"    local n = 0\n"
+"    for i = 9 + nother, #a do\n"
+"      n = n + 1\n"
+"      redis.call('XADD', l, '*', 'to', a[i], 'text', text, 'expires', a[4], 'kind', 'alert',\n"
+"        'origin', 'modem:' .. name, 'seq', tostring(n), 'created', a[1])\n"
+"    end\n"
+"    return n\n"
+"  end\n"
+"  if state ~= '' and state ~= 'up' and state ~= 'stopped' and since > 0 then\n"
+"    if now - since < after then return {'out', 0} end\n"
+"    if h[3] == tostring(since) then return {'told', 0} end\n"
+"    local l = lane()\n"
+"    if not l then return {'nolane', 0} end\n"
+"    if not redis.call('SET', 'kt:modemalert:' .. name .. ':' .. since, '1', 'NX', 'PX',\n"
+"        '604800000') then return {'told', 0} end\n"
+"    redis.call('HSET', k[1], 'alerted', tostring(since))\n"
+"    local text = a[5]:gsub('{modem}', name):gsub('{since}', wib(since))\n"
+"    text = text:gsub('{reason}', reasons[state] or state)\n"
+"    return {'alerted', queue(l, text)}\n"
+"  end\n"
+"  if state == 'up' and h[3] then\n"
+"    local began = tonumber(h[3]) or since\n"
+"    redis.call('HDEL', k[1], 'alerted')\n"
+"    local text = a[6]:gsub('{modem}', name):gsub('{since}', wib(since))\n"
+"    text = text:gsub('{minutes}', tostring(math.floor((since - began) / 60000)))\n"
+"    return {'back', queue(lane() or ('kt:out:m:' .. name), text)}\n"
+"  end\n"
+"  return {'ok', 0}\n"
+"end)\n"
 /* kt_auth: KEYS failures (zset), lock, result (per inbound message),
  * pending, confirmed, then keys dropped on a lockout; ARGV now_ms, pin_ok
  * (1|0, compared by the caller), code digest given ('' none), max failures,

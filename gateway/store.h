@@ -158,6 +158,8 @@
  *               answer it and take it off the queue
  *   kt_credit   worker: record a balance check; alert staff once per fall
  *               below balance_low
+ *   kt_modem_alert router: tell the coordinators once when a modem has been
+ *               out for modem_alert_after, and once when it is back
  *   kt_snapshot admin API: counters, lane depths and modem status in one step
  *   kt_pending_set  officials: what waits for a confirmation, with its expiry
  *   kt_auth     officials: PIN and one-time code checked, counted, locked, the

@@ -64,3 +64,46 @@ int rawat_delete(GSM_StateMachine *sm, int index)
     return (int)GSM_WaitFor(sm, (const unsigned char *)req, (size_t)len, 0x00, RAWAT_CMGD_WAIT_S,
                             request);
 }
+
+/* The request id of the longest reply-table entry that begins command (an AT
+ * command, not a bare "AT"); -1 when none does. */
+static int command_request(const char *command)
+{
+    size_t best = 0;
+    int request = -1;
+    for (int i = 0; i < RAWAT_TABLE_MAX && ATGENReplyFunctions[i].function; i++) {
+        const char *type = ATGENReplyFunctions[i].msgtype;
+        size_t len = type ? strlen(type) : 0;
+        if (len < 3 || strncmp(type, "AT", 2) != 0 || strncmp(command, type, len) != 0)
+            continue;
+        if (len > best) {
+            best = len;
+            request = ATGENReplyFunctions[i].request;
+        }
+    }
+    return request;
+}
+
+int rawat_known(const char *command)
+{
+    size_t n = strlen(command);
+    if (n < 3 || n > RAWAT_COMMAND_MAX || strncmp(command, "AT", 2) != 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (command[i] < 0x20 || command[i] > 0x7e)
+            return 0;
+    return command_request(command) >= 0;
+}
+
+int rawat_command(GSM_StateMachine *sm, const char *command, int timeout_s)
+{
+    GSM_Config *gc = GSM_GetConfig(sm, -1);
+    if (!rawat_known(command) || gc == NULL ||
+        (strcasecmp(gc->Model, "at") != 0 &&
+         (gc->Connection == NULL || strcasestr(gc->Connection, "at") == NULL)))
+        return -1;
+    char req[RAWAT_COMMAND_MAX + 2];
+    int len = snprintf(req, sizeof(req), "%s\r", command);
+    return (int)GSM_WaitFor(sm, (const unsigned char *)req, (size_t)len, 0x00, timeout_s,
+                            command_request(command));
+}

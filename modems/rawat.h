@@ -17,4 +17,15 @@
  * libgammu offers no way to say it (then nothing was said). */
 int rawat_delete(GSM_StateMachine *sm, int index);
 
+/* Any AT command whose beginning libgammu's reply table knows (the longest entry that starts
+ * it names the request, so the answer reaches that entry's handler): the modem reset of the
+ * recovery ladder, AT+CFUN=1,1 or a configured command. Returns the GSM_Error of the
+ * answer, or -1 when no entry starts the command or the table is not as expected (then
+ * nothing was said). */
+int rawat_command(GSM_StateMachine *sm, const char *command, int timeout_s);
+/* 1 when rawat_command can say command: it begins with AT, holds printable characters
+ * only, at most RAWAT_COMMAND_MAX of them, and an entry of the reply table starts it. */
+int rawat_known(const char *command);
+#define RAWAT_COMMAND_MAX 60
+
 #endif

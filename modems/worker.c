@@ -10,6 +10,8 @@
  *   or sweep SIM storage if poll_seconds passed (or +CMTI named no location):
  *       each inbox message -> kt_ingest
  *   release part groups older than multipart_timeout (flagged incomplete)
+ *   health every check_seconds: SIM, registration, storage (see "health");
+ *       a modem that is not up only checks (and, with its SIM usable, sweeps)
  *   credit check when due: the SIM's balance code by USSD (kt_credit)
  *   send: retries that are due, then one message from the lanes
  *   wait: blocking XREADGROUP on the lanes and the modem's USSD queue when
@@ -25,7 +27,9 @@
  * again: a code may move credit or buy a package.
  *
  * libgammu callbacks only record what happened; the loop acts on it (never
- * call libgammu from inside its own callback). Every Redis failure drops the
+ * call libgammu from inside its own callback). A connect that fails, a send
+ * never answered and a connection lost climb the recovery ladder (see
+ * "recovery": reconnect, reset, USB re-enumeration). Every Redis failure drops the
  * connection and backs off; while Redis is away nothing is read from or
  * deleted on the SIM, so messages wait there. */
 #include "modems/worker.h"
@@ -68,7 +72,6 @@
 #define WORKER_RETRY_MAX     64    /* messages waiting for a retry at once */
 #define WORKER_ATTEMPTS      3     /* sends of one message before it is recorded as failed */
 #define WORKER_SWEEP_MAX     64    /* messages read from the SIM per sweep */
-#define WORKER_STATUS_EVERY  30    /* seconds between modem status refreshes */
 #define WORKER_RELEASE_EVERY 5     /* seconds between checks for stale part groups */
 #define WORKER_REPLY_WAIT_MS 300   /* after an inbound message, wait this long for its reply */
 #define WORKER_IDLE_BLOCK_MS 1000  /* longest blocking wait on Redis */
@@ -97,6 +100,13 @@
 #define WORKER_DEFERRED_MAX  (2 * WORKER_SWEEP_MAX) /* stored messages waiting for their delete */
 #define WORKER_DELETE_WAIT_MS                                                                      \
     WORKER_REPLY_WAIT_MS /* a stored message is deleted this long after at the latest */
+/* the recovery ladder ("recovery" below) */
+#define WORKER_STABLE_MS 60000 /* up this long (or a send confirmed): the failure count clears */
+#define WORKER_RESET_SETTLE_MS                                                                     \
+    5000                         /* after a reset or a USB re-enumeration, before reconnecting     \
+                                  */
+#define WORKER_USB_OFF_MS   1000 /* between writing 0 and 1 to the device's authorized file */
+#define WORKER_RESET_WAIT_S 10   /* wait for the answer to the reset command */
 
 static volatile sig_atomic_t stop_flag;
 
@@ -181,6 +191,14 @@ struct worker {
     int replied;          /* something was handed to the modem since the last store */
     int cmti_works;       /* +CMTI announced a location on this connection */
     int lanes_idle;       /* the last look at the lanes found nothing to send */
+    /* health and the recovery ladder ("recovery" below) */
+    int recovery_loaded;    /* the failure count was read from kt:modem:NAME */
+    int fails;              /* consecutive failures (connect, no answer, connection lost) */
+    int pending_step;       /* RECOVERY_RESET or RECOVERY_USB before/at the next connect */
+    long long next_attempt; /* wall ms: the next connect attempt */
+    long long up_since;     /* mono ms: when the modem last came up */
+    int sim_usable;         /* the SIM answers: sweeps and sends may run */
+    int sim_full;           /* storage used = size at the last check */
 };
 
 /* The outcome of one USSD code. outcome: ok, refused (the network said no),
@@ -376,18 +394,35 @@ static void read_test_clock(struct worker *w)
     freeReplyObject(r);
 }
 
-/* state is up, down or stopped; state_since changes only on a transition
- * (the gateway's failover reads it). */
+/* 1 for a state in which the modem is out of service: anything but up and
+ * stopped (connecting, down, no_network, sim_pin, sim_puk, no_sim). */
+static int state_out(const char *state)
+{
+    return state[0] && strcmp(state, "up") != 0 && strcmp(state, "stopped") != 0;
+}
+
+/* state is up, stopped, or one of the out states (state_out). state_since
+ * is when the modem came up, or when its outage began: it does not move
+ * while an outage goes from one out state to another (connecting, down,
+ * connecting, ...), so the gateway's failover and its alert to the
+ * coordinators (kt_failover, kt_modem_alert) measure the whole outage. */
 static void set_state(struct worker *w, const char *state)
 {
     if (strcmp(w->state, state) == 0)
         return;
     char key[64];
     snprintf(key, sizeof(key), "kt:modem:%s", w->name);
-    redisReply *r = cmd(w, "HSET %s state %s state_since %lld updated %lld pid %d", key, state,
-                        clock_wall_ms(), clock_wall_ms(), (int)getpid());
+    redisReply *r;
+    if (state_out(w->state) && state_out(state))
+        r = cmd(w, "HSET %s state %s updated %lld pid %d", key, state, clock_wall_ms(),
+                (int)getpid());
+    else
+        r = cmd(w, "HSET %s state %s state_since %lld updated %lld pid %d", key, state,
+                clock_wall_ms(), clock_wall_ms(), (int)getpid());
     if (r)
         snprintf(w->state, sizeof(w->state), "%s", state);
+    if (strcmp(state, "up") == 0)
+        w->up_since = clock_mono_ms();
     freeReplyObject(r);
     log_info("event=modem_state modem=%s state=%s", w->name, state);
     w->last_beat = 0; /* tell the gateway at once */
@@ -502,6 +537,7 @@ static void on_ussd(GSM_StateMachine *s, GSM_USSDMessage *ussd, void *user)
 }
 
 static void trace_stop(struct worker *w);
+static void refresh_status(struct worker *w);
 
 static void gammu_close(struct worker *w)
 {
@@ -594,9 +630,10 @@ static int gammu_open(struct worker *w)
             memcpy(w->smsc, smsc.Number, sizeof(w->smsc));
     }
     log_info("event=modem_connected modem=%s", w->name);
-    set_state(w, "up");
+    /* up only once the SIM and the network say so (refresh_status) */
+    refresh_status(w);
     w->next_sweep = 0;
-    w->next_status = 0;
+    w->next_status = clock_wall_ms() + w->mc->check_seconds * 1000LL;
     /* The first credit check soon, unless one was made recently (a restart
      * or reconnect does not dial the balance code again at once). */
     w->next_balance = clock_wall_ms() + WORKER_BALANCE_FIRST;
@@ -612,6 +649,67 @@ static int gammu_open(struct worker *w)
     return 0;
 }
 
+/* ---- health: the SIM, the network, the storage ----
+ *
+ * Every check_seconds (and at each connect) the worker asks the modem for the
+ * SIM's state (AT+CPIN?), the registration (AT+CREG?) and the storage
+ * (AT+CPMS?), and records what it found in kt:modem:NAME:
+ *
+ *   state         up, or the condition that keeps the modem out of service:
+ *                 no_sim (+CME ERROR: 10, SIM not inserted), sim_pin (the SIM
+ *                 asks for its PIN), sim_puk (blocked, asks for the PUK),
+ *                 no_network (AT+CREG: not registered, searching or denied)
+ *   sim           ready, absent, pin, puk
+ *   registration  home, roaming, none, searching, denied, unknown
+ *   sim_full      1 while the storage is full (the network then keeps new
+ *                 messages back); the modem still sends, so state stays up
+ *
+ * A modem that is not up takes nothing from the lanes (its own replies move
+ * to the other modems after failover_seconds, kt_failover) and, without a
+ * usable SIM, reads nothing from it either; it keeps checking and comes back
+ * by itself when the condition clears. Each change is logged once
+ * (event=modem_state, event=sim_full). The dummy driver has no SIM: it is
+ * always up once connected. */
+
+static const char *registration_name(GSM_NetworkInfo_State st)
+{
+    switch (st) {
+    case GSM_HomeNetwork:
+        return "home";
+    case GSM_RoamingNetwork:
+        return "roaming";
+    case GSM_NoNetwork:
+        return "none";
+    case GSM_RequestingNetwork:
+        return "searching";
+    case GSM_RegistrationDenied:
+        return "denied";
+    default:
+        return "unknown";
+    }
+}
+
+/* The SIM's condition: "up" (ready, or the modem cannot tell), "no_sim",
+ * "sim_pin", "sim_puk"; NULL when the modem did not answer (the connection
+ * checks deal with that). */
+static const char *sim_condition(struct worker *w)
+{
+    GSM_SecurityCodeType sec = SEC_None;
+    GSM_Error err = GSM_GetSecurityStatus(w->sm, &sec);
+    const char *cond = "up", *sim = "ready";
+    if (err == ERR_NOSIM) {
+        cond = "no_sim", sim = "absent";
+    } else if (err == ERR_NONE && (sec == SEC_Puk || sec == SEC_Puk2)) {
+        cond = "sim_puk", sim = "puk";
+    } else if (err == ERR_NONE && sec != SEC_None) {
+        cond = "sim_pin", sim = "pin";
+    } else if (err == ERR_TIMEOUT) {
+        return NULL;
+    }
+    set_status(w, "sim", sim);
+    return cond;
+}
+
 static void refresh_status(struct worker *w)
 {
     char buf[64];
@@ -619,30 +717,197 @@ static void refresh_status(struct worker *w)
     GSM_NetworkInfo ni;
     GSM_SMSMemoryStatus ms;
     memset(&ni, 0, sizeof(ni));
+    const char *cond = w->dummy ? "up" : sim_condition(w);
+    if (cond == NULL)
+        return; /* no answer: a send or the next check finds out more */
+    w->sim_usable = strcmp(cond, "up") == 0;
     if (GSM_GetSignalQuality(w->sm, &sq) == ERR_NONE) {
         snprintf(buf, sizeof(buf), "%d", sq.SignalPercent);
         set_status(w, "signal", buf);
     }
-    if (GSM_GetNetworkInfo(w->sm, &ni) == ERR_NONE) {
+    if (w->sim_usable && GSM_GetNetworkInfo(w->sm, &ni) == ERR_NONE) {
+        int registered = ni.State == GSM_HomeNetwork || ni.State == GSM_RoamingNetwork;
         set_status(w, "network", ni.NetworkCode);
-        set_status(w, "registered",
-                   ni.State == GSM_HomeNetwork || ni.State == GSM_RoamingNetwork ? "1" : "0");
+        set_status(w, "registered", registered ? "1" : "0");
+        set_status(w, "registration", registration_name(ni.State));
+        if (!registered && !w->dummy)
+            cond = "no_network";
     }
+    int full = 0;
     if (w->dummy) {
         snprintf(buf, sizeof(buf), "%d", dummy_inbox_count(w));
         set_status(w, "sim_used", buf);
-    } else if (GSM_GetSMSStatus(w->sm, &ms) == ERR_NONE) {
+    } else if (w->sim_usable && GSM_GetSMSStatus(w->sm, &ms) == ERR_NONE) {
         snprintf(buf, sizeof(buf), "%d", ms.SIMUsed + ms.PhoneUsed);
         set_status(w, "sim_used", buf);
         snprintf(buf, sizeof(buf), "%d", ms.SIMSize + ms.PhoneSize);
         set_status(w, "sim_size", buf);
-        if (ms.SIMSize > 0 && ms.SIMUsed >= ms.SIMSize)
-            log_warnx("event=sim_full modem=%s used=%d size=%d", w->name, ms.SIMUsed, ms.SIMSize);
+        full = ms.SIMSize > 0 && ms.SIMUsed >= ms.SIMSize;
+        if (full != w->sim_full)
+            log_warnx("event=sim_full modem=%s full=%d used=%d size=%d", w->name, full, ms.SIMUsed,
+                      ms.SIMSize);
     }
+    w->sim_full = full;
+    set_status(w, "sim_full", full ? "1" : "0");
     snprintf(buf, sizeof(buf), "%d", w->day_sent);
     set_status(w, "sent_today", buf);
     snprintf(buf, sizeof(buf), "%d", (int)getpid());
     set_status(w, "pid", buf);
+    set_state(w, cond);
+}
+
+/* ---- recovery: the ladder for a modem that misbehaves ----
+ *
+ * A failure is a connect that fails, a send the modem never answered
+ * (w->suspect), or the connection lost. Each one counts (kt:modem:NAME
+ * fails, so a restarted worker goes on counting) and is followed by a
+ * reconnect after a backoff of 1, 2, 4, ... seconds, at most
+ * WORKER_BACKOFF_MAX. Every reset_after consecutive failures the modem is
+ * reset once it answers again (reset = cfun: AT+CFUN=1,1, or the configured
+ * command, said through libgammu's own command path, modems/rawat.c), and every usb_reset_after
+ * failures, when usb_reset names the modem's USB device, the device is re-enumerated before the
+ * next connect: 0 then 1 written to its sysfs `authorized` file, which needs no answer from the
+ * modem. A send the network confirmed, or the modem up for WORKER_STABLE_MS, clears the count.
+ * Every step is logged once (event=modem_recovery step=reconnect|reset|usb_reset) and counted in
+ * kt:modem:NAME (recover_reconnect, recover_reset, recover_usb_reset). */
+
+enum { RECOVERY_NONE, RECOVERY_RESET, RECOVERY_USB };
+
+static void recovery_count(struct worker *w, const char *step)
+{
+    freeReplyObject(cmd(w, "HINCRBY kt:modem:%s recover_%s 1", w->name, step));
+    set_status(w, "last_recovery", step);
+}
+
+static const char *recovery_step_name(int step)
+{
+    return step == RECOVERY_USB ? "usb_reset" : step == RECOVERY_RESET ? "reset" : "reconnect";
+}
+
+/* The step the failure count calls for before (USB) or at (reset) the next
+ * connect: every usb_reset_after failures the USB device (when configured),
+ * else every reset_after the modem; a step already due stays due. */
+static void recovery_plan(struct worker *w)
+{
+    if (w->mc->usb_reset[0] && w->fails % w->mc->usb_reset_after == 0)
+        w->pending_step = RECOVERY_USB;
+    else if (strcmp(w->mc->reset, "none") != 0 && w->fails % w->mc->reset_after == 0 &&
+             w->pending_step == RECOVERY_NONE)
+        w->pending_step = RECOVERY_RESET;
+}
+
+/* Reads the failure count a previous worker left; a worker that died while
+ * connecting (killed for hanging there) counts as one more failure. */
+static void recovery_load(struct worker *w)
+{
+    redisReply *r = cmd(w, "HMGET kt:modem:%s fails state", w->name);
+    if (r == NULL)
+        return;
+    w->recovery_loaded = 1;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+        if (r->element[0]->type == REDIS_REPLY_STRING)
+            w->fails = atoi(r->element[0]->str);
+        if (r->element[1]->type == REDIS_REPLY_STRING && state_out(r->element[1]->str))
+            /* the outage goes on: state_since stays where it began */
+            snprintf(w->state, sizeof(w->state), "%s", r->element[1]->str);
+    }
+    freeReplyObject(r);
+    if (strcmp(w->state, "connecting") == 0) {
+        /* killed while connecting (hang_seconds): a connect that failed */
+        w->fails++;
+        freeReplyObject(cmd(w, "HSET kt:modem:%s fails %d", w->name, w->fails));
+        recovery_plan(w);
+        log_warnx("event=modem_recovery modem=%s step=restart failures=%d cause=died_connecting "
+                  "next=%s",
+                  w->name, w->fails, recovery_step_name(w->pending_step));
+    }
+}
+
+static void recovery_failed(struct worker *w, const char *cause)
+{
+    w->fails++;
+    freeReplyObject(cmd(w, "HSET kt:modem:%s fails %d", w->name, w->fails));
+    int shift = w->fails - 1 < 5 ? w->fails - 1 : 5;
+    long long backoff = 1000LL << shift;
+    if (backoff > WORKER_BACKOFF_MAX * 1000LL)
+        backoff = WORKER_BACKOFF_MAX * 1000LL;
+    w->next_attempt = clock_wall_ms() + backoff;
+    recovery_plan(w);
+    recovery_count(w, "reconnect");
+    log_warnx("event=modem_recovery modem=%s step=reconnect failures=%d cause=%s retry_in_ms=%lld "
+              "next=%s",
+              w->name, w->fails, cause, backoff, recovery_step_name(w->pending_step));
+}
+
+/* The modem works: a send was confirmed, or it has been up long enough. */
+static void recovery_ok(struct worker *w)
+{
+    if (w->fails == 0)
+        return;
+    log_info("event=modem_recovered modem=%s failures=%d", w->name, w->fails);
+    w->fails = 0;
+    w->pending_step = RECOVERY_NONE;
+    freeReplyObject(cmd(w, "HSET kt:modem:%s fails 0", w->name));
+}
+
+/* Writes one value to the device's sysfs authorized file: 0 detaches the
+ * device, 1 lets the kernel enumerate it again (as unplugging and plugging
+ * it does). 0 or -1 with the reason in why. */
+static int usb_authorize(const char *path, const char *value, char *why, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(why, len, "open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    ssize_t n = write(fd, value, 1);
+    int saved = errno;
+    close(fd);
+    if (n != 1) {
+        snprintf(why, len, "write %s to %s: %s", value, path, strerror(saved));
+        return -1;
+    }
+    return 0;
+}
+
+static void recovery_usb(struct worker *w)
+{
+    char path[CONFIG_VALUE_MAX], why[CONFIG_VALUE_MAX + 64] = "";
+    snprintf(path, sizeof(path), "%s/authorized", w->mc->usb_reset);
+    int rc = usb_authorize(path, "0", why, sizeof(why));
+    if (rc == 0) {
+        nap(w, WORKER_USB_OFF_MS);
+        rc = usb_authorize(path, "1", why, sizeof(why));
+    }
+    recovery_count(w, "usb_reset");
+    if (rc == 0)
+        log_warnx("event=modem_recovery modem=%s step=usb_reset failures=%d device=%s result=ok",
+                  w->name, w->fails, w->mc->usb_reset);
+    else
+        log_error("event=modem_recovery modem=%s step=usb_reset failures=%d device=%s "
+                  "result=failed error=\"%s\"",
+                  w->name, w->fails, w->mc->usb_reset, why);
+    w->next_attempt = clock_wall_ms() + WORKER_RESET_SETTLE_MS;
+}
+
+/* On a connection just opened: resets the modem; it then restarts, so the
+ * connection is closed and opened again after WORKER_RESET_SETTLE_MS. */
+static void recovery_reset(struct worker *w)
+{
+    const char *command = strcmp(w->mc->reset, "cfun") == 0 ? "AT+CFUN=1,1" : w->mc->reset;
+    int err = rawat_command(w->sm, command, WORKER_RESET_WAIT_S);
+    recovery_count(w, "reset");
+    if (err == ERR_NONE)
+        log_warnx("event=modem_recovery modem=%s step=reset failures=%d command=%s result=ok",
+                  w->name, w->fails, command);
+    else
+        log_error("event=modem_recovery modem=%s step=reset failures=%d command=%s result=failed "
+                  "error=\"%s\"",
+                  w->name, w->fails, command,
+                  err < 0 ? "not an AT modem" : GSM_ErrorString((GSM_Error)err));
+    gammu_close(w);
+    set_state(w, "down");
+    w->next_attempt = clock_wall_ms() + WORKER_RESET_SETTLE_MS;
 }
 
 /* ---- receive ---- */
@@ -1859,6 +2124,8 @@ static void send_message(struct worker *w, struct outmsg *m)
             nap(w, w->next_bc - clock_wall_ms());
         cms = send_part(w, to, part, plan.coding, ref, p + 1, n,
                         worker_wants_report(w->mc->delivery_reports, m->origin), &mr);
+        if (cms == 0 && !w->dummy)
+            recovery_ok(w); /* the network confirmed a part: the modem works */
         if (is_broadcast(m))
             pace_broadcast(w, m);
         if (cms == SEND_UNCONFIRMED) {
@@ -2874,17 +3141,33 @@ static void run(struct worker *w)
             nap(w, 500);
             continue;
         }
+        if (!w->recovery_loaded)
+            recovery_load(w);
         if (w->sm == NULL) {
-            static int backoff;
-            if (gammu_open(w) != 0) {
-                set_state(w, "down");
-                backoff = backoff ? backoff * 2 : 1;
-                if (backoff > WORKER_BACKOFF_MAX)
-                    backoff = WORKER_BACKOFF_MAX;
-                nap(w, backoff * 1000LL);
+            /* the recovery ladder: wait out the backoff in short naps (the
+             * lock is refreshed at each turn), re-enumerate the USB device
+             * when its turn came, then connect, and reset the modem first
+             * thing when that is due */
+            if (clock_wall_ms() < w->next_attempt) {
+                long long left = w->next_attempt - clock_wall_ms();
+                nap(w, left < 200 ? left : 200);
                 continue;
             }
-            backoff = 0;
+            if (w->pending_step == RECOVERY_USB) {
+                w->pending_step = RECOVERY_NONE;
+                recovery_usb(w);
+                continue;
+            }
+            if (gammu_open(w) != 0) {
+                set_state(w, "down");
+                recovery_failed(w, "connect_failed");
+                continue;
+            }
+            if (w->pending_step == RECOVERY_RESET) {
+                w->pending_step = RECOVERY_NONE;
+                recovery_reset(w);
+                continue;
+            }
         }
         long long now = clock_wall_ms();
         /* FALSE: returns after ~50 ms on a quiet line (TRUE would wait ~1 s);
@@ -2895,10 +3178,32 @@ static void run(struct worker *w)
             log_warnx("event=modem_lost modem=%s", w->name);
             set_state(w, "down");
             gammu_close(w);
+            recovery_failed(w, "connection_lost");
             continue;
         }
-        /* While a stored message's reply is due, the modem is kept for it: a periodic sweep,
-         * a status refresh or a credit check waits (at most WORKER_REPLY_WAIT_MS). */
+        /* While a stored message's reply is due, the modem is kept for it: the health
+         * check, a periodic sweep or a credit check waits (at most WORKER_REPLY_WAIT_MS). */
+        if (now >= w->next_status &&
+            !(strcmp(w->state, "up") == 0 && w->expect_reply_until > now)) {
+            w->next_status = now + w->mc->check_seconds * 1000LL;
+            refresh_status(w);
+        }
+        if (strcmp(w->state, "up") == 0 && w->fails > 0 &&
+            clock_mono_ms() - w->up_since >= WORKER_STABLE_MS)
+            recovery_ok(w);
+        if (strcmp(w->state, "up") != 0) {
+            /* Out of service (no SIM, a locked SIM, no network): nothing is
+             * taken from the lanes; without a usable SIM nothing is read from
+             * it either. The checks above bring it back. */
+            if (w->sim_usable && (w->cmti || w->nannounced > 0 || now >= w->next_sweep)) {
+                w->cmti = 0;
+                w->next_sweep = now + w->mc->poll_seconds * 1000LL;
+                sweep(w);
+            }
+            deferred_due(w); /* no reply can go out from here: stored ones leave the SIM */
+            nap(w, 200);
+            continue;
+        }
         int replying = w->expect_reply_until > now;
         if (w->nannounced > 0 && !w->cmti) {
             if (read_announced(w) > 0)
@@ -2915,10 +3220,6 @@ static void run(struct worker *w)
             release_parts(w);
         }
         replying = w->expect_reply_until > clock_wall_ms();
-        if (now >= w->next_status && !replying) {
-            w->next_status = now + WORKER_STATUS_EVERY * 1000LL;
-            refresh_status(w);
-        }
         if (w->cfg->test_clock && now >= w->next_clock) {
             w->next_clock = now + 1000;
             read_test_clock(w);
@@ -2933,6 +3234,7 @@ static void run(struct worker *w)
             gammu_close(w);
             w->suspect = 0;
             w->recovered = 0;
+            recovery_failed(w, "no_answer");
             continue;
         }
         if (w->mc->balance_code[0] && clock_wall_ms() >= w->next_balance && !replying)

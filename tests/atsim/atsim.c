@@ -119,8 +119,29 @@
  * "~loop-<mr>" (from= the own number, text= the decoded text) right after the +CMGS answer.
  * The fault file DIR/faults/no_loopback (exists) makes the network swallow it instead, as an
  * operator that does not deliver (no credit, a SIM barred from receiving) does. AT+CGREG (the
- * packet-domain registration libgammu's network question asks for first) answers "registered,
- * home", with location 2F3A and cell 0C81 in mode 2, like AT+CREG; AT+CGATT? answers attached.
+ * packet-domain registration libgammu's network question asks for first) answers as AT+CREG? does
+ * (the creg fault below; location 2F3A and cell 0C81 in mode 2); AT+CGATT? answers attached while
+ * registered.
+ *
+ * Health faults (the SIM, the network, a wedged radio; see "health faults" below):
+ *   creg          "N": the registration status AT+CREG? answers (+CREG: <mode>,N): 0 not
+ *                 registered, 2 searching, 3 denied, 4 unknown, 5 roaming (default 1, home);
+ *                 while it is not 1 or 5, AT+COPS? names no operator ("+COPS: 0"); AT+CGREG?
+ *                 (packet registration, which libgammu asks too) answers the same status and
+ *                 AT+CGATT? 1 while registered
+ *   cpin          "SIM PIN", "SIM PUK" or "NOT INSERTED": AT+CPIN? answers "+CPIN: SIM PIN" /
+ *                 "+CPIN: SIM PUK", or +CME ERROR: 10 (no SIM); every SIM command (AT+CMGL,
+ *                 +CMGR, +CMGD, +CMGS, +CMGW, +CPMS, +CSCA, +CIMI; not their =? forms) answers
+ *                 +CME ERROR: 11 (PIN), 12 (PUK) or 10 (no SIM)
+ *   sim_used      "N": AT+CPMS reports at least N of the SIM's locations used (at most its
+ *                 size), as a SIM filled by messages a phone stored there that no inbox listing
+ *                 shows; storage_size N and sim_used N make the SIM look full
+ *   wedged        exists: the PDU typed after AT+CMGS is taken and never answered (no +CMGS,
+ *                 no error), as a modem whose radio stack hung; a reset (AT+CFUN=1,1) removes
+ *                 the file
+ * DIR/cfun.log gets one line per AT+CFUN=... command: "t=<ms>\targs=<arguments>" (t as in
+ * sent.log). AT+CFUN=1,1 (a reset) is answered OK and the simulator then exits, as a modem
+ * that restarts drops off its line; the next connection starts a fresh one.
  *
  * Exits with status 0 on end of stdin, SIGTERM, SIGINT, SIGHUP or a broken stdout pipe.
  */
@@ -1350,6 +1371,56 @@ static int cme(int code)
     return RES_CME;
 }
 
+/* ---------------------------------------------------------------- health faults
+ * creg, cpin, wedged and cfun.log (see the header comment). */
+
+/* The +CME ERROR code SIM commands answer under the cpin fault; 0 when the SIM is ready. */
+static int sim_fault_cme(void)
+{
+    char p[PATH_MAX], buf[64];
+    path_of(p, sizeof p, "faults/cpin");
+    if (read_file(p, buf, sizeof buf) < 0)
+        return 0;
+    buf[strcspn(buf, "\r\n")] = '\0';
+    if (strcmp(buf, "SIM PIN") == 0)
+        return 11;
+    if (strcmp(buf, "SIM PUK") == 0)
+        return 12;
+    if (strcmp(buf, "NOT INSERTED") == 0)
+        return 10;
+    return 0;
+}
+
+static int sim_command(const char *name)
+{
+    static const char *const sim[] = {"+CMGL", "+CMGR", "+CMGD", "+CMGS", "+CMGW",
+                                      "+CPMS", "+CSCA", "+CIMI", NULL};
+    for (const char *const *s = sim; *s; s++)
+        if (strcmp(*s, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* The registration status AT+CREG? reports (creg fault; 1 = home). */
+static int registration(void)
+{
+    return (int)fault_number("creg", 1);
+}
+
+static void cfun_set(const char *args)
+{
+    char line[300];
+    int n = snprintf(line, sizeof line, "t=%.3f\targs=%s\n", wall_ms(), args ? args : "");
+    log_line("cfun.log", line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1));
+    if (args && strcmp(args, "1,1") == 0) {
+        char p[PATH_MAX];
+        path_of(p, sizeof p, "faults/wedged");
+        unlink(p);
+        note("reset: answering OK, then restarting (exit)");
+        stop_flag = 1; /* the answer is written first (finish), then the loop ends */
+    }
+}
+
 static int c_cgmi(struct req *r)
 {
     if (r->form == FORM_TEST)
@@ -1393,7 +1464,12 @@ static int c_cimi(struct req *r)
 static int c_cpin(struct req *r)
 {
     if (r->form == FORM_READ) {
-        answer("+CPIN: READY");
+        int cme_code = sim_fault_cme();
+        if (cme_code == 10)
+            return cme(10);
+        answer(cme_code == 11   ? "+CPIN: SIM PIN"
+               : cme_code == 12 ? "+CPIN: SIM PUK"
+                                : "+CPIN: READY");
         return RES_OK;
     }
     return r->form == FORM_TEST ? RES_OK : cme(3);
@@ -1417,10 +1493,12 @@ static int c_creg(struct req *r)
         S.creg_mode = atoi(r->argv[0]);
         return RES_OK;
     case FORM_READ:
-        if (S.creg_mode == 2)
-            answer("+CREG: 2,1,\"2F3A\",\"0C81\"");
+        if (registration() != 1 && registration() != 5)
+            answer("+CREG: %d,%d", S.creg_mode, registration());
+        else if (S.creg_mode == 2)
+            answer("+CREG: 2,%d,\"2F3A\",\"0C81\"", registration());
         else
-            answer("+CREG: %d,1", S.creg_mode);
+            answer("+CREG: %d,%d", S.creg_mode, registration());
         return RES_OK;
     default:
         return RES_ERROR;
@@ -1438,7 +1516,9 @@ static int c_cops(struct req *r)
             S.cops_format = atoi(r->argv[1]);
         return RES_OK;
     case FORM_READ:
-        if (S.cops_format == 2)
+        if (registration() != 1 && registration() != 5)
+            answer("+COPS: 0");
+        else if (S.cops_format == 2)
             answer("+COPS: 0,2,\"51010\"");
         else if (S.cops_format == 1)
             answer("+COPS: 0,1,\"TSEL\"");
@@ -1506,6 +1586,8 @@ static int c_csca(struct req *r)
 static int c_cpms(struct req *r)
 {
     int size = sim_size(), used = sim_used(size);
+    if (fault_number("sim_used", 0) > used)
+        used = (int)(fault_number("sim_used", 0) < size ? fault_number("sim_used", 0) : size);
     switch (r->form) {
     case FORM_TEST:
         answer("+CPMS: (\"SM\"),(\"SM\"),(\"SM\")");
@@ -1720,10 +1802,10 @@ static int cgreg(struct req *r)
         cgreg_mode = atoi(r->argv[0]);
         return RES_OK;
     case FORM_READ:
-        if (cgreg_mode == 2)
-            answer("+CGREG: 2,1,\"2F3A\",\"0C81\"");
+        if (cgreg_mode == 2 && (registration() == 1 || registration() == 5))
+            answer("+CGREG: 2,%d,\"2F3A\",\"0C81\"", registration());
         else
-            answer("+CGREG: %d,1", cgreg_mode);
+            answer("+CGREG: %d,%d", cgreg_mode, registration());
         return RES_OK;
     default:
         return RES_ERROR;
@@ -1734,7 +1816,7 @@ static int cgreg(struct req *r)
 static int cgatt(struct req *r)
 {
     if (r->form == FORM_READ)
-        answer("+CGATT: 1");
+        answer("+CGATT: %d", registration() == 1 || registration() == 5);
     else if (r->form == FORM_TEST)
         answer("+CGATT: (0,1)");
     return RES_OK;
@@ -1902,6 +1984,8 @@ static int c_cfun(struct req *r)
         answer("+CFUN: 1");
     else if (r->form == FORM_TEST)
         answer("+CFUN: (0,1),(0,1)");
+    else if (r->form == FORM_SET)
+        cfun_set(r->args);
     return RES_OK;
 }
 
@@ -1993,6 +2077,11 @@ static int dispatch(const char *line)
     } else
         r->form = FORM_EXEC;
     int res = RES_ERROR;
+    if (r->form != FORM_TEST && sim_command(name) && sim_fault_cme()) {
+        res = cme(sim_fault_cme());
+        free(r);
+        return res;
+    }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(commands[i].name, name) == 0) {
             res = commands[i].fn(r);
@@ -2104,6 +2193,10 @@ static void feed(const char *buf, size_t n)
                 }
                 if (fault_exists("hang")) {
                     note("hang: PDU dropped");
+                    continue;
+                }
+                if (fault_exists("wedged")) {
+                    note("wedged: PDU taken, never answered");
                     continue;
                 }
                 S.out_used = S.after_used = 0;
