@@ -127,16 +127,22 @@ static double monotonic(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* 1 when privacy_mask could change text: it masks chains of at least
- * PRIVACY_DIGITS - 1 digits, and a digit may be a non-ASCII one, so ASCII
- * text with fewer digits than that is left as it is. Most screens are menus
- * with a handful of option numbers: this spares them the masking pass. */
+/* 1 when privacy_mask could change text. It masks chains of at least
+ * PRIVACY_DIGITS - 1 digits joined by separators, never by a letter, and a
+ * digit may be a non-ASCII one: so ASCII text where no stretch between two
+ * letters holds that many digits is left as it is. Most screens are menus
+ * ("1 Bandar\n2 Banyuputih..."): this spares them the masking pass. */
 static int may_hold_nik(const char *text)
 {
     int digits = 0;
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
-        if (*p >= 0x80 || (*p >= '0' && *p <= '9' && ++digits >= PRIVACY_DIGITS - 1))
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p >= 0x80)
             return 1;
+        if ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z')
+            digits = 0;
+        else if (*p >= '0' && *p <= '9' && ++digits >= PRIVACY_DIGITS - 1)
+            return 1;
+    }
     return 0;
 }
 
@@ -520,7 +526,8 @@ static void on_session(redisAsyncContext *ac, void *reply, void *priv)
     }
     for (int i = skip; i < n && total < 2 * MENU_INPUTS_MAX; i++)
         inputs[total++] = mine[i];
-    menu_run(svc->menu, inputs, total > MENU_INPUTS_MAX ? MENU_INPUTS_MAX + 1 : total, &c->result);
+    menu_run_cached(svc->menu, inputs, total > MENU_INPUTS_MAX ? MENU_INPUTS_MAX + 1 : total,
+                    &c->result);
     if (in_draft(svc->menu, &c->result)) {
         op = DRAFT_SAVE;
         join_path(c, inputs, total);
