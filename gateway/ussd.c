@@ -127,25 +127,6 @@ static double monotonic(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* 1 when privacy_mask could change text. It masks chains of at least
- * PRIVACY_DIGITS - 1 digits joined by separators, never by a letter, and a
- * digit may be a non-ASCII one: so ASCII text where no stretch between two
- * letters holds that many digits is left as it is. Most screens are menus
- * ("1 Bandar\n2 Banyuputih..."): this spares them the masking pass. */
-static int may_hold_nik(const char *text)
-{
-    int digits = 0;
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        if (*p >= 0x80)
-            return 1;
-        if ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z')
-            digits = 0;
-        else if (*p >= '0' && *p <= '9' && ++digits >= PRIVACY_DIGITS - 1)
-            return 1;
-    }
-    return 0;
-}
-
 /* Every screen answered, refusals included, is one observation of the
  * USSD latency histogram (GET /metrics). */
 static void answer_status(struct evhttp_request *req, int status, const char *body, double started)
@@ -153,9 +134,11 @@ static void answer_status(struct evhttp_request *req, int status, const char *bo
     metrics_hist_observe(metrics_ussd(), monotonic() - started);
     struct evbuffer *out = evhttp_request_get_output_buffer(req);
     /* A screen may show back what the resident typed (a menu's summary):
-     * NIK and KK numbers masked as in every SMS. */
+     * NIK and KK numbers masked as in every SMS. Most screens are menus
+     * ("1 Bandar\n2 Banyuputih..."), which privacy_may_mask spares the
+     * masking pass. */
     size_t len = strlen(body);
-    if (!may_hold_nik(body))
+    if (!privacy_may_mask(body))
         evbuffer_add(out, body, len);
     else {
         char stack[USSD_ANSWER_STACK], *masked = len < sizeof(stack) ? stack : malloc(len + 1);

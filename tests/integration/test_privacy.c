@@ -297,8 +297,7 @@ Test(privacy, ussd_screens_mask_what_they_show_back)
     cr_expect(strstr(out, "Kirim laporan ini?") != NULL, "the confirm screen: %s", out);
     cr_expect(strstr(out, "NIK saya ************0009") != NULL, "shown masked: %s", out);
     cr_expect(!holds(out, "3325010101010009"), "%s", out);
-    /* 15 digits (a NIK with one missing) are masked too: the screen is not
-     * spared the masking pass because it holds fewer than 16 */
+    /* 15 digits (a NIK with one missing) are shown masked too */
     ussd_screen("priv3", "1*1*3*3*Jalan rusak, NIK 332501010101009 ya", out, sizeof(out));
     cr_expect(strstr(out, "NIK ***********1009 ya") != NULL, "shown masked: %s", out);
     /* a control character typed in is gone before the menu sees it */
