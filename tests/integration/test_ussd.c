@@ -367,3 +367,39 @@ Test(ussd, information_pages_turn_and_end_nowhere)
         cr_expect_eq(kt_redis_int(&env, "EXISTS kt:draft:6281234567890"), 0, "no draft");
     }
 }
+
+/* A session an older gateway recorded as a hash (phone, last, draft) goes on after an
+ * upgrade: it still belongs to its number, still expires, and is carried on as the string
+ * record ("NUMBER LAST DRAFT") every screen now reads and writes with one command each. */
+Test(ussd, a_session_recorded_by_an_older_gateway_goes_on)
+{
+    char out[2048];
+    screen("fresh", "", out, sizeof(out)); /* the gateway's idea of now, from a fresh record */
+    redisReply *rec = kt_redis(&env, "GET kt:ussd:fresh");
+    cr_assert(rec && rec->type == REDIS_REPLY_STRING, "a string record");
+    cr_assert(strncmp(rec->str, "6281234567890 ", 14) == 0, "number first: %s", rec->str);
+    long long gw_now = atoll(rec->str + 14);
+    freeReplyObject(rec);
+    cr_assert_gt(gw_now, 0);
+    /* the old shape, as of one screen just before */
+    freeReplyObject(kt_redis(&env, "HSET kt:ussd:old phone 6281234567890 last %lld draft %s",
+                             gw_now - 5, ""));
+    freeReplyObject(kt_redis(&env, "EXPIRE kt:ussd:old 3780"));
+    /* another number may not take it, and it stays a hash meanwhile */
+    screen_on(port, "old", "081298765432", "1", out, sizeof(out));
+    cr_expect(strncmp(out, "END ", 4) == 0 && strstr(out, "tidak dapat dibaca"), "%s", out);
+    cr_expect_eq(kt_redis_int(&env, "HLEN kt:ussd:old"), 3, "left untouched");
+    /* its own number goes on with it */
+    screen("old", "1", out, sizeof(out));
+    cr_expect(strncmp(out, "CON ", 4) == 0 && strstr(out, "Laporan tentang:"), "%s", out);
+    rec = kt_redis(&env, "GET kt:ussd:old");
+    cr_assert(rec && rec->type == REDIS_REPLY_STRING, "carried on as a string record");
+    cr_expect(strncmp(rec->str, "6281234567890 ", 14) == 0, "%s", rec->str);
+    freeReplyObject(rec);
+    /* an old record past ussd_session_ttl is expired */
+    freeReplyObject(kt_redis(&env, "DEL kt:ussd:late"));
+    freeReplyObject(kt_redis(&env, "HSET kt:ussd:late phone 6281234567890 last %lld draft %s",
+                             gw_now - 181, ""));
+    screen("late", "1", out, sizeof(out));
+    cr_expect(strncmp(out, "END ", 4) == 0 && strstr(out, "sudah berakhir"), "%s", out);
+}
