@@ -52,7 +52,7 @@
 #define USSD_REFUSAL_SLOTS 64   /* addresses whose refusal was logged lately */
 #define USSD_REFUSAL_LOG_S 60   /* seconds before the same address is logged again */
 #define USSD_ACTION_HASH   16   /* bytes of SHA-256 naming one action (session, node) */
-#define USSD_SPARE_CALLS   64   /* finished calls kept for the next screens (no malloc per screen) */
+#define USSD_SPARE_CALLS   64 /* finished calls kept for the next screens (no malloc per screen) */
 #define USSD_ANSWER_STACK  2048 /* bytes of an answer masked on the stack (longer: on the heap) */
 
 #define END_BUSY  "END Maaf, layanan sedang sibuk. Silakan coba lagi sebentar lagi."
@@ -675,11 +675,9 @@ void ussd_handle(void *arg, struct evhttp_request *req)
     memcpy(key + 8, c->form.session, slen + 1);
     draft_key(c, draft, sizeof(draft));
     snprintf(now, sizeof(now), "%lld", router_now(u->router));
-    const char *argv[] = {"FCALL", "kt_ussd_touch",
-                          "2",     key,
-                          draft,   c->form.phone,
-                          u->ttl,  now,
-                          u->keep, c->form.text[0] ? "0" : "1"};
+    const char *argv[] = {
+        "FCALL",       "kt_ussd_touch", "2", key,     draft,
+        c->form.phone, u->ttl,          now, u->keep, c->form.text[0] ? "0" : "1"};
     if (rc == NULL || redisAsyncCommandArgv(rc, on_session, c, 10, argv, NULL) != REDIS_OK)
         finish(c, END_BUSY);
 }

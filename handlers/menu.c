@@ -1759,8 +1759,7 @@ static void copy_result(struct menu_result *to, const struct menu_result *from)
     to->nvalues = from->nvalues;
 }
 
-int menu_run_cached(struct menu *m, const char *const *inputs, int ninputs,
-                    struct menu_result *out)
+int menu_run_cached(struct menu *m, const char *const *inputs, int ninputs, struct menu_result *out)
 {
     unsigned char key[CACHE_KEY_MAX];
     size_t keylen = 0;

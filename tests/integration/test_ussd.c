@@ -382,8 +382,8 @@ Test(ussd, a_session_recorded_by_an_older_gateway_goes_on)
     freeReplyObject(rec);
     cr_assert_gt(gw_now, 0);
     /* the old shape, as of one screen just before */
-    freeReplyObject(kt_redis(&env, "HSET kt:ussd:old phone 6281234567890 last %lld draft %s",
-                             gw_now - 5, ""));
+    freeReplyObject(
+        kt_redis(&env, "HSET kt:ussd:old phone 6281234567890 last %lld draft %s", gw_now - 5, ""));
     freeReplyObject(kt_redis(&env, "EXPIRE kt:ussd:old 3780"));
     /* another number may not take it, and it stays a hash meanwhile */
     screen_on(port, "old", "081298765432", "1", out, sizeof(out));

@@ -877,8 +877,8 @@ Test(menu, random_sessions)
  * different paths than it has slots, so slots are shared and replaced. */
 Test(menu, cached_screens_are_the_replayed_ones)
 {
-    static const char *const pool[] = {"1",  "2",   "3",  "4",   "5",      "6",
-                                       "12", "14",  "0",  "00",  "98",     "99",
+    static const char *const pool[] = {"1",  "2",   "3",  "4",  "5",       "6",
+                                       "12", "14",  "0",  "00", "98",      "99",
                                        "",   "abc", NULL, "1 ", "1234567", "Jalan rusak sekali"};
     unsigned seed = 777;
 

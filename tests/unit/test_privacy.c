@@ -395,7 +395,8 @@ Test(privacy, may_mask_is_a_safe_quick_test)
     cr_assert_eq(privacy_may_mask("Kecamatan:\n1 Bandar\n2 Banyuputih\n3 Batang\n4 Bawang\n5 "
                                   "Blado\n6 Gringsing\n7 Kandeman\n98 Lanjut 0 Kembali 00 Awal"),
                  0);
-    cr_assert_eq(privacy_may_mask("tiket 12345678 dan 0812-3456-789"), 0); /* 14 digits, no letter */
+    cr_assert_eq(privacy_may_mask("tiket 12345678 dan 0812-3456-789"),
+                 0); /* 14 digits, no letter */
     untouched("tiket 12345678 dan 0812-3456-789");
     /* 15 digits in one stretch: maybe (here: masked) */
     cr_assert_eq(privacy_may_mask("NIK 332501010101009 ya"), 1);

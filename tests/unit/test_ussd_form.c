@@ -80,21 +80,21 @@ Test(ussd_form, reads_a_form_as_libevent_does)
         "sessionId=s1&serviceCode=*123%23&" PHONE "&text=1*2*3",
         "sessionId=s1&serviceCode=%2A123%23&" PHONE "&networkCode=51010&text=",
         "text=Jalan+rusak%2C+tolong&sessionId=s2&serviceCode=*1%23&" PHONE,
-        "SESSIONID=up&SERVICECODE=x&PHONENUMBER=081234567890&TEXT=1", /* keys without case */
+        "SESSIONID=up&SERVICECODE=x&PHONENUMBER=081234567890&TEXT=1",      /* keys without case */
         "sessionId=first&sessionId=second&serviceCode=x&" PHONE "&text=1", /* the first counts */
-        "sessionId=s3&serviceCode=x&" PHONE "&text=%4",                  /* a cut escape */
-        "sessionId=s3&serviceCode=x&" PHONE "&text=%zz%41%4a%4A",        /* bad and good */
+        "sessionId=s3&serviceCode=x&" PHONE "&text=%4",                    /* a cut escape */
+        "sessionId=s3&serviceCode=x&" PHONE "&text=%zz%41%4a%4A",          /* bad and good */
         "sessionId=s3&serviceCode=x&" PHONE "&text=100%25",
-        "sessionId=s3&serviceCode=x&" PHONE "&text=a%00b",               /* a decoded NUL */
-        "sessionId=s3&serviceCode=x&" PHONE "&text=a=b=c",               /* '=' in a value */
-        "sessionId=s3&serviceCode=x&" PHONE "&text=1&",                  /* a trailing '&' */
-        "sessionId=s3&serviceCode=x&" PHONE "&&text=1",                  /* an empty argument */
-        "sessionId=s3&serviceCode=x&" PHONE "&text",                     /* no '=' */
-        "=1&sessionId=s3&serviceCode=x&" PHONE "&text=1",                /* an empty key */
+        "sessionId=s3&serviceCode=x&" PHONE "&text=a%00b", /* a decoded NUL */
+        "sessionId=s3&serviceCode=x&" PHONE "&text=a=b=c", /* '=' in a value */
+        "sessionId=s3&serviceCode=x&" PHONE "&text=1&",    /* a trailing '&' */
+        "sessionId=s3&serviceCode=x&" PHONE "&&text=1",    /* an empty argument */
+        "sessionId=s3&serviceCode=x&" PHONE "&text",       /* no '=' */
+        "=1&sessionId=s3&serviceCode=x&" PHONE "&text=1",  /* an empty key */
         "sessionId=s3&serviceCode=x&" PHONE "&text=1&extra",
-        "sessionId%3Ds4&serviceCode=x&" PHONE "&text=1",                 /* keys are not decoded */
+        "sessionId%3Ds4&serviceCode=x&" PHONE "&text=1", /* keys are not decoded */
         "sessionId=s5&service+Code=x&" PHONE "&text=1",
-        "sessionId=s%20x&serviceCode=x&" PHONE "&text=1",                /* a space in the id */
+        "sessionId=s%20x&serviceCode=x&" PHONE "&text=1", /* a space in the id */
         "sessionId=&serviceCode=x&" PHONE "&text=1",
         "sessionId=s6&serviceCode=x&phoneNumber=12&text=1",
         "",
@@ -108,10 +108,31 @@ Test(ussd_form, reads_a_form_as_libevent_does)
 
 Test(ussd_form, generated_bodies_agree)
 {
-    static const char *const parts[] = {
-        "sessionId=", "serviceCode=", "phoneNumber=", "text=", "SessionID=", "TEXT=",
-        "%2B62812345678", "0812345678", "*",  "%",  "%2",       "%2A", "%4G", "+",  "&",
-        "=",              "1",          "98", "00", "abc",  "%00", "%7e", "x",  "&&", "%E2%82%AC"};
+    static const char *const parts[] = {"sessionId=",
+                                        "serviceCode=",
+                                        "phoneNumber=",
+                                        "text=",
+                                        "SessionID=",
+                                        "TEXT=",
+                                        "%2B62812345678",
+                                        "0812345678",
+                                        "*",
+                                        "%",
+                                        "%2",
+                                        "%2A",
+                                        "%4G",
+                                        "+",
+                                        "&",
+                                        "=",
+                                        "1",
+                                        "98",
+                                        "00",
+                                        "abc",
+                                        "%00",
+                                        "%7e",
+                                        "x",
+                                        "&&",
+                                        "%E2%82%AC"};
     unsigned seed = 4242;
     char body[512];
     for (int n = 0; n < 20000; n++) {
