@@ -5,8 +5,9 @@
  *   form (in place, as evhttp_parse_query_str would) -> check fields -> GET the
  *   session (async, on the router's Redis connection) -> replay the menu
  *   over every input so far (menu_run is pure: a resent screen gets the
- *   same answer, and any gateway can answer any screen) -> CON: save the
- *   session, answer ->
+ *   same answer; menu_run_cached remembers the screens of choice-only
+ *   paths) -> CON: answer, saving or dropping a complaint's draft on the
+ *   way (not waited for: one round trip per screen) ->
  *   leaf action: the per-number limits and reply budget (kt_rate, as for an
  *   SMS), then the keyword handler through router_submit, which queues its
  *   replies (so the answer also arrives by SMS, as USSD screens vanish) ->
@@ -96,8 +97,8 @@ struct ussd {
     struct refusal refused[USSD_REFUSAL_SLOTS];
     unsigned long long unlogged; /* refusals not logged since the last line */
     /* ussd_session_ttl, and how long a session is kept after it (USSD_EXPIRED_KEEP
-     * more), as the decimal strings each screen sends Redis */
-    char ttl[16], keep[16];
+     * more) and ussd_draft_ttl, as the decimal strings sent to Redis */
+    char ttl[16], keep[16], draft_ttl[16];
     /* Finished calls kept for reuse: a call is a few kilobytes, and a fresh
      * allocation that size per screen costs more than the rest of the
      * screen's own work. At most USSD_SPARE_CALLS; the others are freed. */
@@ -116,7 +117,6 @@ struct call {
     char draft[USSD_TEXT_MAX + 1];    /* inputs of the complaint offered to this session */
     char path[2 * USSD_TEXT_MAX + 2]; /* the inputs replayed, joined (written for DRAFT_SAVE) */
     int expired;                      /* the session outlived ussd_session_ttl */
-    char answer[MENU_SCREEN_MAX * 4 + 256]; /* the body, while the draft is written */
     struct menu_result result;
 };
 
@@ -174,7 +174,7 @@ static struct call *call_new(struct ussd *u)
     c->next_spare = NULL;
     c->req = NULL;
     c->started = 0;
-    c->draft[0] = c->path[0] = c->answer[0] = '\0';
+    c->draft[0] = c->path[0] = '\0';
     c->expired = 0;
     u->live++;
     return c;
@@ -302,34 +302,37 @@ static void draft_key(const struct call *c, char *key, size_t len)
 
 static void on_draft(redisAsyncContext *ac, void *reply, void *priv)
 {
-    struct call *c = priv;
+    char *session = priv;
     if (reply == NULL || ((redisReply *)reply)->type == REDIS_REPLY_ERROR)
-        log_warnx("event=ussd_draft_failed session=%s", c->form.session);
-    finish(c, c->answer);
+        log_warnx("event=ussd_draft_failed session=%s", session);
+    free(session);
 }
 
-/* Answers body once the draft of a complaint is saved (DRAFT_SAVE: the
+/* Answers body, saving the draft of a complaint on the way (DRAFT_SAVE: the
  * inputs so far, so a session that dies before its end can be continued by
- * the next one from this number) or dropped (DRAFT_DROP), so the next
- * screen, from any gateway, sees it. A failure only means an interrupted
- * complaint is not offered again: the answer goes out all the same. */
+ * the next one from this number) or dropping it (DRAFT_DROP). The answer
+ * does not wait for Redis to confirm: that would be a second round trip on
+ * most screens of a complaint. Nothing needs it to: a draft is read only by
+ * the first screen of a number's next session, which comes after the
+ * resident has read this one and dialled again, while the command is
+ * already on its way (and on this connection, ahead of anything this
+ * gateway sends later). A failure only means an interrupted complaint is
+ * not offered again, and is logged. */
 static void reply_with(struct call *c, enum draft_op op, const char *body)
 {
-    redisAsyncContext *rc = router_redis(c->u->router);
-    char key[48], ttl[16];
-    draft_key(c, key, sizeof(key));
-    snprintf(ttl, sizeof(ttl), "%d", c->u->cfg->ussd_draft_ttl);
-    const char *save[] = {"SET", key, c->path, "EX", ttl}, *drop[] = {"DEL", key};
-    if (op == DRAFT_KEEP) {
-        finish(c, body);
-        return;
+    if (op != DRAFT_KEEP) {
+        redisAsyncContext *rc = router_redis(c->u->router);
+        char key[48], *session = strdup(c->form.session);
+        draft_key(c, key, sizeof(key));
+        const char *save[] = {"SET", key, c->path, "EX", c->u->draft_ttl}, *drop[] = {"DEL", key};
+        if (rc == NULL || session == NULL ||
+            redisAsyncCommandArgv(rc, on_draft, session, op == DRAFT_SAVE ? 5 : 2,
+                                  op == DRAFT_SAVE ? save : drop, NULL) != REDIS_OK) {
+            log_warnx("event=ussd_draft_failed session=%s", c->form.session);
+            free(session);
+        }
     }
-    snprintf(c->answer, sizeof(c->answer), "%s", body);
-    if (rc == NULL || redisAsyncCommandArgv(rc, on_draft, c, op == DRAFT_SAVE ? 5 : 2,
-                                            op == DRAFT_SAVE ? save : drop, NULL) != REDIS_OK) {
-        log_warnx("event=ussd_draft_failed session=%s", c->form.session);
-        finish(c, body);
-    }
+    finish(c, body);
 }
 
 /* 1 when the screen just computed belongs to a complaint the resident has
@@ -689,6 +692,7 @@ static void take_config(struct ussd *u, const struct config *cfg)
     snprintf(u->ttl, sizeof(u->ttl), "%d", cfg->ussd_session_ttl);
     /* kept a while after it expires, so a late screen is told so */
     snprintf(u->keep, sizeof(u->keep), "%d", cfg->ussd_session_ttl + USSD_EXPIRED_KEEP);
+    snprintf(u->draft_ttl, sizeof(u->draft_ttl), "%d", cfg->ussd_draft_ttl);
     u->nallow = netaddr_parse_list(cfg->ussd_allow, u->allow, NETADDR_LIST_MAX, NULL, 0);
     if (u->nallow < 0) {
         /* cannot happen after config_load; refuse everyone rather than no one */
