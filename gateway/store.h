@@ -23,7 +23,8 @@
  *   kt:consent:NUMBER          stream: consent given and withdrawn, with time and channel
  *   kt:optout:NUMBER           time of the last BERHENTI (broadcasts skip the number)
  *   kt:adminduk:APPNO          hash: a civil-registration application's status
- *   kt:ussd:SESSION            hash: a USSD session's number, last screen time, draft offered
+ *   kt:ussd:SESSION            "NUMBER LAST DRAFT": a USSD session's number, last screen time,
+ *                              draft offered (kt_ussd_touch)
  *   kt:draft:NUMBER            inputs of a complaint a USSD session left unfinished (expires)
  *   kt:menu:NUMBER             list: an SMS menu session's replies (expires)
  *   kt:seen:MODEM:HASH         inbound content key, SET NX + expiry (dedupe)

@@ -2,11 +2,12 @@
  *
  * One POST per screen:
  *   check source address and shared secret (403 otherwise) -> parse the
- *   form (libevent's evhttp_parse_query_str) -> check fields -> GET the
+ *   form (in place, as evhttp_parse_query_str would) -> check fields -> GET the
  *   session (async, on the router's Redis connection) -> replay the menu
  *   over every input so far (menu_run is pure: a resent screen gets the
- *   same answer, and any gateway can answer any screen) -> CON: save the
- *   session, answer ->
+ *   same answer; menu_run_cached remembers the screens of choice-only
+ *   paths) -> CON: answer, saving or dropping a complaint's draft on the
+ *   way (not waited for: one round trip per screen) ->
  *   leaf action: the per-number limits and reply budget (kt_rate, as for an
  *   SMS), then the keyword handler through router_submit, which queues its
  *   replies (so the answer also arrives by SMS, as USSD screens vanish) ->
@@ -37,7 +38,7 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <sys/queue.h>
+#include <event2/util.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <nettle/memops.h>
@@ -52,6 +53,8 @@
 #define USSD_REFUSAL_SLOTS 64   /* addresses whose refusal was logged lately */
 #define USSD_REFUSAL_LOG_S 60   /* seconds before the same address is logged again */
 #define USSD_ACTION_HASH   16   /* bytes of SHA-256 naming one action (session, node) */
+#define USSD_SPARE_CALLS   64 /* finished calls kept for the next screens (no malloc per screen) */
+#define USSD_ANSWER_STACK  2048 /* bytes of an answer masked on the stack (longer: on the heap) */
 
 #define END_BUSY  "END Maaf, layanan sedang sibuk. Silakan coba lagi sebentar lagi."
 #define END_BAD   "END Maaf, permintaan tidak dapat dibaca."
@@ -93,17 +96,27 @@ struct ussd {
     int has_secret;
     struct refusal refused[USSD_REFUSAL_SLOTS];
     unsigned long long unlogged; /* refusals not logged since the last line */
+    /* ussd_session_ttl, and how long a session is kept after it (USSD_EXPIRED_KEEP
+     * more) and ussd_draft_ttl, as the decimal strings sent to Redis */
+    char ttl[16], keep[16], draft_ttl[16];
+    /* Finished calls kept for reuse: a call is a few kilobytes, and a fresh
+     * allocation that size per screen costs more than the rest of the
+     * screen's own work. At most USSD_SPARE_CALLS; the others are freed. */
+    struct call *spare;
+    int nspare;
+    int live;    /* calls not finished yet */
+    int closing; /* ussd_free came while calls were live: the last one frees u */
 };
 
 struct call {
     struct ussd *u;
+    struct call *next_spare;
     struct evhttp_request *req;
     double started;                   /* monotonic seconds, for the screen latency histogram */
     struct ussd_form form;            /* what the aggregator sent, checked */
     char draft[USSD_TEXT_MAX + 1];    /* inputs of the complaint offered to this session */
-    char path[2 * USSD_TEXT_MAX + 2]; /* the inputs replayed: the draft's, then this session's */
+    char path[2 * USSD_TEXT_MAX + 2]; /* the inputs replayed, joined (written for DRAFT_SAVE) */
     int expired;                      /* the session outlived ussd_session_ttl */
-    char answer[MENU_SCREEN_MAX * 4 + 256]; /* the body, while the draft is written */
     struct menu_result result;
 };
 
@@ -119,31 +132,66 @@ static double monotonic(void)
 static void answer_status(struct evhttp_request *req, int status, const char *body, double started)
 {
     metrics_hist_observe(metrics_ussd(), monotonic() - started);
-    struct evbuffer *out = evbuffer_new();
-    if (out == NULL) {
-        evhttp_send_error(req, 503, "out of memory");
-        return;
-    }
+    struct evbuffer *out = evhttp_request_get_output_buffer(req);
     /* A screen may show back what the resident typed (a menu's summary):
-     * NIK and KK numbers masked as in every SMS. */
-    size_t len = strlen(body) + 1;
-    char *masked = malloc(len);
-    if (masked) {
-        len = privacy_mask(body, masked, len);
-        evbuffer_add(out, masked, len);
-        free(masked);
-    } else {
-        evbuffer_add(out, "END ", 4);
+     * NIK and KK numbers masked as in every SMS. Most screens are menus
+     * ("1 Bandar\n2 Banyuputih..."), which privacy_may_mask spares the
+     * masking pass. */
+    size_t len = strlen(body);
+    if (!privacy_may_mask(body))
+        evbuffer_add(out, body, len);
+    else {
+        char stack[USSD_ANSWER_STACK], *masked = len < sizeof(stack) ? stack : malloc(len + 1);
+        if (masked) {
+            evbuffer_add(out, masked, privacy_mask(body, masked, len + 1));
+            if (masked != stack)
+                free(masked);
+        } else
+            evbuffer_add(out, "END ", 4);
     }
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                       "text/plain; charset=utf-8");
-    evhttp_send_reply(req, status, status == 200 ? "OK" : "Bad Request", out);
-    evbuffer_free(out);
+    evhttp_send_reply(req, status, status == 200 ? "OK" : "Bad Request", NULL);
 }
 
 static void answer(struct evhttp_request *req, const char *body, double started)
 {
     answer_status(req, 200, body, started);
+}
+
+/* A call for a new screen: a spare one when there is one. Only the fields
+ * every path reads before writing are reset (the form is filled by
+ * ussd_parse_form, the result by menu_run). */
+static struct call *call_new(struct ussd *u)
+{
+    struct call *c = u->spare;
+    if (c) {
+        u->spare = c->next_spare;
+        u->nspare--;
+    } else if ((c = malloc(sizeof(*c))) == NULL)
+        return NULL;
+    c->u = u;
+    c->next_spare = NULL;
+    c->req = NULL;
+    c->started = 0;
+    c->draft[0] = c->path[0] = '\0';
+    c->expired = 0;
+    u->live++;
+    return c;
+}
+
+static void call_free(struct call *c)
+{
+    struct ussd *u = c->u;
+    u->live--;
+    if (u->nspare < USSD_SPARE_CALLS && !u->closing) {
+        c->next_spare = u->spare;
+        u->spare = c;
+        u->nspare++;
+    } else
+        free(c);
+    if (u->closing && u->live == 0)
+        ussd_free(u);
 }
 
 static void finish(struct call *c, const char *body)
@@ -152,7 +200,7 @@ static void finish(struct call *c, const char *body)
         http_set_closecb(c->req, NULL, NULL);
         answer(c->req, body, c->started);
     }
-    free(c);
+    call_free(c);
 }
 
 /* The aggregator hung up before we answered (it waits about 15 s): libevent
@@ -254,34 +302,37 @@ static void draft_key(const struct call *c, char *key, size_t len)
 
 static void on_draft(redisAsyncContext *ac, void *reply, void *priv)
 {
-    struct call *c = priv;
+    char *session = priv;
     if (reply == NULL || ((redisReply *)reply)->type == REDIS_REPLY_ERROR)
-        log_warnx("event=ussd_draft_failed session=%s", c->form.session);
-    finish(c, c->answer);
+        log_warnx("event=ussd_draft_failed session=%s", session);
+    free(session);
 }
 
-/* Answers body once the draft of a complaint is saved (DRAFT_SAVE: the
+/* Answers body, saving the draft of a complaint on the way (DRAFT_SAVE: the
  * inputs so far, so a session that dies before its end can be continued by
- * the next one from this number) or dropped (DRAFT_DROP), so the next
- * screen, from any gateway, sees it. A failure only means an interrupted
- * complaint is not offered again: the answer goes out all the same. */
+ * the next one from this number) or dropping it (DRAFT_DROP). The answer
+ * does not wait for Redis to confirm: that would be a second round trip on
+ * most screens of a complaint. Nothing needs it to: a draft is read only by
+ * the first screen of a number's next session, which comes after the
+ * resident has read this one and dialled again, while the command is
+ * already on its way (and on this connection, ahead of anything this
+ * gateway sends later). A failure only means an interrupted complaint is
+ * not offered again, and is logged. */
 static void reply_with(struct call *c, enum draft_op op, const char *body)
 {
-    redisAsyncContext *rc = router_redis(c->u->router);
-    char key[48], ttl[16];
-    draft_key(c, key, sizeof(key));
-    snprintf(ttl, sizeof(ttl), "%d", c->u->cfg->ussd_draft_ttl);
-    const char *save[] = {"SET", key, c->path, "EX", ttl}, *drop[] = {"DEL", key};
-    if (op == DRAFT_KEEP) {
-        finish(c, body);
-        return;
+    if (op != DRAFT_KEEP) {
+        redisAsyncContext *rc = router_redis(c->u->router);
+        char key[48], *session = strdup(c->form.session);
+        draft_key(c, key, sizeof(key));
+        const char *save[] = {"SET", key, c->path, "EX", c->u->draft_ttl}, *drop[] = {"DEL", key};
+        if (rc == NULL || session == NULL ||
+            redisAsyncCommandArgv(rc, on_draft, session, op == DRAFT_SAVE ? 5 : 2,
+                                  op == DRAFT_SAVE ? save : drop, NULL) != REDIS_OK) {
+            log_warnx("event=ussd_draft_failed session=%s", c->form.session);
+            free(session);
+        }
     }
-    snprintf(c->answer, sizeof(c->answer), "%s", body);
-    if (rc == NULL || redisAsyncCommandArgv(rc, on_draft, c, op == DRAFT_SAVE ? 5 : 2,
-                                            op == DRAFT_SAVE ? save : drop, NULL) != REDIS_OK) {
-        log_warnx("event=ussd_draft_failed session=%s", c->form.session);
-        finish(c, body);
-    }
+    finish(c, body);
 }
 
 /* 1 when the screen just computed belongs to a complaint the resident has
@@ -395,10 +446,17 @@ static void offer(struct call *c, const struct services *svc, int refused)
 static void join_path(struct call *c, const char *const *inputs, int n)
 {
     size_t o = 0;
-    c->path[0] = '\0';
-    for (int i = 0; i < n && o < sizeof(c->path); i++)
-        o += (size_t)snprintf(c->path + o, sizeof(c->path) - o, "%s%s", i ? "*" : "",
-                              inputs[i] ? inputs[i] : "");
+    for (int i = 0; i < n; i++) {
+        const char *in = inputs[i] ? inputs[i] : "";
+        size_t len = strlen(in);
+        if (o + (i > 0) + len >= sizeof(c->path))
+            break; /* cannot happen: two texts of USSD_TEXT_MAX at most */
+        if (i > 0)
+            c->path[o++] = '*';
+        memcpy(c->path + o, in, len);
+        o += len;
+    }
+    c->path[o] = '\0';
 }
 
 static void on_session(redisAsyncContext *ac, void *reply, void *priv)
@@ -454,11 +512,12 @@ static void on_session(redisAsyncContext *ac, void *reply, void *priv)
     }
     for (int i = skip; i < n && total < 2 * MENU_INPUTS_MAX; i++)
         inputs[total++] = mine[i];
-    join_path(c, inputs, total);
-    menu_run(svc->menu, inputs, total > MENU_INPUTS_MAX ? MENU_INPUTS_MAX + 1 : total, &c->result);
-    if (in_draft(svc->menu, &c->result))
+    menu_run_cached(svc->menu, inputs, total > MENU_INPUTS_MAX ? MENU_INPUTS_MAX + 1 : total,
+                    &c->result);
+    if (in_draft(svc->menu, &c->result)) {
         op = DRAFT_SAVE;
-    else if (left_draft(svc->menu, &c->result, total))
+        join_path(c, inputs, total);
+    } else if (left_draft(svc->menu, &c->result, total))
         op = DRAFT_DROP;
     char body[sizeof(c->result.screen) + 256];
     if (c->expired) {
@@ -477,26 +536,78 @@ static void on_session(redisAsyncContext *ac, void *reply, void *priv)
     reply_with(c, op, body);
 }
 
+/* The form's fields, read as libevent's evhttp_parse_query_str reads a
+ * query (this used to call it; the gateway now does the same in place,
+ * without its allocation per field): arguments separated by '&', each
+ * "key=value" with a non-empty key, or the whole form is unreadable; keys
+ * taken as they are and matched without regard to case, the first of a
+ * name counting; values decoded ('+' is a space, %XX a byte when both X are
+ * hex digits, anything else as it is), a decoded NUL ending the value. */
+enum { F_SESSION, F_PHONE, F_SERVICE, F_TEXT, NFIELDS };
+static const char *const field_names[NFIELDS] = {"sessionId", "phoneNumber", "serviceCode", "text"};
+
+static int hex_value(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* Decodes value in place (it only shrinks). */
+static void form_decode(char *value)
+{
+    char *out = value;
+    for (const char *in = value; *in; in++) {
+        int hi, lo;
+        if (*in == '+')
+            *out++ = ' ';
+        else if (*in == '%' && (hi = hex_value(in[1])) >= 0 && (lo = hex_value(in[2])) >= 0) {
+            *out++ = (char)(hi << 4 | lo);
+            in += 2;
+        } else
+            *out++ = *in;
+    }
+    *out = '\0';
+}
+
+/* Splits form (NUL-terminated, modified) and points fields[] at the values
+ * of field_names (NULL when absent). Returns 0, or -1 when an argument has
+ * no '=' or an empty key. */
+static int form_fields(char *form, const char *fields[NFIELDS])
+{
+    for (int i = 0; i < NFIELDS; i++)
+        fields[i] = NULL;
+    for (char *p = form; p != NULL && *p != '\0';) {
+        char *arg = strsep(&p, "&");
+        char *value = strchr(arg, '=');
+        if (value == NULL || value == arg)
+            return -1;
+        *value++ = '\0';
+        for (int i = 0; i < NFIELDS; i++)
+            if (fields[i] == NULL && evutil_ascii_strcasecmp(arg, field_names[i]) == 0) {
+                form_decode(value);
+                fields[i] = value;
+                break;
+            }
+    }
+    return 0;
+}
+
 const char *ussd_parse_form(const char *body, size_t len, struct ussd_form *f, int *status)
 {
-    struct evkeyvalq kv;
-    const char *problem = NULL;
-    char *copy;
+    const char *problem = NULL, *fields[NFIELDS];
+    char copy[USSD_BODY_MAX + 1];
     memset(f, 0, sizeof(*f));
     *status = 200;
-    if (len > USSD_BODY_MAX || memchr(body, '\0', len) != NULL ||
-        (copy = strndup(body, len)) == NULL)
-        return len > USSD_BODY_MAX || memchr(body, '\0', len) ? END_BAD : END_BUSY;
-    TAILQ_INIT(&kv);
-    if (evhttp_parse_query_str(copy, &kv) != 0) {
-        evhttp_clear_headers(&kv);
-        free(copy);
+    if (len > USSD_BODY_MAX || memchr(body, '\0', len) != NULL)
         return END_BAD;
-    }
-    const char *session = evhttp_find_header(&kv, "sessionId");
-    const char *phone = evhttp_find_header(&kv, "phoneNumber");
-    const char *service = evhttp_find_header(&kv, "serviceCode");
-    const char *text = evhttp_find_header(&kv, "text");
+    memcpy(copy, body, len);
+    copy[len] = '\0';
+    if (form_fields(copy, fields) != 0)
+        return END_BAD;
+    const char *session = fields[F_SESSION], *phone = fields[F_PHONE];
+    const char *service = fields[F_SERVICE], *text = fields[F_TEXT];
     if (session && strlen(session) > USSD_SESSION_MAX) {
         problem = END_BAD; /* an identity is never cut: say so, loudly */
         *status = 400;
@@ -518,8 +629,6 @@ const char *ussd_parse_form(const char *body, size_t len, struct ussd_form *f, i
         textsafe_clean(f->service);
         textsafe_clean(f->text);
     }
-    evhttp_clear_headers(&kv);
-    free(copy);
     return problem;
 }
 
@@ -544,46 +653,46 @@ void ussd_handle(void *arg, struct evhttp_request *req)
         answer(req, END_BAD, started);
         return;
     }
-    char body[USSD_BODY_MAX + 1];
-    evbuffer_copyout(in, body, len);
-    body[len] = '\0';
-    struct call *c = calloc(1, sizeof(*c));
+    /* the body in one piece (it mostly is already: no copy then) */
+    const char *body = len ? (const char *)evbuffer_pullup(in, (ev_ssize_t)len) : "";
+    struct call *c = body ? call_new(u) : NULL;
     int status = 200;
     const char *problem = c ? ussd_parse_form(body, len, &c->form, &status) : END_BUSY;
     if (problem) {
-        free(c);
+        if (c)
+            call_free(c);
         if (status != 200)
             log_warnx("event=ussd_bad_request status=%d reason=session_id_too_long max=%d", status,
                       USSD_SESSION_MAX);
         answer_status(req, status, problem, started);
         return;
     }
-    c->u = u;
     c->req = req;
     c->started = started;
     http_set_closecb(req, on_close, c);
     /* One round trip per screen: check the session's owner and refresh it. */
     redisAsyncContext *rc = router_redis(u->router);
-    char key[USSD_SESSION_MAX + 16], draft[48], ttl[16], now[24], keep[16];
-    snprintf(key, sizeof(key), "kt:ussd:%s", c->form.session);
+    char key[USSD_SESSION_MAX + 16], draft[48], now[24];
+    size_t slen = strlen(c->form.session);
+    memcpy(key, "kt:ussd:", 8);
+    memcpy(key + 8, c->form.session, slen + 1);
     draft_key(c, draft, sizeof(draft));
-    snprintf(ttl, sizeof(ttl), "%d", u->cfg->ussd_session_ttl);
     snprintf(now, sizeof(now), "%lld", router_now(u->router));
-    /* kept a while after it expires, so a late screen is told so */
-    snprintf(keep, sizeof(keep), "%d", u->cfg->ussd_session_ttl + USSD_EXPIRED_KEEP);
-    const char *argv[] = {"FCALL", "kt_ussd_touch",
-                          "2",     key,
-                          draft,   c->form.phone,
-                          ttl,     now,
-                          keep,    c->form.text[0] ? "0" : "1"};
+    const char *argv[] = {
+        "FCALL",       "kt_ussd_touch", "2", key,     draft,
+        c->form.phone, u->ttl,          now, u->keep, c->form.text[0] ? "0" : "1"};
     if (rc == NULL || redisAsyncCommandArgv(rc, on_session, c, 10, argv, NULL) != REDIS_OK)
         finish(c, END_BUSY);
 }
 
-/* ussd_allow and ussd_secret, once per configuration (config_load has
- * checked both). */
-static void take_trust(struct ussd *u, const struct config *cfg)
+/* ussd_allow, ussd_secret and the session lifetimes, once per
+ * configuration (config_load has checked them). */
+static void take_config(struct ussd *u, const struct config *cfg)
 {
+    snprintf(u->ttl, sizeof(u->ttl), "%d", cfg->ussd_session_ttl);
+    /* kept a while after it expires, so a late screen is told so */
+    snprintf(u->keep, sizeof(u->keep), "%d", cfg->ussd_session_ttl + USSD_EXPIRED_KEEP);
+    snprintf(u->draft_ttl, sizeof(u->draft_ttl), "%d", cfg->ussd_draft_ttl);
     u->nallow = netaddr_parse_list(cfg->ussd_allow, u->allow, NETADDR_LIST_MAX, NULL, 0);
     if (u->nallow < 0) {
         /* cannot happen after config_load; refuse everyone rather than no one */
@@ -607,17 +716,29 @@ struct ussd *ussd_new(struct router *router, const struct config *cfg)
         return NULL;
     u->router = router;
     u->cfg = cfg;
-    take_trust(u, cfg);
+    take_config(u, cfg);
     return u;
 }
 
 void ussd_set_config(struct ussd *u, const struct config *cfg)
 {
     u->cfg = cfg;
-    take_trust(u, cfg);
+    take_config(u, cfg);
 }
 
+/* Calls still waiting for Redis are answered when the router goes (after
+ * this, at exit): they need u until then, so the last of them frees it. */
 void ussd_free(struct ussd *u)
 {
-    free(u);
+    if (u == NULL)
+        return;
+    u->closing = 1;
+    while (u->spare) {
+        struct call *c = u->spare;
+        u->spare = c->next_spare;
+        free(c);
+    }
+    u->nspare = 0;
+    if (u->live == 0)
+        free(u);
 }

@@ -158,6 +158,16 @@ struct menu {
     int *desa_first;            /* desa_first[k] .. desa_first[k + 1] are kecamatan k's */
     int *septets[SRC_DESA + 1]; /* septets of each data name, by source and index */
     signed char ascii[128];     /* septets of each ASCII character, 0 if not GSM-7 */
+    struct cached *cache;       /* menu_run_cached's slots, allocated at its first call */
+};
+
+/* A remembered screen: the path as length-prefixed inputs, and the answer. */
+#define CACHE_KEY_MAX (1 + MENU_INPUTS_MAX * (MENU_CACHE_INPUT + 1)) /* count, then each input */
+struct cached {
+    unsigned char key[CACHE_KEY_MAX];
+    size_t keylen; /* 0: an empty slot (a path of no inputs has the key "\0") */
+    int ret;
+    struct menu_result result;
 };
 
 /* ---- characters and septets ---------------------------------------------------------- */
@@ -1239,6 +1249,7 @@ void menu_free(struct menu *m)
     free(m->desa_first);
     for (int src = 0; src <= SRC_DESA; src++)
         free(m->septets[src]);
+    free(m->cache);
     free(m);
 }
 
@@ -1733,6 +1744,53 @@ int menu_run_width(const struct menu *m, int width, const char *const *inputs, i
 int menu_run(const struct menu *m, const char *const *inputs, int ninputs, struct menu_result *out)
 {
     return menu_run_width(m, MENU_SCREEN_MAX, inputs, ninputs, out);
+}
+
+/* Copies what a caller of menu_run reads of a result (the unused tails of
+ * the buffers stay as menu_run left them: zeroes). */
+static void copy_result(struct menu_result *to, const struct menu_result *from)
+{
+    memset(to, 0, sizeof *to);
+    to->kind = from->kind;
+    memcpy(to->screen, from->screen, strlen(from->screen) + 1);
+    memcpy(to->node, from->node, sizeof to->node);
+    memcpy(to->action, from->action, sizeof to->action);
+    memcpy(to->values, from->values, (size_t)from->nvalues * sizeof to->values[0]);
+    to->nvalues = from->nvalues;
+}
+
+int menu_run_cached(struct menu *m, const char *const *inputs, int ninputs, struct menu_result *out)
+{
+    unsigned char key[CACHE_KEY_MAX];
+    size_t keylen = 0;
+    uint32_t hash = 2166136261u; /* FNV-1a */
+
+    if (!m || !out || ninputs < 0 || ninputs > MENU_INPUTS_MAX || (ninputs > 0 && !inputs))
+        return menu_run(m, inputs, ninputs, out);
+    key[keylen++] = (unsigned char)ninputs;
+    for (int i = 0; i < ninputs; i++) {
+        size_t n = inputs[i] ? strnlen(inputs[i], MENU_CACHE_INPUT + 1) : MENU_CACHE_INPUT + 1;
+        if (n > MENU_CACHE_INPUT)
+            return menu_run(m, inputs, ninputs, out); /* typed text: never kept */
+        key[keylen++] = (unsigned char)n;
+        memcpy(key + keylen, inputs[i], n);
+        keylen += n;
+    }
+    for (size_t i = 0; i < keylen; i++)
+        hash = (hash ^ key[i]) * 16777619u;
+    if (!m->cache && !(m->cache = calloc(MENU_CACHE_SLOTS, sizeof *m->cache)))
+        return menu_run(m, inputs, ninputs, out);
+    struct cached *slot = &m->cache[hash % MENU_CACHE_SLOTS];
+    if (slot->keylen == keylen && memcmp(slot->key, key, keylen) == 0) {
+        copy_result(out, &slot->result);
+        return slot->ret;
+    }
+    int ret = menu_run(m, inputs, ninputs, out);
+    memcpy(slot->key, key, keylen);
+    slot->keylen = keylen;
+    slot->ret = ret;
+    copy_result(&slot->result, out);
+    return ret;
 }
 
 int menu_split(char *text, const char **inputs, int max)

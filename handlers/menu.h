@@ -7,6 +7,7 @@
  *   2. Per screen, any thread: n = menu_split(text, inputs, MENU_INPUTS_MAX);
  *      menu_run(m, inputs, n, &r). m is read-only after load; menu_run allocates nothing,
  *      touches no global and does no I/O (a few microseconds per screen).
+ *      menu_run_cached(m, inputs, n, &r) gives the same answer from a small cache in m.
  *   3. At exit: menu_free(m) (NULL is a no-op).
  *
  * Replay. menu_run gets every input of the session so far (the USSD `text` split on `*`)
@@ -94,6 +95,8 @@
 #define MENU_OPTIONS_MAX 30
 #define MENU_NODE_ID_MAX 32
 #define MENU_ACTION_MAX  32
+#define MENU_CACHE_SLOTS 256 /* screens menu_run_cached remembers (about 3 KB each) */
+#define MENU_CACHE_INPUT 3   /* bytes of an input a remembered path may hold ("98", "12") */
 
 struct menu;
 
@@ -124,6 +127,15 @@ void menu_free(struct menu *m);
  * or -1 when the last input was refused or the session cannot go on (more than
  * MENU_INPUTS_MAX inputs, input after an END, m NULL): the screen then says so. */
 int menu_run(const struct menu *m, const char *const *inputs, int ninputs, struct menu_result *out);
+
+/* menu_run, remembering the screens of paths made of short inputs only (option numbers and
+ * navigation, at most MENU_CACHE_INPUT bytes each, so never a text or a number a resident
+ * typed): the USSD endpoint asks for the same few hundred screens over and over, and a
+ * remembered one is a copy instead of a replay. The same answer as menu_run, always (menu_run
+ * is pure and m does not change after load); at most MENU_CACHE_SLOTS screens, freed with m.
+ * Unlike menu_run it writes to m: call it from one thread only (the gateway's loop). */
+int menu_run_cached(struct menu *m, const char *const *inputs, int ninputs,
+                    struct menu_result *out);
 
 /* The same with screens of at most width septets, clamped to MENU_SCREEN_MIN..MAX; use
  * MENU_SCREEN_MIN for the SMS channel so each screen is one SMS. Paging depends on width:

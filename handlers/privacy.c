@@ -212,6 +212,24 @@ size_t privacy_mask(const char *text, char *out, size_t outlen)
     return w.n;
 }
 
+/* Chains never hold a letter and a masked one has at least PRIVACY_DIGITS - 1
+ * digits; a non-ASCII byte may be (part of) a digit of another script. */
+int privacy_may_mask(const char *text)
+{
+    int digits = 0;
+    if (!text)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p >= 0x80)
+            return 1;
+        if ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z')
+            digits = 0;
+        else if (*p >= '0' && *p <= '9' && ++digits >= PRIVACY_DIGITS - 1)
+            return 1;
+    }
+    return 0;
+}
+
 int privacy_has_nik(const char *text)
 {
     struct writer w = {NULL, 0, 0, 0, 0};

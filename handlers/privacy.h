@@ -60,6 +60,11 @@ size_t privacy_mask(const char *text, char *out, size_t outlen);
 /* 1 when privacy_mask would mask something in text, else 0. */
 int privacy_has_nik(const char *text);
 
+/* A quick test for hot paths: 0 when privacy_mask surely leaves text as it is (ASCII where
+ * no stretch between two letters holds PRIVACY_DIGITS - 1 digits), else 1 (then mask, or
+ * ask privacy_has_nik). One pass, no decoding: most screens and menus answer 0. */
+int privacy_may_mask(const char *text);
+
 /* The value 0-9 of a Unicode decimal digit (category Nd), else -1. */
 int privacy_digit_value(unsigned long cp);
 

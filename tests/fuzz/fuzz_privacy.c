@@ -20,7 +20,8 @@
  *   - letters are never touched: the output with digits and stars taken out is the input
  *     with digits and stars taken out, less some separators (those inside masked chains);
  *   - masking twice changes nothing more (the 4 digits kept sit after 11+ stars);
- *   - privacy_has_nik is 1 exactly when the output differs from the input;
+ *   - privacy_has_nik is 1 exactly when the output differs from the input, and then
+ *     privacy_may_mask is 1 too;
  *   - a short buffer gives a prefix of the full output, cut at a UTF-8 boundary when the
  *     input is valid UTF-8, and P1 holds for it too.
  * The input is copied to a heap buffer of its exact size so AddressSanitizer sees any read
@@ -279,6 +280,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(kept >= b.lo && kept <= b.hi);
     int has = privacy_has_nik(text);
     CHECK(has == (n != len || memcmp(full, text, n) != 0));
+    CHECK(!has || privacy_may_mask(text)); /* the quick test never misses one */
     CHECK(keeps_letters(text, len, full, n));
     char *again = malloc(n + 1);
     if (again) {

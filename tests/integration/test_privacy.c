@@ -297,6 +297,9 @@ Test(privacy, ussd_screens_mask_what_they_show_back)
     cr_expect(strstr(out, "Kirim laporan ini?") != NULL, "the confirm screen: %s", out);
     cr_expect(strstr(out, "NIK saya ************0009") != NULL, "shown masked: %s", out);
     cr_expect(!holds(out, "3325010101010009"), "%s", out);
+    /* 15 digits (a NIK with one missing) are shown masked too */
+    ussd_screen("priv3", "1*1*3*3*Jalan rusak, NIK 332501010101009 ya", out, sizeof(out));
+    cr_expect(strstr(out, "NIK ***********1009 ya") != NULL, "shown masked: %s", out);
     /* a control character typed in is gone before the menu sees it */
     ussd_screen("priv2", "1*1*3*3*Jalan rusak parah\x1b[2J sekali", out, sizeof(out));
     cr_expect(strstr(out, "Jalan rusak parah[2J sekali") != NULL, "%s", out);

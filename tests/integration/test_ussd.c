@@ -87,6 +87,27 @@ static void screen(const char *session, const char *text, char *out, size_t len)
 
 static const char *lapor = "1*1*3*3*Jalan berlubang besar depan balai desa";
 
+/* Whether the number's draft exists is known once Redis has the gateway's write, which
+ * the answer does not wait for (it is on its way): wait for it, bounded. */
+struct draft_want {
+    const char *key;
+    long long exists;
+};
+
+static int draft_is(struct kt_env *e, void *arg)
+{
+    const struct draft_want *w = arg;
+    return kt_redis_int(e, "EXISTS %s", w->key) == w->exists;
+}
+
+static int draft_becomes(const char *number, long long exists)
+{
+    char key[64];
+    snprintf(key, sizeof(key), "kt:draft:%s", number);
+    struct draft_want w = {key, exists};
+    return kt_wait(&env, 10, draft_is, &w);
+}
+
 Test(ussd, lapor_over_ussd_files_a_ticket_and_confirms_by_sms)
 {
     char out[2048];
@@ -274,7 +295,7 @@ Test(ussd, an_interrupted_complaint_is_offered_to_the_next_session_and_goes_on)
     cr_expect(strncmp(out, "END ", 4) == 0 && strstr(out, "tiket") && strstr(out, "DPUPR"), "%s",
               out);
     cr_expect_eq(kt_redis_int(&env, "GET kt:ticket:seq"), 1, "one ticket");
-    cr_expect_eq(kt_redis_int(&env, "EXISTS kt:draft:6281234567890"), 0, "filed: draft gone");
+    cr_expect(draft_becomes("6281234567890", 0), "filed: draft gone");
     screen("d3", "", out, sizeof(out));
     cr_expect(strstr(out, "Lapor/aduan") && !strstr(out, "belum terkirim"), "home again: %s", out);
 }
@@ -284,26 +305,26 @@ Test(ussd, a_draft_can_be_dropped_and_other_numbers_never_see_it)
     char out[2048];
     screen("d4", "1*1", out, sizeof(out));
     cr_expect(strstr(out, "Kecamatan") != NULL, "%s", out);
-    cr_expect_eq(kt_redis_int(&env, "EXISTS kt:draft:6281234567890"), 1, "kept");
+    cr_expect(draft_becomes("6281234567890", 1), "kept");
     screen_on(port, "d5", "081299999999", "", out, sizeof(out));
     cr_expect(strstr(out, "belum terkirim") == NULL, "not someone else's: %s", out);
     screen("d6", "", out, sizeof(out));
     cr_expect(strstr(out, "belum terkirim") != NULL, "%s", out);
     screen("d6", "2", out, sizeof(out));
     cr_expect(strstr(out, "Lapor/aduan") != NULL, "home: %s", out);
-    cr_expect_eq(kt_redis_int(&env, "EXISTS kt:draft:6281234567890"), 0, "dropped");
+    cr_expect(draft_becomes("6281234567890", 0), "dropped");
     screen("d6", "2*2", out, sizeof(out));
     cr_expect(strstr(out, "nomor tiket") != NULL, "the session goes on after the offer: %s", out);
     /* going home, or cancelling a summary, is leaving it on purpose */
     screen("d8", "1*1*3", out, sizeof(out));
-    cr_expect_eq(kt_redis_int(&env, "EXISTS kt:draft:6281234567890"), 1);
+    cr_expect(draft_becomes("6281234567890", 1));
     screen("d8", "1*1*3*00", out, sizeof(out));
-    cr_expect_eq(kt_redis_int(&env, "EXISTS kt:draft:6281234567890"), 0, "home: dropped");
+    cr_expect(draft_becomes("6281234567890", 0), "home: dropped");
     screen("d7", "1*1*3*3*Lampu jalan mati sejak seminggu", out, sizeof(out));
-    cr_expect_eq(kt_redis_int(&env, "EXISTS kt:draft:6281234567890"), 1);
+    cr_expect(draft_becomes("6281234567890", 1));
     screen("d7", "1*1*3*3*Lampu jalan mati sejak seminggu*2", out, sizeof(out));
     cr_expect(strncmp(out, "END ", 4) == 0, "%s", out);
-    cr_expect_eq(kt_redis_int(&env, "EXISTS kt:draft:6281234567890"), 0, "cancelled: dropped");
+    cr_expect(draft_becomes("6281234567890", 0), "cancelled: dropped");
 }
 
 static void jump_seconds(long long s)
@@ -364,6 +385,42 @@ Test(ussd, information_pages_turn_and_end_nowhere)
             turns++;
         }
         cr_expect(turns > 0 && turns < 10, "%s: %d pages more", pages[i].path, turns);
-        cr_expect_eq(kt_redis_int(&env, "EXISTS kt:draft:6281234567890"), 0, "no draft");
+        cr_expect(draft_becomes("6281234567890", 0), "no draft");
     }
+}
+
+/* A session an older gateway recorded as a hash (phone, last, draft) goes on after an
+ * upgrade: it still belongs to its number, still expires, and is carried on as the string
+ * record ("NUMBER LAST DRAFT") every screen now reads and writes with one command each. */
+Test(ussd, a_session_recorded_by_an_older_gateway_goes_on)
+{
+    char out[2048];
+    screen("fresh", "", out, sizeof(out)); /* the gateway's idea of now, from a fresh record */
+    redisReply *rec = kt_redis(&env, "GET kt:ussd:fresh");
+    cr_assert(rec && rec->type == REDIS_REPLY_STRING, "a string record");
+    cr_assert(strncmp(rec->str, "6281234567890 ", 14) == 0, "number first: %s", rec->str);
+    long long gw_now = atoll(rec->str + 14);
+    freeReplyObject(rec);
+    cr_assert_gt(gw_now, 0);
+    /* the old shape, as of one screen just before */
+    freeReplyObject(
+        kt_redis(&env, "HSET kt:ussd:old phone 6281234567890 last %lld draft %s", gw_now - 5, ""));
+    freeReplyObject(kt_redis(&env, "EXPIRE kt:ussd:old 3780"));
+    /* another number may not take it, and it stays a hash meanwhile */
+    screen_on(port, "old", "081298765432", "1", out, sizeof(out));
+    cr_expect(strncmp(out, "END ", 4) == 0 && strstr(out, "tidak dapat dibaca"), "%s", out);
+    cr_expect_eq(kt_redis_int(&env, "HLEN kt:ussd:old"), 3, "left untouched");
+    /* its own number goes on with it */
+    screen("old", "1", out, sizeof(out));
+    cr_expect(strncmp(out, "CON ", 4) == 0 && strstr(out, "Laporan tentang:"), "%s", out);
+    rec = kt_redis(&env, "GET kt:ussd:old");
+    cr_assert(rec && rec->type == REDIS_REPLY_STRING, "carried on as a string record");
+    cr_expect(strncmp(rec->str, "6281234567890 ", 14) == 0, "%s", rec->str);
+    freeReplyObject(rec);
+    /* an old record past ussd_session_ttl is expired */
+    freeReplyObject(kt_redis(&env, "DEL kt:ussd:late"));
+    freeReplyObject(kt_redis(&env, "HSET kt:ussd:late phone 6281234567890 last %lld draft %s",
+                             gw_now - 181, ""));
+    screen("late", "1", out, sizeof(out));
+    cr_expect(strncmp(out, "END ", 4) == 0 && strstr(out, "sudah berakhir"), "%s", out);
 }

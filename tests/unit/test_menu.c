@@ -872,6 +872,50 @@ Test(menu, random_sessions)
     }
 }
 
+/* menu_run_cached answers as menu_run does, for paths it keeps (short choices) and for those
+ * it does not (typed text, NULL, too many inputs), on a first call and on a repeat; far more
+ * different paths than it has slots, so slots are shared and replaced. */
+Test(menu, cached_screens_are_the_replayed_ones)
+{
+    static const char *const pool[] = {"1",  "2",   "3",  "4",  "5",       "6",
+                                       "12", "14",  "0",  "00", "98",      "99",
+                                       "",   "abc", NULL, "1 ", "1234567", "Jalan rusak sekali"};
+    unsigned seed = 777;
+
+    for (int s = 0; s < 6000; s++) {
+        const char *in[MENU_INPUTS_MAX + 2];
+        struct menu_result want, got;
+        int n, ret;
+        seed = seed * 1103515245u + 12345u;
+        n = (int)((seed >> 16) % 9);
+        if (s % 500 == 0)
+            n = MENU_INPUTS_MAX + 1;
+        for (int i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            in[i] = pool[(seed >> 16) % (sizeof pool / sizeof pool[0])];
+        }
+        ret = menu_run(menu, in, n, &want);
+        for (int again = 0; again < 2; again++) {
+            cr_assert_eq(menu_run_cached(menu, in, n, &got), ret, "session %d", s);
+            cr_assert_eq(got.kind, want.kind, "session %d", s);
+            cr_assert_str_eq(got.screen, want.screen, "session %d", s);
+            cr_assert_str_eq(got.node, want.node, "session %d", s);
+            cr_assert_str_eq(got.action, want.action, "session %d", s);
+            cr_assert_eq(got.nvalues, want.nvalues, "session %d", s);
+            for (int v = 0; v < want.nvalues; v++) {
+                cr_assert_str_eq(got.values[v].key, want.values[v].key);
+                cr_assert_str_eq(got.values[v].value, want.values[v].value);
+            }
+        }
+    }
+    /* NULL menu and bad arguments as menu_run */
+    struct menu_result r;
+    cr_assert_eq(menu_run_cached(NULL, NULL, 0, &r), -1);
+    cr_assert_eq(r.kind, MENU_END);
+    cr_assert_eq(menu_run_cached(menu, NULL, 2, &r), -1);
+    cr_assert_eq(menu_run_cached(menu, NULL, 0, NULL), -1);
+}
+
 /* ---- menu_split ---------------------------------------------------------------------- */
 
 Test(menu, split)

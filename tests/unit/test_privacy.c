@@ -24,6 +24,8 @@ static void masks(const char *in, const char *want)
     cr_assert_eq(n, strlen(want), "\"%s\": returned %zu, want %zu", in, n, strlen(want));
     cr_assert_leq(n, strlen(in), "output longer than input");
     cr_assert_eq(privacy_has_nik(in), strcmp(in, want) != 0, "privacy_has_nik(\"%s\")", in);
+    if (strcmp(in, want) != 0)
+        cr_assert_eq(privacy_may_mask(in), 1, "privacy_may_mask(\"%s\")", in);
 }
 
 static void untouched(const char *in)
@@ -383,4 +385,26 @@ Test(privacy, idempotent_and_one_region_per_chain)
     }
     masks("a 3325_0101_0101_0002 b 3325 0101 0101 0003 c",
           "a ************0002 b ************0003 c");
+}
+
+/* The quick test says 0 only where nothing is masked, and says it for menu screens. */
+Test(privacy, may_mask_is_a_safe_quick_test)
+{
+    cr_assert_eq(privacy_may_mask(NULL), 0);
+    cr_assert_eq(privacy_may_mask(""), 0);
+    cr_assert_eq(privacy_may_mask("Kecamatan:\n1 Bandar\n2 Banyuputih\n3 Batang\n4 Bawang\n5 "
+                                  "Blado\n6 Gringsing\n7 Kandeman\n98 Lanjut 0 Kembali 00 Awal"),
+                 0);
+    cr_assert_eq(privacy_may_mask("tiket 12345678 dan 0812-3456-789"),
+                 0); /* 14 digits, no letter */
+    untouched("tiket 12345678 dan 0812-3456-789");
+    /* 15 digits in one stretch: maybe (here: masked) */
+    cr_assert_eq(privacy_may_mask("NIK 332501010101009 ya"), 1);
+    masks("NIK 332501010101009 ya", "NIK ***********1009 ya");
+    cr_assert_eq(privacy_may_mask("NIK 3325/0101/0101/0002"), 1);
+    /* 15 digits in two stretches split by a letter: surely not */
+    cr_assert_eq(privacy_may_mask("3325010 x 10101009"), 0);
+    untouched("3325010 x 10101009");
+    /* non-ASCII: a digit of another script may hide there */
+    cr_assert_eq(privacy_may_mask("\xef\xbc\x93"), 1);
 }
