@@ -46,6 +46,7 @@
 #define INTENT_THANKS_WORDS  6    /* a thanks message is at most this many words */
 #define INTENT_LIKELY_WORDS  4    /* a likely complaint has at least this many words */
 #define INTENT_STATUS_WORDS  4    /* "LAPORAN 100014 ..." of at most this many words is CEK */
+#define INTENT_PENDING_TTL   1800 /* seconds a likely complaint waits for the resident's YA */
 
 struct lexicon;
 struct region_db;
@@ -104,5 +105,11 @@ int intent_skeleton(const char *spelling, char *out);
 /* The resident row whose vowel-less form is word's ("LPR", "STS", "BRHNTI"),
  * or NULL when none or when two rows share it. */
 const struct keyword *intent_abbreviation(const char *word, size_t len);
+
+/* The router's entry for a resident's SMS outside a menu (handlers/intent.c):
+ * intent_of, then the row's handler, a silence, the "Balas YA" question
+ * (the text kept INTENT_PENDING_TTL seconds) or the "not recognised" hint.
+ * A resident's YA files the kept text. */
+void intent_dispatch(struct request *req);
 
 #endif

@@ -4,6 +4,7 @@
 #include "gateway/config.h"
 #include "gateway/phone.h"
 #include "handlers/category.h"
+#include "handlers/lexicon.h"
 #include "handlers/menu.h"
 #include "handlers/opd.h"
 #include "handlers/region.h"
@@ -54,6 +55,9 @@ struct services *services_load(const struct config *cfg, char *err, size_t errle
         add_problem(err, errlen, &problems, "data: %s", why);
     snprintf(path, sizeof(path), "%s/kategori.csv", cfg->data_dir);
     if ((svc->categories = category_load(path, why, sizeof(why))) == NULL)
+        add_problem(err, errlen, &problems, "data: %s", why);
+    snprintf(path, sizeof(path), "%s/lexicon.csv", cfg->data_dir);
+    if ((svc->lexicon = lexicon_load(path, why, sizeof(why))) == NULL)
         add_problem(err, errlen, &problems, "data: %s", why);
     snprintf(path, sizeof(path), "%s/opd.csv", cfg->data_dir);
     if ((svc->opds = opd_load(path, why, sizeof(why))) == NULL)
@@ -154,6 +158,7 @@ void services_free(struct services *svc)
     opd_free(svc->opds);
     holidays_free(svc->holidays);
     menu_free(svc->menu);
+    lexicon_free(svc->lexicon);
     free(svc);
 }
 

@@ -18,6 +18,7 @@ struct category_db;
 struct opd_db;
 struct holidays;
 struct menu;
+struct lexicon;
 
 enum official_role { ROLE_LIAISON, ROLE_HEAD, ROLE_COORDINATOR, ROLE_SEKDA, ROLE_STAFF };
 
@@ -37,6 +38,7 @@ struct services {
     struct opd_db *opds;
     struct holidays *holidays;
     struct menu *menu; /* served over USSD (and SMS MENU) */
+    struct lexicon *lexicon; /* what residents write around keywords (handlers/lexicon.h) */
     int menu_sms_ttl;  /* seconds an SMS menu session lives after its last reply */
     struct official officials[SERVICES_MAX_OFFICIALS];
     int nofficials;
