@@ -298,7 +298,9 @@ void complaint_lapor(struct request *req, const struct kw_match *m)
     if (rm.kind == REGION_DESA) {
         desa = region_desa_name(svc->regions, rm.desa);
         kec = region_kecamatan_name(svc->regions, region_desa_kecamatan(svc->regions, rm.desa));
-    } else if (rm.kind == REGION_KECAMATAN) {
+    } else if (rm.kind == REGION_KECAMATAN ||
+               (rm.kind == REGION_AMBIGUOUS && rm.kecamatan >= 0)) {
+        /* "di Limpung": kec Limpung or its desa Limpung; the kecamatan is sure */
         kec = region_kecamatan_name(svc->regions, rm.kecamatan);
     }
     struct category_match cm;

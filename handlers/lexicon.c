@@ -635,6 +635,8 @@ static void find_place(const struct region_db *rg, struct intent_result *r)
     if (!rg || !r->match.args)
         return;
     region_find(rg, r->match.args, &rm);
+    if (rm.kind == REGION_AMBIGUOUS && rm.kecamatan >= 0)
+        rm.kind = REGION_KECAMATAN; /* "di Limpung": the kecamatan, or its desa of that name */
     r->place_kind = rm.kind;
     r->desa = rm.desa;
     r->kecamatan = rm.kecamatan;

@@ -174,6 +174,13 @@ Test(fieldfit, confirmation_names_the_place_and_lokasi_corrects_it)
     cr_expect(strstr(out, "tidak dikenal") != NULL, "%s", out);
     say(RESIDENT, "LOKASI", RESIDENT_N, out, sizeof(out));
     cr_expect(strstr(out, "Tulis: LOKASI") != NULL, "%s", out);
+
+    /* a kecamatan named without "kec" */
+    say(RESIDENT, "LAPOR lampu jalan mati di Limpung", RESIDENT_N, out, sizeof(out));
+    cr_expect(strstr(out, "Kec Limpung") != NULL, "%s", out);
+    ticket_in(out, ticket, sizeof(ticket));
+    ticket_field(ticket, "kecamatan", v, sizeof(v));
+    cr_expect_str_eq(v, "Limpung");
 }
 
 Test(fieldfit, likely_complaint_is_asked_once_and_filed_on_ya)
@@ -240,4 +247,40 @@ Test(fieldfit, traps_stay_safe)
     say(RESIDENT, "INFO", RESIDENT_N, out, sizeof(out));
     struct kt_sent sent[8];
     cr_expect_eq(kt_sent_to(&env, "TELKOMSEL", sent, 8), 0, "operators get nothing");
+}
+
+/* kentongan -t checks data/lexicon.csv and names the bad line. */
+Test(fieldfit_config, kentongan_t_names_a_bad_lexicon_line)
+{
+    struct kt_env e;
+    cr_assert_eq(kt_env_init(&e), 0);
+    const char *root = getenv("KT_ROOT");
+    char cmd[1024], path[400], out[4096], args[512];
+    snprintf(cmd, sizeof(cmd), "mkdir -p %s/data && cp %s/data/*.csv %s/data/", e.dir,
+             root ? root : ".", e.dir);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(path, sizeof(path), "%s/data/lexicon.csv", e.dir);
+    FILE *f = fopen(path, "a");
+    cr_assert_not_null(f);
+    fputs("berhenti,jv,ampun ngirim sms,LAPOR\n", f); /* arti must be "-" here */
+    fclose(f);
+    int line = 0;
+    f = fopen(path, "r");
+    for (int c; (c = fgetc(f)) != EOF;)
+        line += c == '\n';
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/t.ini", e.dir);
+    f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fprintf(f,
+            "[gateway]\ndata_dir = %s/data\nmenu = %s/etc/menu.json\n"
+            "[modem:m]\nmodel = dummy\nconnection = none\ndevice = %s\n",
+            e.dir, root ? root : ".", e.modem_dir);
+    fclose(f);
+    snprintf(args, sizeof(args), "-t -c %s", path);
+    cr_expect_eq(kt_run(&e, args, out, sizeof(out)), 1, "%s", out);
+    char want[64];
+    snprintf(want, sizeof(want), "lexicon.csv:%d: arti", line);
+    cr_expect(strstr(out, want) != NULL, "names line %d: %s", line, out);
+    kt_env_cleanup(&e);
 }

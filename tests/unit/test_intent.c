@@ -265,3 +265,40 @@ Test(intent, bad_lines_named)
     cr_expect(strstr(err, ":2:") != NULL, "%s", err);
     cr_expect_not(load_text("jenis,bahasa\n", err, sizeof err));
 }
+
+#include "handlers/complaint.h"
+
+/* The confirmation names the place and how to correct it, in one SMS, even with the
+ * longest names of Batang and a long office name. */
+Test(intent, confirmation_fits_one_sms)
+{
+    char out[480];
+    confirmation_text(out, sizeof out, "1000017", "DPUPR", "Sen 14 Des 2026", "Kalisalak",
+                      "Batang");
+    cr_expect(strstr(out, "Ds Kalisalak, Kec Batang") && strstr(out, "LOKASI 1000017 <desa>") &&
+                  strstr(out, "CEK 1000017") && strstr(out, "diteruskan ke DPUPR"),
+              "%s", out);
+    cr_expect_leq(strlen(out), 160, "%s", out);
+    confirmation_text(out, sizeof out, "1234567890", "Dinas Pertanahan", "Rab 30 Des 2026",
+                      "Proyonanggan Selatan", "Wonotunggal");
+    cr_expect_leq(strlen(out), 160, "%zu: %s", strlen(out), out);
+    cr_expect(strstr(out, "LOKASI 1234567890") && strstr(out, "Kec "), "%s", out);
+    confirmation_text(out, sizeof out, "1000017", NULL, "Sen 14 Des 2026", "", "");
+    cr_expect(strstr(out, "Lokasi belum jelas") && strstr(out, "LOKASI 1000017"), "%s", out);
+    cr_expect_leq(strlen(out), 160, "%s", out);
+    confirmation_text(out, sizeof out, "1000017", NULL, "Sen 14 Des 2026", "", "Limpung");
+    cr_expect(strstr(out, "Lokasi: Kec Limpung") != NULL, "%s", out);
+}
+
+/* A kecamatan named without "kec" is still found in a complaint. */
+Test(intent, kecamatan_without_prefix)
+{
+    const char *texts[] = {"LAPOR jalan rusak di Limpung", "LAPOR lampu mati di Tersono",
+                           "LAPOR sampah numpuk di Wonotunggal", "LAPOR jalan ambrol Reban"};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        cr_expect_eq(of(texts[i]), INTENT_COMPLAINT, "%s", texts[i]);
+        cr_expect(r.place_kind == REGION_KECAMATAN || r.place_kind == REGION_DESA, "%s: %d",
+                  texts[i], r.place_kind);
+        cr_expect_geq(r.kecamatan, 0, "%s", texts[i]);
+    }
+}
