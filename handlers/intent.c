@@ -7,7 +7,7 @@
  *     ticket for CEK, the whole text for a complaint found mid-message);
  *   - thanks and operator senders: nothing, deliberately;
  *   - a text that is only likely a complaint: it is kept in Redis for
- *     INTENT_PENDING_TTL seconds under kt:pending:<number> and the resident
+ *     [gateway] confirm_ttl seconds (INTENT_PENDING_TTL) under kt:pending:<number> and the resident
  *     is asked once "Balas YA agar pesan ini dicatat sebagai pengaduan"; a YA
  *     (or IYA) from that number files the kept text as a complaint. The take
  *     is one Redis function (kt_pending_take) keyed by the YA's message id,
@@ -26,6 +26,13 @@
 
 #define PENDING_ASK                                                                                \
     "Balas YA agar pesan ini dicatat sebagai pengaduan. Untuk bantuan ketik INFO."
+
+/* [gateway] confirm_ttl, or its default when the configuration is older. */
+static int pending_ttl(struct request *req)
+{
+    int ttl = request_services(req)->confirm_ttl;
+    return ttl > 0 ? ttl : INTENT_PENDING_TTL;
+}
 
 static void pending_taken(struct request *req, redisReply *r, void *arg)
 {
@@ -54,7 +61,7 @@ static void pending_take(struct request *req)
     char key[64], taken[96], ttl[16];
     snprintf(key, sizeof(key), "kt:pending:%s", request_sender(req));
     snprintf(taken, sizeof(taken), "kt:pending-taken:%s", request_id(req));
-    snprintf(ttl, sizeof(ttl), "%d", INTENT_PENDING_TTL);
+    snprintf(ttl, sizeof(ttl), "%d", pending_ttl(req));
     const char *argv[] = {"FCALL", "kt_pending_take", "2", key, taken, ttl};
     request_redis_argv(req, pending_taken, NULL, 6, argv);
 }
@@ -73,7 +80,7 @@ static void pending_keep(struct request *req, const char *text)
 {
     char key[64], ttl[16];
     snprintf(key, sizeof(key), "kt:pending:%s", request_sender(req));
-    snprintf(ttl, sizeof(ttl), "%d", INTENT_PENDING_TTL);
+    snprintf(ttl, sizeof(ttl), "%d", pending_ttl(req));
     const char *argv[] = {"SET", key, text, "EX", ttl};
     request_redis_argv(req, pending_kept, NULL, 5, argv);
 }

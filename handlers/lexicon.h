@@ -46,7 +46,7 @@
 #define INTENT_THANKS_WORDS  6    /* a thanks message is at most this many words */
 #define INTENT_LIKELY_WORDS  4    /* a likely complaint has at least this many words */
 #define INTENT_STATUS_WORDS  4    /* "LAPORAN 100014 ..." of at most this many words is CEK */
-#define INTENT_PENDING_TTL   1800 /* seconds a likely complaint waits for the resident's YA */
+#define INTENT_PENDING_TTL   1800 /* default of [gateway] confirm_ttl: seconds a likely complaint waits for YA */
 
 struct lexicon;
 struct region_db;

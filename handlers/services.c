@@ -65,6 +65,7 @@ struct services *services_load(const struct config *cfg, char *err, size_t errle
     if (svc->regions && svc->categories) {
         char menu_err[2048];
         svc->menu_sms_ttl = cfg->menu_sms_ttl;
+        svc->confirm_ttl = cfg->confirm_ttl;
         svc->menu = menu_load(cfg->menu, svc->regions, svc->categories, menu_err, sizeof(menu_err));
         if (svc->menu == NULL) {
             /* one line per problem, each naming the node */

@@ -40,6 +40,7 @@ struct services {
     struct menu *menu; /* served over USSD (and SMS MENU) */
     struct lexicon *lexicon; /* what residents write around keywords (handlers/lexicon.h) */
     int menu_sms_ttl;  /* seconds an SMS menu session lives after its last reply */
+    int confirm_ttl;   /* [gateway] confirm_ttl: a likely complaint waits this long for YA */
     struct official officials[SERVICES_MAX_OFFICIALS];
     int nofficials;
     int coordinator_opd; /* the OPD that triages uncategorised complaints (DISKOMINFO) */

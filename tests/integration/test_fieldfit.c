@@ -32,7 +32,7 @@ static void setup(void)
              "[official:budi]\nphone = " LIAISON "\nopd = DPUPR\nrole = liaison\n"
              "[official:kominfo]\nphone = " COORD "\nopd = DISKOMINFO\nrole = coordinator\n%s",
              env.modem_dir, kt_pin_line(COORD, "2468", pin, sizeof(pin)));
-    cr_assert_eq(kt_write_config(&env, "sender_per_minute = 100", modems), 0);
+    cr_assert_eq(kt_write_config(&env, "sender_per_minute = 100\nconfirm_ttl = 120", modems), 0);
     cr_assert_eq(kt_gateway_start(&env), 0);
 }
 
@@ -190,6 +190,8 @@ Test(fieldfit, likely_complaint_is_asked_once_and_filed_on_ya)
         sizeof(out));
     cr_expect(strstr(out, "Balas YA") != NULL, "asks: %s", out);
     cr_expect_eq(tickets(), 0, "nothing filed yet");
+    long long ttl = kt_redis_int(&env, "TTL kt:pending:" RESIDENT_N);
+    cr_expect(ttl > 0 && ttl <= 120, "kept for confirm_ttl (120 s): %lld", ttl);
     say(RESIDENT, "ya", RESIDENT_N, out, sizeof(out));
     cr_expect(strstr(out, "Laporan diterima") != NULL, "%s", out);
     cr_expect(strstr(out, "Tragung") != NULL, "%s", out);
