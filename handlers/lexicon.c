@@ -29,6 +29,7 @@
  * complaint, not an opt-out). */
 #include "handlers/lexicon.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,27 +291,59 @@ static int each_spelling(const struct keyword *kw, int (*fn)(const char *sp, voi
     return 0;
 }
 
-struct key_arg {
-    const char *key;
-    int len;
-};
+/* The keys and skeletons of the single-word spellings of the residents'
+ * rows, built once: kw_table is fixed for the life of the process, and a
+ * message's words are compared with them many times. */
+#define SPELLINGS_MAX 160
+static struct spelling {
+    const struct keyword *kw;
+    int klen, slen;
+    char key[TM_KEY_MAX + 1];
+    char skel[KW_WORD_MAX + 1];
+} spellings[SPELLINGS_MAX];
+static int nspellings;
+static pthread_once_t spellings_once = PTHREAD_ONCE_INIT;
 
-static int spelling_is(const char *sp, void *arg)
+static int intent_skeleton_of(const char *spelling, char *out);
+
+static int add_spelling(const char *sp, void *arg)
 {
-    const struct key_arg *a = arg;
-    char k[TM_KEY_MAX + 1];
-    int n = tm_key(sp, strlen(sp), k);
-    return n == a->len && memcmp(k, a->key, (size_t)n) == 0;
+    struct spelling *e = &spellings[nspellings];
+    if (nspellings == SPELLINGS_MAX)
+        return 1; /* test_intent checks the table fits */
+    e->kw = arg;
+    e->klen = tm_key(sp, strlen(sp), e->key);
+    e->slen = intent_skeleton_of(sp, e->skel);
+    if (e->klen > 0)
+        nspellings++;
+    return 0;
+}
+
+static void build_spellings(void)
+{
+    for (const struct keyword *kw = kw_table; kw->name; kw++)
+        if (kw->handler && !(kw->flags & KW_OFFICIAL))
+            each_spelling(kw, add_spelling, (void *)kw);
+}
+
+/* 1 when key is the key of a single-word spelling of row kw. */
+static int spelling_of(const struct keyword *kw, const char *key, int len)
+{
+    pthread_once(&spellings_once, build_spellings);
+    for (int i = 0; i < nspellings; i++)
+        if (spellings[i].kw == kw && spellings[i].klen == len &&
+            memcmp(spellings[i].key, key, (size_t)len) == 0)
+            return 1;
+    return 0;
 }
 
 /* The row of respell_rows (or all residents' rows when any) one of whose
  * single-word spellings has this key. */
 static const struct keyword *row_of_key(const char *key, int len)
 {
-    struct key_arg a = {key, len};
     for (const char *const *r = respell_rows; *r; r++) {
         const struct keyword *kw = kw_find(*r);
-        if (kw && kw->handler && each_spelling(kw, spelling_is, &a))
+        if (kw && kw->handler && spelling_of(kw, key, len))
             return kw;
     }
     return NULL;
@@ -328,6 +361,11 @@ static char lower(char c)
 
 int intent_skeleton(const char *spelling, char *out)
 {
+    return intent_skeleton_of(spelling, out);
+}
+
+static int intent_skeleton_of(const char *spelling, char *out)
+{
     size_t o = 0;
     char last = 0;
 
@@ -344,20 +382,6 @@ int intent_skeleton(const char *spelling, char *out)
     }
     out[o] = '\0';
     return o >= 3 ? (int)o : 0;
-}
-
-struct skel_arg {
-    const char *skel;
-    int found;
-};
-
-static int skeleton_is(const char *sp, void *arg)
-{
-    struct skel_arg *a = arg;
-    char s[KW_WORD_MAX + 1];
-    if (intent_skeleton(sp, s) > 0 && strcmp(s, a->skel) == 0)
-        a->found = 1;
-    return a->found;
 }
 
 const struct keyword *intent_abbreviation(const char *word, size_t len)
@@ -379,10 +403,13 @@ const struct keyword *intent_abbreviation(const char *word, size_t len)
     w[len] = '\0';
     if (intent_skeleton(w, skel) == 0)
         return NULL;
+    pthread_once(&spellings_once, build_spellings);
     for (const char *const *r = respell_rows; *r; r++) {
         const struct keyword *kw = kw_find(*r);
-        struct skel_arg a = {skel, 0};
-        if (!kw || !kw->handler || !each_spelling(kw, skeleton_is, &a))
+        int hit = 0;
+        for (int i = 0; i < nspellings && !hit; i++)
+            hit = spellings[i].kw == kw && spellings[i].slen > 0 && strcmp(spellings[i].skel, skel) == 0;
+        if (!hit)
             continue;
         if (found && found != kw)
             return NULL; /* two rows share it: neither */
@@ -590,8 +617,7 @@ static int asks_status(const struct lexicon *lx, const struct msg *m)
     if (find_kind(lx, m, LX_STATUS, 0, &at, &used))
         return 1;
     for (int i = 0; i < m->n; i++) {
-        struct key_arg a = {m->w[i].key, m->w[i].klen};
-        if (cek && each_spelling(cek, spelling_is, &a))
+        if (cek && spelling_of(cek, m->w[i].key, m->w[i].klen))
             return 1;
     }
     return 0;
@@ -613,9 +639,8 @@ static const struct keyword *complaint_anywhere(const struct lexicon *lx, const 
         lapor = p->kw;
     }
     for (int i = 0; lapor && i < a1 && i < m->n; i++) {
-        struct key_arg a = {m->w[i].key, m->w[i].klen};
         if (m->w[i].klen >= 5 && strcmp(m->w[i].key, "laporan") != 0 &&
-            each_spelling(kw_find("LAPOR"), spelling_is, &a)) {
+            spelling_of(kw_find("LAPOR"), m->w[i].key, m->w[i].klen)) {
             a1 = i, u1 = 1;
             lapor = kw_find("LAPOR");
             break;
@@ -668,8 +693,7 @@ static enum intent after_keyword(const struct lexicon *lx, const struct region_d
             i++;
         int bare = 1;
         for (int j = 0; j < i; j++) {
-            struct key_arg a = {m->w[j].key, m->w[j].klen};
-            if (each_spelling(kw, spelling_is, &a))
+            if (spelling_of(kw, m->w[j].key, m->w[j].klen))
                 bare = 0; /* "CEK 12": asked, not bare */
         }
         if (bare && i < m->n && m->w[i].number && !r->seq && m->w[i].end - m->w[i].start < 32) {
