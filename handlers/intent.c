@@ -23,7 +23,9 @@
 #include "handlers/complaint.h"
 #include "handlers/lexicon.h"
 #include "handlers/services.h"
+#include "handlers/textmatch.h"
 
+#define YA_WORDS_MAX 2 /* words after YA for it to still be the answer to the question */
 #define PENDING_ASK                                                                                \
     "Balas YA agar pesan ini dicatat sebagai pengaduan. Untuk bantuan ketik INFO."
 
@@ -115,7 +117,9 @@ void intent_dispatch(struct request *req)
         kw_unknown(req, m);
         return;
     }
-    if (m->keyword == kw_find("YA") && services_official(svc, request_sender(req)) == NULL) {
+    /* "YA", "iya pak": the answer to the question; "kirim foto ..." is not */
+    if (m->keyword == kw_find("YA") && services_official(svc, request_sender(req)) == NULL &&
+        tm_word_count(m->args) <= YA_WORDS_MAX) {
         pending_take(req);
         return;
     }

@@ -677,9 +677,20 @@ static enum intent finish(struct intent_result *r, const struct region_db *rg, e
     return in;
 }
 
+/* 1 when the keyword kw_parse found was the noun "laporan" ("laporan
+ * 100014": my report 100014), not the verb "lapor". */
+static int noun_before(const struct msg *m, const struct intent_result *r)
+{
+    size_t off = (size_t)(r->match.args - r->match.buf);
+    int i = 0;
+    while (i < m->n && m->w[i].end <= off)
+        i++;
+    return i > 0 && strncmp(m->w[i - 1].key, "laporan", 7) == 0;
+}
+
 /* After kw_parse found row kw. */
 static enum intent after_keyword(const struct lexicon *lx, const struct region_db *rg,
-                                 const struct msg *m, struct intent_result *r, int tk_at)
+                                 const struct msg *m, struct intent_result *r)
 {
     const struct keyword *kw = r->match.keyword;
 
@@ -709,14 +720,15 @@ static enum intent after_keyword(const struct lexicon *lx, const struct region_d
         int used;
         while (i < m->n && is_filler(lx, m, i, &used))
             i += used;
-        if (r->seq && (i >= m->n || i != tk_at))
+        if (r->seq)
             set_ticket_args(r, m, kw, m->len); /* the valid ticket, wherever it is */
         else
             set_match(r, m, kw, i < m->n ? m->w[i].start : m->len, m->len);
         return finish(r, rg, INTENT_STATUS);
     }
     if ((is_row(kw, "LAPOR") || is_row(kw, "INFO") || is_row(kw, "MENU")) && r->seq &&
-        (asks_status(lx, m) || (is_row(kw, "LAPOR") && m->n <= INTENT_STATUS_WORDS))) {
+        (asks_status(lx, m) || (is_row(kw, "LAPOR") && m->n <= INTENT_STATUS_WORDS &&
+                                noun_before(m, r)))) {
         set_ticket_args(r, m, kw_find("CEK"), m->len);
         return finish(r, rg, INTENT_STATUS);
     }
@@ -847,7 +859,7 @@ static enum intent decide(const struct lexicon *lx, const struct region_db *rg, 
     split(m, text);
     find_ticket(m, r, &tk_at, &tk_words);
     if (kw == 0 && r->match.keyword->handler) {
-        in = after_keyword(lx, rg, m, r, tk_at);
+        in = after_keyword(lx, rg, m, r);
         if (r->match.keyword != NULL || in != INTENT_NONE)
             return in;
         r->match.suggestion = NULL;

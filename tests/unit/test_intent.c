@@ -81,6 +81,15 @@ Test(intent, status_with_words_around_the_number)
     }
 }
 
+Test(intent, ticket_in_groups_and_the_verb_lapor)
+{
+    cr_expect_eq(of("CEK 100 014"), INTENT_STATUS);
+    cr_expect_str_eq(r.match.args, T1, "the groups joined");
+    cr_expect_eq(of("LAPOR " T1 " jalan rusak"), INTENT_COMPLAINT,
+                 "the verb with a ticket is a complaint");
+    cr_expect_eq(of("laporan " T1 " piye"), INTENT_STATUS);
+}
+
 Test(intent, filler_is_never_looked_up)
 {
     cr_expect_eq(of("CEK tiket"), INTENT_STATUS);
