@@ -298,8 +298,7 @@ void complaint_lapor(struct request *req, const struct kw_match *m)
     if (rm.kind == REGION_DESA) {
         desa = region_desa_name(svc->regions, rm.desa);
         kec = region_kecamatan_name(svc->regions, region_desa_kecamatan(svc->regions, rm.desa));
-    } else if (rm.kind == REGION_KECAMATAN ||
-               (rm.kind == REGION_AMBIGUOUS && rm.kecamatan >= 0)) {
+    } else if (rm.kind == REGION_KECAMATAN || (rm.kind == REGION_AMBIGUOUS && rm.kecamatan >= 0)) {
         /* "di Limpung": kec Limpung or its desa Limpung; the kecamatan is sure */
         kec = region_kecamatan_name(svc->regions, rm.kecamatan);
     }
@@ -496,9 +495,8 @@ static void lokasi_ambiguous(struct request *req, const struct region_db *db,
     int seen[REGION_CANDIDATES_MAX], nseen = 0;
     size_t used = 0;
     for (int i = 0; i < rm->ncandidates; i++) {
-        int k = rm->candidate_kind[i] == REGION_DESA
-                    ? region_desa_kecamatan(db, rm->candidates[i])
-                    : rm->candidates[i];
+        int k = rm->candidate_kind[i] == REGION_DESA ? region_desa_kecamatan(db, rm->candidates[i])
+                                                     : rm->candidates[i];
         int dup = 0;
         for (int j = 0; j < nseen; j++)
             dup |= seen[j] == k;
@@ -516,8 +514,9 @@ static void lokasi_ambiguous(struct request *req, const struct region_db *db,
              "\"%s\" ada di lebih dari satu tempat (Kec %s). Kirim: LOKASI %s %s <kecamatan>", word,
              names, ticket, word);
     if (!one_sms(text))
-        snprintf(text, sizeof(text), "Nama itu ada di beberapa kecamatan. Kirim: LOKASI %s <desa> "
-                                     "<kecamatan>",
+        snprintf(text, sizeof(text),
+                 "Nama itu ada di beberapa kecamatan. Kirim: LOKASI %s <desa> "
+                 "<kecamatan>",
                  ticket);
     request_reply(req, text);
     request_done(req);
@@ -581,8 +580,9 @@ void complaint_lokasi(struct request *req, const struct kw_match *m)
     snprintf(actor, sizeof(actor), "warga:%s", request_sender(req));
     /* The office follows the category, not the place (category_opd), so a
      * new place changes who is told nothing; only the ticket's place. */
-    const char *argv[] = {"FCALL", "kt_ticket_place", "2",     l->key, l->applied,
-                          request_sender(req), l->kec, l->desa, now_s,  actor};
+    const char *argv[] = {
+        "FCALL", "kt_ticket_place", "2",   l->key, l->applied, request_sender(req),
+        l->kec,  l->desa,           now_s, actor};
     request_redis_argv(req, lokasi_done, l, 10, argv);
 }
 

@@ -26,8 +26,7 @@
 #include "handlers/textmatch.h"
 
 #define YA_WORDS_MAX 2 /* words after YA for it to still be the answer to the question */
-#define PENDING_ASK                                                                                \
-    "Balas YA agar pesan ini dicatat sebagai pengaduan. Untuk bantuan ketik INFO."
+#define PENDING_ASK  "Balas YA agar pesan ini dicatat sebagai pengaduan. Untuk bantuan ketik INFO."
 
 /* [gateway] confirm_ttl, or its default when the configuration is older. */
 static int pending_ttl(struct request *req)

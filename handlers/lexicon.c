@@ -57,8 +57,8 @@ enum lx_kind {
 };
 
 static const char *const kind_names[LX_KINDS] = {
-    "kata_kunci", "niat",         "tanya_status", "pengisi", "salam",
-    "berhenti",   "tidak_puas",   "terima_kasih", "mungkin",
+    "kata_kunci", "niat",       "tanya_status", "pengisi", "salam",
+    "berhenti",   "tidak_puas", "terima_kasih", "mungkin",
 };
 
 struct phrase {
@@ -273,12 +273,11 @@ static int is_filler(const struct lexicon *lx, const struct msg *m, int i, int *
 /* ---- keyword rows ------------------------------------------------------- */
 
 /* Rows a respelled or anywhere word may stand for: the everyday ones. */
-static const char *const respell_rows[] = {"LAPOR", "CEK", "DAFTAR", "BERHENTI", "MENU", "INFO",
-                                           NULL};
+static const char *const respell_rows[] = {"LAPOR", "CEK",  "DAFTAR", "BERHENTI",
+                                           "MENU",  "INFO", NULL};
 
 /* Calls fn on each single-word spelling of row kw; stops at nonzero. */
-static int each_spelling(const struct keyword *kw, int (*fn)(const char *sp, void *arg),
-                         void *arg)
+static int each_spelling(const struct keyword *kw, int (*fn)(const char *sp, void *arg), void *arg)
 {
     const char *const *al = kw->aliases;
     for (const char *sp = kw->name; sp; sp = (al && *al) ? *al++ : NULL) {
@@ -408,7 +407,8 @@ const struct keyword *intent_abbreviation(const char *word, size_t len)
         const struct keyword *kw = kw_find(*r);
         int hit = 0;
         for (int i = 0; i < nspellings && !hit; i++)
-            hit = spellings[i].kw == kw && spellings[i].slen > 0 && strcmp(spellings[i].skel, skel) == 0;
+            hit = spellings[i].kw == kw && spellings[i].slen > 0 &&
+                  strcmp(spellings[i].skel, skel) == 0;
         if (!hit)
             continue;
         if (found && found != kw)
@@ -420,8 +420,8 @@ const struct keyword *intent_abbreviation(const char *word, size_t len)
 
 /* ---- respelling --------------------------------------------------------- */
 
-static const char *const affixes[] = {"an", "kan", "nya", "e", "ne", "ipun", "i", "ke", "ku",
-                                      "mu", "lah", "in", "na", NULL};
+static const char *const affixes[] = {"an", "kan", "nya", "e",   "ne", "ipun", "i",
+                                      "ke", "ku",  "mu",  "lah", "in", "na",   NULL};
 
 static int is_affix(const char *s, size_t n)
 {
@@ -454,23 +454,31 @@ static int glue_prefix(const char *sp, void *arg)
 static char leet(char c)
 {
     switch (c) {
-    case '0': return 'o';
-    case '1': return 'i';
-    case '3': return 'e';
-    case '4': return 'a';
-    case '5': return 's';
-    case '7': return 't';
-    case '8': return 'b';
-    case '9': return 'g';
-    default: return c;
+    case '0':
+        return 'o';
+    case '1':
+        return 'i';
+    case '3':
+        return 'e';
+    case '4':
+        return 'a';
+    case '5':
+        return 's';
+    case '7':
+        return 't';
+    case '8':
+        return 'b';
+    case '9':
+        return 'g';
+    default:
+        return c;
     }
 }
 
 /* What token s[0..n) stands for: writes its replacement (a spelling) into
  * out and returns the row, or NULL. *cut is set to the bytes of the token
  * replaced (all of it, or the glued keyword). */
-static const struct keyword *respell(const char *s, size_t n, char *out, size_t outlen,
-                                     size_t *cut)
+static const struct keyword *respell(const char *s, size_t n, char *out, size_t outlen, size_t *cut)
 {
     char w[KW_WORD_MAX + 1];
     int letters = 0, digits = 0;
@@ -521,8 +529,8 @@ static const struct keyword *respell(const char *s, size_t n, char *out, size_t 
         if (g.best == 0)
             continue;
         size_t rest = n - g.best;
-        int boundary = s[g.best - 1] >= 'A' && s[g.best - 1] <= 'Z' && s[g.best] >= 'a' &&
-                       s[g.best] <= 'z';
+        int boundary =
+            s[g.best - 1] >= 'A' && s[g.best - 1] <= 'Z' && s[g.best] >= 'a' && s[g.best] <= 'z';
         if (rest < GLUE_REST_MIN || is_affix(w + g.best, rest) || (!boundary && g.best < GLUE_LONG))
             continue;
         snprintf(out, outlen, "%s", kw->name);
@@ -559,8 +567,8 @@ static void set_match(struct intent_result *r, const struct msg *m, const struct
 }
 
 /* Sets args to the ticket, then " ", then text[from..] (TIDAK PUAS). */
-static void set_ticket_args(struct intent_result *r, const struct msg *m,
-                            const struct keyword *kw, size_t from)
+static void set_ticket_args(struct intent_result *r, const struct msg *m, const struct keyword *kw,
+                            size_t from)
 {
     char *buf = r->match.buf;
     size_t n = 0;
@@ -727,8 +735,8 @@ static enum intent after_keyword(const struct lexicon *lx, const struct region_d
         return finish(r, rg, INTENT_STATUS);
     }
     if ((is_row(kw, "LAPOR") || is_row(kw, "INFO") || is_row(kw, "MENU")) && r->seq &&
-        (asks_status(lx, m) || (is_row(kw, "LAPOR") && m->n <= INTENT_STATUS_WORDS &&
-                                noun_before(m, r)))) {
+        (asks_status(lx, m) ||
+         (is_row(kw, "LAPOR") && m->n <= INTENT_STATUS_WORDS && noun_before(m, r)))) {
         set_ticket_args(r, m, kw_find("CEK"), m->len);
         return finish(r, rg, INTENT_STATUS);
     }
@@ -768,8 +776,7 @@ static enum intent try_respell(const struct lexicon *lx, const struct region_db 
         if (!kw)
             continue;
         tries++;
-        int n = snprintf(alt, sizeof alt, "%.*s%s %s", (int)b, m->text, rep,
-                         m->text + b + cut);
+        int n = snprintf(alt, sizeof alt, "%.*s%s %s", (int)b, m->text, rep, m->text + b + cut);
         if (n < 0)
             continue;
         if (decide(lx, rg, alt, tmp, 1) != INTENT_NONE && tmp->match.keyword == kw) {
@@ -867,8 +874,8 @@ static enum intent decide(const struct lexicon *lx, const struct region_db *rg, 
     return no_keyword(lx, rg, m, r, depth);
 }
 
-enum intent intent_of(const struct lexicon *lx, const struct region_db *regions,
-                      const char *sender, const char *text, struct intent_result *r)
+enum intent intent_of(const struct lexicon *lx, const struct region_db *regions, const char *sender,
+                      const char *text, struct intent_result *r)
 {
     if (sender) {
         char norm[32];
@@ -888,8 +895,8 @@ enum intent intent_of(const struct lexicon *lx, const struct region_db *regions,
 
 const char *intent_name(enum intent in)
 {
-    static const char *const names[] = {"none",   "silent", "command",      "complaint",
-                                        "complaint_likely", "status", "optout",
-                                        "dissatisfied",     "thanks"};
+    static const char *const names[] = {"none",      "silent",           "command",
+                                        "complaint", "complaint_likely", "status",
+                                        "optout",    "dissatisfied",     "thanks"};
     return (unsigned)in < sizeof names / sizeof names[0] ? names[in] : "?";
 }

@@ -46,21 +46,22 @@
 #define INTENT_THANKS_WORDS  6    /* a thanks message is at most this many words */
 #define INTENT_LIKELY_WORDS  4    /* a likely complaint has at least this many words */
 #define INTENT_STATUS_WORDS  4    /* "LAPORAN 100014 ..." of at most this many words is CEK */
-#define INTENT_PENDING_TTL   1800 /* default of [gateway] confirm_ttl: seconds a likely complaint waits for YA */
+#define INTENT_PENDING_TTL                                                                         \
+    1800 /* default of [gateway] confirm_ttl: seconds a likely complaint waits for YA */
 
 struct lexicon;
 struct region_db;
 
 enum intent {
-    INTENT_NONE,            /* nothing understood: the "not recognised" hint */
-    INTENT_SILENT,          /* an operator or short-code sender: no answer at all */
-    INTENT_COMMAND,         /* a kw_table row (r.match.keyword), as kw_parse finds it */
-    INTENT_COMPLAINT,       /* clearly a complaint: LAPOR with r.match.args */
+    INTENT_NONE,             /* nothing understood: the "not recognised" hint */
+    INTENT_SILENT,           /* an operator or short-code sender: no answer at all */
+    INTENT_COMMAND,          /* a kw_table row (r.match.keyword), as kw_parse finds it */
+    INTENT_COMPLAINT,        /* clearly a complaint: LAPOR with r.match.args */
     INTENT_COMPLAINT_LIKELY, /* probably one: ask "Balas YA ..." and keep the text */
-    INTENT_STATUS,          /* CEK of r.ticket */
-    INTENT_OPTOUT,          /* BERHENTI */
-    INTENT_DISSATISFIED,    /* TIDAK PUAS (of r.ticket when one is named) */
-    INTENT_THANKS,          /* deliberate silence */
+    INTENT_STATUS,           /* CEK of r.ticket */
+    INTENT_OPTOUT,           /* BERHENTI */
+    INTENT_DISSATISFIED,     /* TIDAK PUAS (of r.ticket when one is named) */
+    INTENT_THANKS,           /* deliberate silence */
 };
 
 struct intent_result {
@@ -91,8 +92,8 @@ int lexicon_count(const struct lexicon *lx);
  * checked) that is not a mobile number gives INTENT_SILENT. lx and regions
  * may be NULL (then only kw_parse and the built-in respellings are used).
  * text may be NULL, empty, invalid UTF-8. Always fills r; returns r->intent. */
-enum intent intent_of(const struct lexicon *lx, const struct region_db *regions,
-                      const char *sender, const char *text, struct intent_result *r);
+enum intent intent_of(const struct lexicon *lx, const struct region_db *regions, const char *sender,
+                      const char *text, struct intent_result *r);
 /* "none", "silent", "command", "complaint", "complaint_likely", "status",
  * "optout", "dissatisfied", "thanks". */
 const char *intent_name(enum intent in);

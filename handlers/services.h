@@ -38,15 +38,17 @@ struct services {
     struct opd_db *opds;
     struct holidays *holidays;
     struct menu *menu; /* served over USSD (and SMS MENU) */
-    struct lexicon *lexicon; /* what residents write around keywords (handlers/lexicon.h) */
     int menu_sms_ttl;  /* seconds an SMS menu session lives after its last reply */
-    int confirm_ttl;   /* [gateway] confirm_ttl: a likely complaint waits this long for YA */
     struct official officials[SERVICES_MAX_OFFICIALS];
     int nofficials;
     int coordinator_opd; /* the OPD that triages uncategorised complaints (DISKOMINFO) */
     int pin_failures;    /* [gateway] pin_failures, pin_window, pin_lockout (handlers/auth.h) */
     int pin_window;
     int pin_lockout;
+    /* what residents write around the keywords (handlers/lexicon.h), and how
+     * long a likely complaint waits for the resident's YA ([gateway] confirm_ttl) */
+    struct lexicon *lexicon;
+    int confirm_ttl;
 };
 
 /* Loads everything; NULL with one line per problem in err. */

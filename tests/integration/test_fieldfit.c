@@ -101,8 +101,7 @@ static void expect_silence(const char *from, const char *from_n, const char *tex
     if (from_n[0] == '6') {
         say(from, "INFO", from_n, out, sizeof(out));
         cr_expect(strstr(out, "Layanan SMS") != NULL, "the INFO answer: %s", out);
-        cr_expect_eq(kt_sent_to(&env, from_n, sent, 64), before + 1, "\"%s\" was answered",
-                     text);
+        cr_expect_eq(kt_sent_to(&env, from_n, sent, 64), before + 1, "\"%s\" was answered", text);
     }
 }
 
