@@ -509,7 +509,9 @@ static void lokasi_ambiguous(struct request *req, const struct region_db *db,
             break;
         used += (size_t)n;
     }
-    cut(asked, 20, word, sizeof(word));
+    char masked[COMPLAINT_TEXT_MAX];
+    privacy_mask(asked, masked, sizeof(masked)); /* echoed: a NIK never whole */
+    cut(masked, 20, word, sizeof(word));
     snprintf(text, sizeof(text),
              "\"%s\" ada di lebih dari satu tempat (Kec %s). Kirim: LOKASI %s %s <kecamatan>", word,
              names, ticket, word);
@@ -557,13 +559,12 @@ void complaint_lokasi(struct request *req, const struct kw_match *m)
         return;
     }
     if (rm.kind == REGION_NONE) {
-        char asked[48];
-        cut(rest, 30, asked, sizeof(asked));
-        char masked[96];
-        privacy_mask(asked, masked, sizeof(masked));
+        char masked[COMPLAINT_TEXT_MAX], asked[48];
+        privacy_mask(rest, masked, sizeof(masked)); /* echoed: a NIK never whole */
+        cut(masked, 30, asked, sizeof(asked));
         snprintf(text, sizeof(text),
                  "Desa \"%s\" tidak dikenal di Kab. Batang. Kirim: LOKASI %s <desa> <kecamatan>",
-                 masked, l->ticket);
+                 asked, l->ticket);
         request_reply(req, text);
         request_done(req);
         return;

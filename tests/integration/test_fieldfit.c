@@ -168,9 +168,10 @@ Test(fieldfit, confirmation_names_the_place_and_lokasi_corrects_it)
     ticket_field(ticket, "kecamatan", v, sizeof(v));
     cr_expect_str_eq(v, "Limpung");
 
-    snprintf(cmd, sizeof(cmd), "LOKASI %s Zzyzxvaal", ticket);
+    snprintf(cmd, sizeof(cmd), "LOKASI %s Zzyzxvaal 3325012345678901", ticket);
     say(RESIDENT, cmd, RESIDENT_N, out, sizeof(out));
     cr_expect(strstr(out, "tidak dikenal") != NULL, "%s", out);
+    cr_expect(strstr(out, "3325012345678901") == NULL, "a NIK is never echoed whole: %s", out);
     say(RESIDENT, "LOKASI", RESIDENT_N, out, sizeof(out));
     cr_expect(strstr(out, "Tulis: LOKASI") != NULL, "%s", out);
 
