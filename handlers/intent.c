@@ -107,7 +107,11 @@ void intent_dispatch(struct request *req)
         kw_unknown(req, m);
         return;
     case INTENT_COMPLAINT_LIKELY:
-        pending_keep(req, m->args);
+        /* an official's free text is not a resident's complaint to confirm */
+        if (services_official(svc, request_sender(req)) != NULL)
+            kw_unknown(req, m);
+        else
+            pending_keep(req, m->args);
         return;
     default:
         break;
