@@ -70,6 +70,7 @@ static const struct key_def gateway_keys[] = {
     I(ussd_session_ttl, 30, 3600, 180),
     I(ussd_draft_ttl, 60, 604800, 86400),
     I(menu_sms_ttl, 60, 86400, 900),
+    I(confirm_ttl, 60, 86400, 1800),
     S(ussd_secret, KEY_STRING, ""),
     S(ussd_allow, KEY_STRING, ""),
     S(quiet_hours, KEY_STRING, "21:00-06:00"),

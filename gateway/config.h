@@ -145,6 +145,7 @@ struct config {
     int ussd_session_ttl;                /* seconds a USSD session lives after its last screen */
     int ussd_draft_ttl;                  /* seconds an interrupted complaint is kept */
     int menu_sms_ttl;                    /* seconds an SMS menu session lives after a reply */
+    int confirm_ttl;                     /* seconds a likely complaint waits for the YA */
     char ussd_secret[128];               /* "" = none; else the secret's SHA-256, 64 hex digits */
     char ussd_allow[CONFIG_VALUE_MAX];   /* "" = any; else addresses and CIDR ranges */
     char quiet_hours[32];                /* "21:00-06:00" (WIB): no ordinary broadcasts; "" none */

@@ -20,6 +20,7 @@
 #include "handlers/handler.h"
 #include "handlers/events.h"
 #include "handlers/keyword.h"
+#include "handlers/lexicon.h"
 #include "handlers/menu_sms.h"
 #include "handlers/privacy.h"
 #include "handlers/services.h"
@@ -458,10 +459,7 @@ static void dispatch(struct request *req)
         req->match.keyword->handler(req, &req->match);
         return;
     }
-    if (kw_parse(req->text, &req->match) == 0 && req->match.keyword->handler)
-        req->match.keyword->handler(req, &req->match);
-    else
-        kw_unknown(req, &req->match);
+    intent_dispatch(req); /* keywords, and what residents write around them */
 }
 
 /* A message that passed the limits: a stream entry goes to the keyword

@@ -486,6 +486,33 @@ const char store_library[] =
 "  redis.call('SET', k[3], '1', 'EX', 2592000)\n"
 "  return 1\n"
 "end)\n"
+/* kt_ticket_place: KEYS ticket, applied; ARGV phone, kecamatan, desa, now_ms, actor.
+ * A resident's LOKASI: only the number that filed the ticket may move it.
+ * Returns 1 applied, 2 applied before, 0 someone else's, -1 no ticket. */
+"redis.register_function('kt_ticket_place', function(k, a)\n"
+"  if redis.call('EXISTS', k[2]) == 1 then return 2 end\n"
+"  local phone = redis.call('HGET', k[1], 'phone')\n"
+"  if not phone then return -1 end\n"
+"  if phone ~= a[1] then return 0 end\n"
+"  local old = (redis.call('HGET', k[1], 'desa') or '') .. '/' .. (redis.call('HGET', k[1], 'kecamatan') or '')\n"
+"  redis.call('HSET', k[1], 'kecamatan', a[2], 'desa', a[3], 'updated', a[4])\n"
+"  redis.call('XADD', k[1] .. ':log', '*', 'at', a[4], 'actor', a[5], 'action', 'LOKASI',\n"
+"    'from', old, 'to', a[3] .. '/' .. a[2], 'note', '')\n"
+"  redis.call('SET', k[2], '1', 'EX', 2592000)\n"
+"  return 1\n"
+"end)\n"
+/* kt_pending_take: KEYS pending, taken; ARGV ttl. A resident's YA takes the
+ * text kept by the question "Balas YA ..." once: the same YA read again
+ * after a crash gets the same text (taken), another YA gets nothing. */
+"redis.register_function('kt_pending_take', function(k, a)\n"
+"  local t = redis.call('GET', k[2])\n"
+"  if t then return t end\n"
+"  t = redis.call('GET', k[1])\n"
+"  if not t then return false end\n"
+"  redis.call('DEL', k[1])\n"
+"  redis.call('SET', k[2], t, 'EX', tonumber(a[1]))\n"
+"  return t\n"
+"end)\n"
 /* kt_ticket_awaiting: KEYS byphone; ARGV status. The newest ticket of this
  * resident in that status (for PUAS / TIDAK PUAS), or 0. */
 "redis.register_function('kt_ticket_awaiting', function(k, a)\n"

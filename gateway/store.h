@@ -138,7 +138,8 @@
  *   kt_report   worker: one delivery report: kt:reports + kt:bc:ID delivered/undelivered, once
  *   kt_failover router: move replies off a modem down for failover_seconds
  *   kt_due      router: move deadlines that fell due from kt:deadlines to kt:events
- *   kt_complaint_new, kt_ticket_read, kt_ticket_update, kt_ticket_awaiting
+ *   kt_complaint_new, kt_ticket_read, kt_ticket_update, kt_ticket_awaiting,
+ *   kt_ticket_place, kt_pending_take
  *               complaint handlers: create once per message, read, compare-and-set
  *   kt_deadletter router: park messages that failed too often on kt:dead
  *   kt_ussd_touch USSD: bind a session to its number and keep it alive

@@ -209,6 +209,62 @@ static int referral(const struct services *svc, const char *category, char *out,
     return 0;
 }
 
+/* 1 when text fits one SMS. */
+static int one_sms(const char *text)
+{
+    struct codec_plan plan;
+    return codec_plan(text, &plan) == 0 && plan.parts <= 1;
+}
+
+/* "Ds Kalisalak, Kec Batang" from names cut to max bytes (0: whole), or
+ * "" when no place was understood. */
+static void place_text(char *out, size_t len, const char *desa, const char *kec, size_t max)
+{
+    char d[REGION_NAME_MAX + 4], k[REGION_NAME_MAX + 4];
+    cut(desa, max ? max : REGION_NAME_MAX, d, sizeof(d));
+    cut(kec, max ? max : REGION_NAME_MAX, k, sizeof(k));
+    if (desa[0])
+        snprintf(out, len, "Ds %s, Kec %s", d, k);
+    else if (kec[0])
+        snprintf(out, len, "Kec %s", k);
+    else
+        out[0] = '\0';
+}
+
+/* The resident's confirmation: ticket, office (NULL: triage, by triage_by
+ * when known), deadline, and the place understood with how to correct it, in
+ * one SMS: the place names are shortened, then the status hint left out,
+ * until it fits. */
+void confirmation_text(char *out, size_t len, const char *ticket, const char *office,
+                       const char *triage_by, const char *when, const char *desa, const char *kec)
+{
+    static const size_t name_max[] = {0, 0, 10, 6};
+    char head[200], where[REGION_NAME_MAX * 2 + 96], place[REGION_NAME_MAX * 2 + 16];
+    if (office)
+        snprintf(head, sizeof(head), "Laporan diterima, tiket %s, diteruskan ke %s, batas %s.",
+                 ticket, office, when);
+    else if (triage_by)
+        snprintf(head, sizeof(head),
+                 "Laporan diterima, tiket %s. %s meneruskan ke dinas terkait, batas %s.",
+                 ticket, triage_by, when);
+    else
+        snprintf(head, sizeof(head),
+                 "Laporan diterima, tiket %s. Diteruskan ke dinas terkait paling lambat %s.",
+                 ticket, when);
+    for (size_t i = 0; i < sizeof(name_max) / sizeof(name_max[0]); i++) {
+        place_text(place, sizeof(place), desa, kec, name_max[i]);
+        if (place[0])
+            snprintf(where, sizeof(where), " Lokasi: %s. Salah? LOKASI %s <desa>", place, ticket);
+        else
+            snprintf(where, sizeof(where), " Lokasi belum jelas: kirim LOKASI %s <desa> <kec>",
+                     ticket);
+        snprintf(out, len, "%s%s%s%s", head, where, i == 0 ? ". Cek: CEK " : "",
+                 i == 0 ? ticket : "");
+        if (one_sms(out))
+            return;
+    }
+}
+
 static void lapor_answer(struct request *req, redisReply *r, void *arg);
 
 static void lapor_created(struct request *req, redisReply *r, void *arg)
@@ -247,16 +303,10 @@ static void lapor_answer(struct request *req, redisReply *r, void *arg)
     int urgent = strcmp(get(&f, "urgent"), "1") == 0;
     if (urgent)
         urgent_reply(svc, ticket, opd_short_of(svc, opd), text, sizeof(text));
-    else if (triage)
-        snprintf(text, sizeof(text),
-                 "Laporan diterima, tiket %s. %s meneruskan ke dinas terkait paling lambat "
-                 "%s. Cek status: CEK %s",
-                 ticket, opd_short_of(svc, opd), when, ticket);
     else
-        snprintf(text, sizeof(text),
-                 "Laporan diterima, tiket %s, diteruskan ke %s. Ditindaklanjuti paling lambat "
-                 "%s. Cek status: CEK %s",
-                 ticket, opd_short_of(svc, opd), when, ticket);
+        confirmation_text(text, sizeof(text), ticket, triage ? NULL : opd_short_of(svc, opd),
+                          triage ? opd_short_of(svc, opd) : NULL, when, get(&f, "desa"),
+                          get(&f, "kecamatan"));
     request_reply(req, text);
 
     if (get(&f, "desa")[0])
@@ -310,7 +360,8 @@ void complaint_lapor(struct request *req, const struct kw_match *m)
     if (rm.kind == REGION_DESA) {
         desa = region_desa_name(svc->regions, rm.desa);
         kec = region_kecamatan_name(svc->regions, region_desa_kecamatan(svc->regions, rm.desa));
-    } else if (rm.kind == REGION_KECAMATAN) {
+    } else if (rm.kind == REGION_KECAMATAN || (rm.kind == REGION_AMBIGUOUS && rm.kecamatan >= 0)) {
+        /* "di Limpung": kec Limpung or its desa Limpung; the kecamatan is sure */
         kec = region_kecamatan_name(svc->regions, rm.kecamatan);
     }
     /* The place named is no evidence of the subject: desa Banjiran is no
@@ -489,6 +540,139 @@ void complaint_cek(struct request *req, const struct kw_match *m)
     snprintf(key, sizeof(key), "kt:adminduk:%s", word);
     const char *argv[] = {"HGETALL", key};
     request_redis_argv(req, adminduk_answer, asked, 2, argv);
+}
+
+/* ---- LOKASI: the resident corrects the place of their complaint ---- */
+
+#define LOKASI_USAGE                                                                               \
+    "Tulis: LOKASI <nomor tiket> <desa> <kecamatan>. Contoh: LOKASI 100014 Kalisalak Batang"
+
+struct lokasi {
+    char ticket[TICKET_MAX], key[64], applied[80];
+    char desa[REGION_NAME_MAX], kec[REGION_NAME_MAX];
+};
+
+static void lokasi_done(struct request *req, redisReply *r, void *arg)
+{
+    struct lokasi *l = arg;
+    char text[320], place[REGION_NAME_MAX * 2 + 16];
+    if (r->type != REDIS_REPLY_INTEGER) {
+        request_fail(req, r->type == REDIS_REPLY_ERROR ? r->str : "kt_ticket_place");
+        return;
+    }
+    if (r->integer <= 0) {
+        /* the same answer for a ticket that does not exist or is someone else's */
+        snprintf(text, sizeof(text),
+                 "Tiket %s tidak ditemukan untuk nomor ini. Lokasi hanya bisa diubah dari "
+                 "nomor pelapor.",
+                 l->ticket);
+    } else {
+        place_text(place, sizeof(place), l->desa, l->kec, 0);
+        snprintf(text, sizeof(text), "Lokasi tiket %s diubah: %s. Terima kasih.", l->ticket, place);
+        log_info("event=complaint_placed id=%s ticket=%s", request_id(req), l->ticket);
+    }
+    request_reply(req, text);
+    request_done(req);
+}
+
+/* "Desa Kalisalak ada di Kec Limpung, Batang. Kirim: LOKASI 100014 Kalisalak <kecamatan>" */
+static void lokasi_ambiguous(struct request *req, const struct region_db *db,
+                             const struct region_match *rm, const char *ticket, const char *asked)
+{
+    char text[320], names[200] = "", word[REGION_NAME_MAX];
+    int seen[REGION_CANDIDATES_MAX], nseen = 0;
+    size_t used = 0;
+    for (int i = 0; i < rm->ncandidates; i++) {
+        int k = rm->candidate_kind[i] == REGION_DESA ? region_desa_kecamatan(db, rm->candidates[i])
+                                                     : rm->candidates[i];
+        int dup = 0;
+        for (int j = 0; j < nseen; j++)
+            dup |= seen[j] == k;
+        if (dup || k < 0)
+            continue;
+        seen[nseen++] = k;
+        int n = snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "",
+                         region_kecamatan_name(db, k));
+        if (n < 0 || (size_t)n >= sizeof(names) - used)
+            break;
+        used += (size_t)n;
+    }
+    char masked[COMPLAINT_TEXT_MAX];
+    privacy_mask(asked, masked, sizeof(masked)); /* echoed: a NIK never whole */
+    cut(masked, 20, word, sizeof(word));
+    snprintf(text, sizeof(text),
+             "\"%s\" ada di lebih dari satu tempat (Kec %s). Kirim: LOKASI %s %s <kecamatan>", word,
+             names, ticket, word);
+    if (!one_sms(text))
+        snprintf(text, sizeof(text),
+                 "Nama itu ada di beberapa kecamatan. Kirim: LOKASI %s <desa> "
+                 "<kecamatan>",
+                 ticket);
+    request_reply(req, text);
+    request_done(req);
+}
+
+void complaint_lokasi(struct request *req, const struct kw_match *m)
+{
+    const struct services *svc = request_services(req);
+    unsigned long long seq;
+    const char *rest = NULL;
+    char text[320], word[TICKET_MAX + 8];
+    size_t n = strcspn(m->args, " \t");
+    snprintf(word, sizeof(word), "%.*s", (int)(n < sizeof(word) - 1 ? n : sizeof(word) - 1),
+             m->args);
+    if (n == 0 || ticket_parse(word, &seq) != 0) {
+        request_reply(req, LOKASI_USAGE);
+        request_done(req);
+        return;
+    }
+    rest = m->args + n;
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    struct lokasi *l = request_own(req, calloc(1, sizeof(*l)));
+    if (l == NULL) {
+        request_fail(req, "out of memory");
+        return;
+    }
+    ticket_format(seq, l->ticket, sizeof(l->ticket));
+    if (*rest == '\0') {
+        request_reply(req, LOKASI_USAGE);
+        request_done(req);
+        return;
+    }
+    struct region_match rm;
+    region_find(svc->regions, rest, &rm);
+    if (rm.kind == REGION_AMBIGUOUS) {
+        lokasi_ambiguous(req, svc->regions, &rm, l->ticket, rest);
+        return;
+    }
+    if (rm.kind == REGION_NONE) {
+        char masked[COMPLAINT_TEXT_MAX], asked[48];
+        privacy_mask(rest, masked, sizeof(masked)); /* echoed: a NIK never whole */
+        cut(masked, 30, asked, sizeof(asked));
+        snprintf(text, sizeof(text),
+                 "Desa \"%s\" tidak dikenal di Kab. Batang. Kirim: LOKASI %s <desa> <kecamatan>",
+                 asked, l->ticket);
+        request_reply(req, text);
+        request_done(req);
+        return;
+    }
+    if (rm.kind == REGION_DESA) {
+        snprintf(l->desa, sizeof(l->desa), "%s", region_desa_name(svc->regions, rm.desa));
+        rm.kecamatan = region_desa_kecamatan(svc->regions, rm.desa);
+    }
+    snprintf(l->kec, sizeof(l->kec), "%s", region_kecamatan_name(svc->regions, rm.kecamatan));
+    snprintf(l->key, sizeof(l->key), "kt:ticket:%llu", seq);
+    snprintf(l->applied, sizeof(l->applied), "kt:applied:%s", request_id(req));
+    char now_s[24], actor[48];
+    snprintf(now_s, sizeof(now_s), "%lld", ms(request_now(req)));
+    snprintf(actor, sizeof(actor), "warga:%s", request_sender(req));
+    /* The office follows the category, not the place (category_opd), so a
+     * new place changes who is told nothing; only the ticket's place. */
+    const char *argv[] = {
+        "FCALL", "kt_ticket_place", "2",   l->key, l->applied, request_sender(req),
+        l->kec,  l->desa,           now_s, actor};
+    request_redis_argv(req, lokasi_done, l, 10, argv);
 }
 
 /* ---- officials' commands ---- */

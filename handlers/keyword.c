@@ -101,6 +101,8 @@ const struct keyword kw_table[] = {
     {"TIDAK PUAS", tidak_puas_aliases, complaint_tidak_puas, "TIDAK PUAS <alasan>: buka lagi",
      KW_HIDDEN},
     {"PUAS", puas_aliases, complaint_puas, "PUAS: tutup tiket", KW_HIDDEN},
+    /* the resident corrects the place the confirmation named */
+    {"LOKASI", none, complaint_lokasi, "LOKASI <tiket> <desa>: ubah lokasi", KW_HIDDEN},
     /* "terima kasih" must never be read as the officials' TERIMA: the
      * longer match wins, and thanks get a deliberate silence. */
     {"TERIMA KASIH", terima_kasih_aliases, kw_silence, "TERIMA KASIH: tidak dibalas", KW_HIDDEN},

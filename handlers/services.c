@@ -5,6 +5,7 @@
 #include "gateway/phone.h"
 #include "handlers/category.h"
 #include "handlers/urgency.h"
+#include "handlers/lexicon.h"
 #include "handlers/menu.h"
 #include "handlers/opd.h"
 #include "handlers/region.h"
@@ -65,12 +66,16 @@ struct services *services_load(const struct config *cfg, char *err, size_t errle
     snprintf(svc->fire_number, sizeof(svc->fire_number), "%s", cfg->fire_number);
     snprintf(svc->pln_number, sizeof(svc->pln_number), "%s", cfg->pln_number);
     snprintf(svc->police_number, sizeof(svc->police_number), "%s", cfg->police_number);
+    snprintf(path, sizeof(path), "%s/lexicon.csv", cfg->data_dir);
+    if ((svc->lexicon = lexicon_load(path, why, sizeof(why))) == NULL)
+        add_problem(err, errlen, &problems, "data: %s", why);
     snprintf(path, sizeof(path), "%s/opd.csv", cfg->data_dir);
     if ((svc->opds = opd_load(path, why, sizeof(why))) == NULL)
         add_problem(err, errlen, &problems, "data: %s", why);
     if (svc->regions && svc->categories) {
         char menu_err[2048];
         svc->menu_sms_ttl = cfg->menu_sms_ttl;
+        svc->confirm_ttl = cfg->confirm_ttl;
         svc->menu = menu_load(cfg->menu, svc->regions, svc->categories, menu_err, sizeof(menu_err));
         if (svc->menu == NULL) {
             /* one line per problem, each naming the node */
@@ -165,6 +170,7 @@ void services_free(struct services *svc)
     opd_free(svc->opds);
     holidays_free(svc->holidays);
     menu_free(svc->menu);
+    lexicon_free(svc->lexicon);
     free(svc);
 }
 

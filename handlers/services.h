@@ -19,6 +19,7 @@ struct opd_db;
 struct holidays;
 struct menu;
 struct urgency_db;
+struct lexicon;
 
 enum official_role { ROLE_LIAISON, ROLE_HEAD, ROLE_COORDINATOR, ROLE_SEKDA, ROLE_STAFF };
 
@@ -51,6 +52,10 @@ struct services {
     struct urgency_db *urgent;
     int urgent_deadline_hours;
     char emergency_number[20], bpbd_number[20], fire_number[20], pln_number[20], police_number[20];
+    /* what residents write around the keywords (handlers/lexicon.h), and how
+     * long a likely complaint waits for the resident's YA ([gateway] confirm_ttl) */
+    struct lexicon *lexicon;
+    int confirm_ttl;
 };
 
 /* Loads everything; NULL with one line per problem in err. */

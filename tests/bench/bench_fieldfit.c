@@ -7,7 +7,10 @@
  *   - sender: phone_normalise; anything but a mobile number is never
  *     answered (router.c), so "replies to operator senders" counts the
  *     OPERATOR rows whose sender would be answered;
- *   - intent: intent_of() below (today's keyword parser, kw_parse);
+ *   - intent: intent_label() below, over the router's intent_of
+ *     (handlers/lexicon.h) with data/lexicon.csv; a likely complaint, which
+ *     the gateway files once the resident answers YA, counts as LAPOR and is
+ *     counted apart ("asked first");
  *   - office: as complaint_lapor decides it — an emergency (urgency_find)
  *     goes to its office (BPBD); a PLN or police matter gets a number
  *     (PLN, POLRI); else the category's office (category_find), triage
@@ -28,6 +31,7 @@
 #include "gateway/phone.h"
 #include "handlers/category.h"
 #include "handlers/keyword.h"
+#include "handlers/lexicon.h"
 #include "handlers/region.h"
 #include "handlers/urgency.h"
 
@@ -50,17 +54,36 @@ static struct category_db *categories;
 static struct region_db *regions;
 static struct urgency_db *urgent_db;
 
-/* ---- intent ---------------------------------------------------------------
- * ADAPTER, to be replaced when the free-text intent function (issue 10, part
- * A) lands: today's parser reads the keyword of the first non-courtesy word
- * only. The merge swaps the body of intent_of() for a call of that function,
- * mapping its answer to the corpus's intent names; nothing else changes. */
-static const char *intent_of(const char *text)
+/* ---- intent --------------------------------------------------------------
+ * The router's reading (intent_of) in the corpus's names. */
+static struct lexicon *lexicon;
+static int asked_first; /* likely complaints: filed after the resident's YA */
+
+static const char *intent_label(const char *sender, const char *text)
 {
-    static struct kw_match m;
-    if (kw_parse(text, &m) != 0 || !m.keyword)
+    struct intent_result r;
+    switch (intent_of(lexicon, regions, sender, text, &r)) {
+    case INTENT_SILENT:
+        return "OPERATOR";
+    case INTENT_COMMAND:
+        return r.match.keyword ? r.match.keyword->name : "NONE";
+    case INTENT_COMPLAINT_LIKELY:
+        asked_first++;
+        return "LAPOR";
+    case INTENT_COMPLAINT:
+        return "LAPOR";
+    case INTENT_STATUS:
+        return "CEK";
+    case INTENT_OPTOUT:
+        return "BERHENTI";
+    case INTENT_DISSATISFIED:
+        return "TIDAK PUAS";
+    case INTENT_THANKS:
+        return "TERIMA KASIH";
+    case INTENT_NONE:
+    default:
         return "NONE";
-    return m.keyword->name;
+    }
 }
 
 /* ---- office, as complaint_lapor decides it ------------------------------- */
@@ -268,6 +291,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_fieldfit: %s\n", err);
         return 1;
     }
+    snprintf(path, sizeof(path), "%s/data/lexicon.csv", root);
+    if (!(lexicon = lexicon_load(path, err, sizeof(err)))) {
+        fprintf(stderr, "bench_fieldfit: %s\n", err);
+        return 1;
+    }
     if (argc > 1)
         snprintf(path, sizeof(path), "%s", argv[1]);
     else
@@ -299,7 +327,7 @@ int main(int argc, char **argv)
             continue;
         }
         /* intent */
-        const char *got = kind == PHONE_MOBILE ? intent_of(r->text) : "OPERATOR";
+        const char *got = kind == PHONE_MOBILE ? intent_label(normal, r->text) : "OPERATOR";
         struct tally *ti = tally_of(intents, &nintents, r->intent);
         ti->total++;
         intent_total++;
@@ -351,7 +379,7 @@ int main(int argc, char **argv)
     }
     double took = bench_now() - t0;
 
-    printf("\n-- intent (adapter: today's keyword parser)\n");
+    printf("\n-- intent (intent_of; %d likely complaints asked first, filed on YA)\n", asked_first);
     print_tallies("intent", intents, nintents);
     printf("\n-- office (complaints)\n");
     print_tallies("office", offices, noffices);
