@@ -84,7 +84,7 @@ static long long bcs[BC_MAX];
 static long long bc_recipients[BC_MAX];
 static int nbc, bc_refused;
 static struct sample samples[SAMPLES_MAX];
-static int nsamples;
+static int nsamples, ntraffic; /* ntraffic: samples taken while the traffic ran */
 static long delivered_total, bad_total, faults_total, redis_restarts, handled_total;
 static char outdir[512];
 
@@ -473,41 +473,6 @@ static void sample(double t, FILE *dat)
 
 /* ---- the end: drain, then check ---- */
 
-static int lanes_empty(void)
-{
-    static const char *const lanes[] = {"kt:out:any", "kt:out:bulk", "kt:out:emergency",
-                                        "kt:out:m:at1", "kt:out:m:at2", "kt:out:m:at3"};
-    for (int i = 0; i < 6; i++) {
-        long long n = kt_redis_int(&env, "XLEN %s", lanes[i]);
-        if (n != 0 && n != -1)
-            return 0;
-    }
-    return 1;
-}
-
-static int bc_finished(void)
-{
-    for (int i = 0; i < nbc; i++) {
-        redisReply *r = kt_redis(&env, "HGET kt:bc:%lld status", bcs[i]);
-        int done = r && r->type == REDIS_REPLY_STRING &&
-                   (strcmp(r->str, "done") == 0 || strcmp(r->str, "cancelled") == 0);
-        freeReplyObject(r);
-        if (!done)
-            return 0;
-    }
-    return 1;
-}
-
-static int drained(void)
-{
-    for (int m = 0; m < MODEMS; m++)
-        if (atsim_sim_count(simdir[m]) != 0 || atsim_inbox_count(simdir[m]) != 0)
-            return 0;
-    long long in = kt_redis_int(&env, "XLEN kt:in");
-    long long pend = kt_in_pending(&env);
-    return in >= delivered_total && pend == 0 && lanes_empty() && bc_finished();
-}
-
 /* Walks a stream oldest first in chunks, calling fn for each entry's fields. */
 static long walk(const char *key, void (*fn)(const char *id, redisReply *fields, void *), void *arg)
 {
@@ -552,6 +517,8 @@ static long nins, ins_cap, in_other, in_bad;
 static int pool_index(const char *num, const char *prefix)
 {
     size_t l = strlen(prefix);
+    if (*num == '+')
+        num++;
     if (strncmp(num, prefix, l) != 0 || strlen(num) != l + 7)
         return -1;
     return atoi(num + l);
@@ -671,52 +638,73 @@ static double mean_of(int from, int to, int which)
     return n ? sum / n : NAN;
 }
 
+/* The samples as a table: every one when there are few, else about SOAK_TABLE_ROWS evenly
+ * spaced (soak.dat has them all). */
+static void print_samples(void)
+{
+    int rows = (int)bench_env_long("SOAK_TABLE_ROWS", 25);
+    int step = nsamples > rows ? (nsamples + rows - 1) / rows : 1;
+    printf("\nsamples (every %d of %d; all in soak.dat):\n", step, nsamples);
+    printf("| t (s) | gateway RSS (MB) | workers RSS (MB) | gateway fds | workers fds | Redis "
+           "used_memory (MB) | messages handled |\n|---|---|---|---|---|---|---|\n");
+    for (int i = 0; i < nsamples; i++) {
+        if (i % step != 0 && i != ntraffic - 1 && i != nsamples - 1)
+            continue;
+        const struct sample *x = &samples[i];
+        printf("| %.0f%s | %.1f | %.1f | %ld | %ld | %.1f | %ld |\n", x->t,
+               i >= ntraffic ? " (drained)" : "", x->gw_rss / 1024.0, x->wk_rss / 1024.0,
+               x->gw_fd, x->wk_fd, isnan(x->redis_kb) ? -1.0 : x->redis_kb / 1024.0, x->handled);
+    }
+}
+
 static void judge_flat(void)
 {
     double tol = (double)bench_env_long("SOAK_TOLERANCE", 10) / 100.0;
     double fd_slack = (double)bench_env_long("SOAK_FD_SLACK", 2);
     double per_msg = (double)bench_env_long("SOAK_REDIS_BYTES_PER_MSG", 4096);
-    if (nsamples < 6) {
-        check(0, "flat after warm-up", "only %d samples (need 6: lower SOAK_SAMPLE)", nsamples);
+    if (ntraffic < 6) {
+        check(0, "flat after warm-up", "only %d samples (need 6: lower SOAK_SAMPLE)", ntraffic);
         return;
     }
-    int a = nsamples / 3, b = 2 * nsamples / 3;
-    printf("\nflat after warm-up: samples %d..%d (t=%.0f..%.0f s) against %d..%d (t=%.0f..%.0f "
-           "s)\n",
-           a, b - 1, samples[a].t, samples[b - 1].t, b, nsamples - 1, samples[b].t,
-           samples[nsamples - 1].t);
+    int a = ntraffic / 3, b = 2 * ntraffic / 3;
+    printf("\nflat after warm-up: the mean of the last third of the samples (t=%.0f..%.0f s) "
+           "against the second third (t=%.0f..%.0f s); the first third is warm-up\n",
+           samples[b].t, samples[ntraffic - 1].t, samples[a].t, samples[b - 1].t);
     printf("| series | warm-up mean | second third | last third | change | bound |\n");
     printf("|---|---|---|---|---|---|\n");
     static const char *const names[] = {"gateway RSS (MB)", "workers RSS (MB)", "gateway fds",
                                         "workers fds", "Redis used_memory (MB)"};
+    int ok[5];
+    char change[5][64], bound[5][64];
     for (int w = 0; w < 5; w++) {
-        double m1 = mean_of(0, a, w), m2 = mean_of(a, b, w), m3 = mean_of(b, nsamples, w);
+        double m1 = mean_of(0, a, w), m2 = mean_of(a, b, w), m3 = mean_of(b, ntraffic, w);
         double scale = (w == 2 || w == 3) ? 1.0 : 1024.0;
-        char change[64], bound[64];
-        int ok;
         if (w == 2 || w == 3) {
-            ok = m3 <= m2 + fd_slack;
-            snprintf(change, sizeof(change), "%+.1f", m3 - m2);
-            snprintf(bound, sizeof(bound), "+%.0f", fd_slack);
+            ok[w] = m3 <= m2 + fd_slack;
+            snprintf(change[w], sizeof(change[w]), "%+.1f", m3 - m2);
+            snprintf(bound[w], sizeof(bound[w]), "+%.0f", fd_slack);
         } else if (w < 2) {
-            ok = m3 <= m2 * (1.0 + tol);
-            snprintf(change, sizeof(change), "%+.1f%%", (m3 / m2 - 1.0) * 100.0);
-            snprintf(bound, sizeof(bound), "+%.0f%%", tol * 100.0);
+            ok[w] = m3 <= m2 * (1.0 + tol);
+            snprintf(change[w], sizeof(change[w]), "%+.1f%%", (m3 / m2 - 1.0) * 100.0);
+            snprintf(bound[w], sizeof(bound[w]), "+%.0f%%", tol * 100.0);
         } else {
-            double msgs = mean_of(b, nsamples, 5) - mean_of(a, b, 5);
+            /* Redis keeps what the service keeps: judged per message handled meanwhile */
+            double msgs = mean_of(b, ntraffic, 5) - mean_of(a, b, 5);
             double bytes = msgs > 0 ? (m3 - m2) * 1024.0 / msgs : 0;
-            ok = bytes <= per_msg;
-            snprintf(change, sizeof(change), "%+.1f%% (%.0f B/message)", (m3 / m2 - 1.0) * 100.0,
-                     bytes);
-            snprintf(bound, sizeof(bound), "%.0f B/message", per_msg);
+            ok[w] = bytes <= per_msg;
+            snprintf(change[w], sizeof(change[w]), "%+.1f%% (%.0f B/message)",
+                     (m3 / m2 - 1.0) * 100.0, bytes);
+            snprintf(bound[w], sizeof(bound[w]), "%.0f B/message", per_msg);
         }
+        if (isnan(m2) || isnan(m3))
+            ok[w] = 0;
         printf("| %s | %.1f | %.1f | %.1f | %s | %s |\n", names[w], m1 / scale, m2 / scale,
-               m3 / scale, change, bound);
+               m3 / scale, change[w], bound[w]);
+    }
+    for (int w = 0; w < 5; w++) {
         char name[64];
         snprintf(name, sizeof(name), "flat: %s", names[w]);
-        if (isnan(m2) || isnan(m3))
-            ok = 0;
-        check(ok, name, "%s (bound %s)", change, bound);
+        check(ok[w], name, "%s (bound %s)", change[w], bound[w]);
     }
 }
 
@@ -750,50 +738,99 @@ static void copy_file(const char *from, const char *to)
         fclose(b);
 }
 
-static int verdict(double drain_s, int drained_ok, const char *dat)
+/* What kt:in and kt:sent say about the traffic delivered so far. */
+struct account {
+    long nin, nsent, missing_in, extra_in, unanswered, twice;
+    long bc_missing, bc_twice, bc_expected, u_sms_bad;
+    struct sent_tally t;
+};
+
+static void account(struct account *c)
 {
-    printf("\n== soak verdict (%.0f s of traffic; drained in %.0f s)\n", samples[nsamples - 1].t,
-           drain_s);
+    free(c->t.bc_got);
+    free(c->t.ussd_sms);
+    memset(c, 0, sizeof(*c));
+    nins = 0;
+    in_other = in_bad = 0;
+    for (int i = 0; i < npool; i++)
+        pool[i].in = pool[i].answered = 0;
+    c->nin = walk("kt:in", take_in, NULL);
+    qsort(ins, (size_t)nins, sizeof(*ins), cmp_in);
+    c->t.subs = (int)bench_env_long("SOAK_SUBSCRIBERS", 150);
+    c->t.bc_got = calloc((size_t)(nbc + 1) * (size_t)c->t.subs, sizeof(int));
+    c->t.ussd_sms = calloc(USSD_MAX, sizeof(int));
+    c->nsent = walk("kt:sent", take_sent, &c->t);
+    for (int i = 0; i < npool; i++) {
+        if (pool[i].in < pool[i].delivered)
+            c->missing_in += pool[i].delivered - pool[i].in;
+        else
+            c->extra_in += pool[i].in - pool[i].delivered;
+    }
+    for (long i = 0; i < nins; i++) {
+        c->unanswered += ins[i].answered == 0;
+        c->twice += ins[i].answered > 1;
+    }
+    for (int i = 0; i < nbc; i++) {
+        c->bc_expected += bc_recipients[i];
+        for (int s = 0; s < c->t.subs; s++) {
+            int g = c->t.bc_got[i * c->t.subs + s];
+            c->bc_missing += g == 0;
+            c->bc_twice += g > 1;
+        }
+    }
+    for (int i = 0; i < nussd; i++)
+        c->u_sms_bad += ussd_done[i] < USSD_MAX && c->t.ussd_sms[ussd_done[i]] != 1;
+}
+
+static struct account acc;
+
+static int bc_finished(void)
+{
+    for (int i = 0; i < nbc; i++) {
+        redisReply *r = kt_redis(&env, "HGET kt:bc:%lld status", bcs[i]);
+        int done = r && r->type == REDIS_REPLY_STRING &&
+                   (strcmp(r->str, "done") == 0 || strcmp(r->str, "cancelled") == 0);
+        freeReplyObject(r);
+        if (!done)
+            return 0;
+    }
+    return 1;
+}
+
+/* Everything delivered has been read and acknowledged, answered, broadcast and confirmed. The
+ * cheap conditions first; the streams are walked only when they hold. */
+static int drained(void)
+{
+    for (int m = 0; m < MODEMS; m++)
+        if (atsim_sim_count(simdir[m]) != 0 || atsim_inbox_count(simdir[m]) != 0)
+            return 0;
+    if (kt_in_pending(&env) != 0 || !bc_finished())
+        return 0;
+    account(&acc);
+    return acc.missing_in == 0 && acc.unanswered == 0 && acc.bc_missing == 0 &&
+           acc.u_sms_bad == 0;
+}
+
+static int verdict(long seconds, double drain_s, int drained_ok, const char *dat)
+{
+    printf("\n== soak verdict (%ld s of traffic; drained in %.0f s)\n", seconds, drain_s);
     printf("traffic: %ld SMS delivered from %d numbers, %ld malformed/special PDUs, %d USSD "
            "complaints (%d aborted), %d broadcasts (%d refused), %ld modem faults, %ld Redis "
            "restarts\n",
            delivered_total, npool, bad_total, nussd, ussd_aborted, nbc, bc_refused, faults_total,
            redis_restarts);
-    check(drained_ok, "drained", "SIMs empty, kt:in all read and acknowledged, lanes empty");
-
-    /* inbound: every message stored once, answered once */
-    nins = 0;
-    in_other = in_bad = 0;
-    for (int i = 0; i < npool; i++)
-        pool[i].in = pool[i].answered = 0;
-    long nin = walk("kt:in", take_in, NULL);
-    qsort(ins, (size_t)nins, sizeof(*ins), cmp_in);
-    struct sent_tally t = {0};
-    t.subs = (int)bench_env_long("SOAK_SUBSCRIBERS", 150);
-    t.bc_got = calloc((size_t)(nbc + 1) * (size_t)t.subs, sizeof(int));
-    t.ussd_sms = calloc(USSD_MAX, sizeof(int));
-    long nsent = walk("kt:sent", take_sent, &t);
-    long missing_in = 0, extra_in = 0;
-    for (int i = 0; i < npool; i++) {
-        if (pool[i].in < pool[i].delivered)
-            missing_in += pool[i].delivered - pool[i].in;
-        else
-            extra_in += pool[i].in - pool[i].delivered;
-    }
-    long unanswered = 0, twice = 0;
-    for (long i = 0; i < nins; i++) {
-        unanswered += ins[i].answered == 0;
-        twice += ins[i].answered > 1;
-    }
+    check(drained_ok, "drained", "SIMs empty, kt:in acknowledged, everything answered");
+    account(&acc);
+    struct sent_tally t = acc.t;
     printf("kt:in %ld entries (%ld from the pool, %ld others, %ld from the PDU sender); kt:sent "
            "%ld entries: sent %ld, failed %ld, expired %ld\n",
-           nin, nins, in_other, in_bad, nsent, t.sent, t.failed, t.expired);
-    check(missing_in == 0, "inbound: nothing lost", "%ld of %ld delivered SMS never reached kt:in",
-          missing_in, delivered_total);
-    check(extra_in == 0, "inbound: stored once", "%ld stored twice", extra_in);
-    check(unanswered == 0, "inbound: every one answered", "%ld of %ld unanswered", unanswered,
-          nins);
-    check(twice == 0, "inbound: none answered twice", "%ld answered more than once", twice);
+           acc.nin, nins, in_other, in_bad, acc.nsent, t.sent, t.failed, t.expired);
+    check(acc.missing_in == 0, "inbound: nothing lost",
+          "%ld of %ld delivered SMS never reached kt:in", acc.missing_in, delivered_total);
+    check(acc.extra_in == 0, "inbound: stored once", "%ld stored twice", acc.extra_in);
+    check(acc.unanswered == 0, "inbound: every one answered", "%ld of %ld unanswered",
+          acc.unanswered, nins);
+    check(acc.twice == 0, "inbound: none answered twice", "%ld answered more than once", acc.twice);
 
     /* SMS complaints: one ticket per LAPOR */
     long tickets_missing = 0, tickets_extra = 0;
@@ -810,33 +847,23 @@ static int verdict(double drain_s, int drained_ok, const char *dat)
           "%ld LAPOR without a ticket, %ld extra tickets", tickets_missing, tickets_extra);
 
     /* USSD complaints: one ticket and one SMS confirmation per completed session */
-    long u_missing = 0, u_extra = 0, u_sms_bad = 0;
+    long u_missing = 0, u_extra = 0;
     for (int i = 0; i < nussd; i++) {
-        long idx = ussd_done[i];
-        long long z = kt_redis_int(&env, "ZCARD kt:tickets:by-phone:" USSD_FMT, (int)idx);
+        long long z = kt_redis_int(&env, "ZCARD kt:tickets:by-phone:" USSD_FMT, (int)ussd_done[i]);
         u_missing += z < 1;
         u_extra += z > 1 ? z - 1 : 0;
-        u_sms_bad += idx < USSD_MAX && t.ussd_sms[idx] != 1;
     }
     check(u_missing == 0 && u_extra == 0, "USSD complaints: filed once",
           "%d sessions: %ld without a ticket, %ld extra tickets", nussd, u_missing, u_extra);
-    check(u_sms_bad == 0, "USSD complaints: confirmed once", "%ld numbers without exactly one SMS",
-          u_sms_bad);
+    check(acc.u_sms_bad == 0, "USSD complaints: confirmed once",
+          "%ld numbers without exactly one SMS", acc.u_sms_bad);
 
     /* broadcasts: every recipient sent exactly once */
-    long bc_missing = 0, bc_twice = 0, bc_expected = 0;
-    for (int i = 0; i < nbc; i++) {
-        bc_expected += bc_recipients[i];
-        for (int s = 0; s < t.subs; s++) {
-            int g = t.bc_got[i * t.subs + s];
-            bc_missing += g == 0;
-            bc_twice += g > 1;
-        }
-    }
-    check(bc_missing == 0 && bc_twice == 0 && t.bc_stray == 0 && t.bc_sent == bc_expected,
+    check(acc.bc_missing == 0 && acc.bc_twice == 0 && t.bc_stray == 0 &&
+              t.bc_sent == acc.bc_expected,
           "broadcasts: each recipient once",
           "%d broadcasts, %ld recipients: %ld sent, %ld missing, %ld twice, %ld stray", nbc,
-          bc_expected, t.bc_sent, bc_missing, bc_twice, t.bc_stray);
+          acc.bc_expected, t.bc_sent, acc.bc_missing, acc.bc_twice, t.bc_stray);
 
     /* malformed and special: kept aside once each, never answered */
     long long q = kt_redis_int(&env, "XLEN kt:quarantine");
@@ -846,10 +873,9 @@ static int verdict(double drain_s, int drained_ok, const char *dat)
     long long dead = kt_redis_int(&env, "XLEN kt:dead");
     check(dead <= 0, "nothing dead-lettered", "kt:dead holds %lld", dead < 0 ? 0 : dead);
 
+    print_samples();
     judge_flat();
     plot(dat);
-    free(t.bc_got);
-    free(t.ussd_sms);
     printf("\nverdict: %s (%d check%s failed)\n", failures ? "FAIL" : "PASS", failures,
            failures == 1 ? "" : "s");
     printf("data: %s  log: %s/gateway.log\n", dat, outdir);
@@ -892,17 +918,24 @@ static int start(void)
     snprintf(cmd, sizeof(cmd), "sed -i 's/^loglevel = debug$/loglevel = info/' '%s'", env.config);
     if (system(cmd) != 0)
         return -1;
+    if (kt_gateway_start(&env) != 0) {
+        say("soak: the gateway did not start\n");
+        return -1;
+    }
+    char out[256];
+    if (http_retry("GET", "/readyz", NULL, NULL, out, sizeof(out), 30) != 200 ||
+        kt_wait_functions(&env, 30) != 0) {
+        say("soak: the gateway is not ready\n");
+        return -1;
+    }
     for (int s = 0; s < (int)bench_env_long("SOAK_SUBSCRIBERS", 150); s++) {
         char num[32];
         snprintf(num, sizeof(num), SUB_FMT, s);
-        if (kt_subscribe(&env, num, SUB_AREA) != 0)
+        if (kt_subscribe(&env, num, SUB_AREA) != 0) {
+            say("soak: cannot subscribe %s\n", num);
             return -1;
+        }
     }
-    if (kt_gateway_start(&env) != 0)
-        return -1;
-    char out[256];
-    if (http_retry("GET", "/readyz", NULL, NULL, out, sizeof(out), 30) != 200)
-        return -1;
     for (int i = 0; i < 600; i++) {
         int up = 0;
         for (int m = 1; m <= MODEMS; m++) {
@@ -1018,14 +1051,15 @@ int main(void)
     say("soak: traffic over; draining (at most %.0f s)\n", drain_max);
     int ok = 0;
     while (now_s() - t_end < drain_max && !(ok = drained()))
-        bench_sleep(1);
+        bench_sleep(5);
     double drain_s = now_s() - t_end;
-    sample(now_s() - t0, df);
+    ntraffic = nsamples;
+    sample(now_s() - t0, df); /* after the drain: shown, not judged */
     fclose(df);
     char log[600];
     snprintf(log, sizeof(log), "%s/gateway.log", outdir);
     copy_file(env.log, log);
-    int rc = verdict(drain_s, ok, dat);
+    int rc = verdict(seconds, drain_s, ok, dat);
     bench_cleanup_all();
     return rc;
 }
