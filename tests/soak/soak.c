@@ -45,10 +45,10 @@
 #include <sys/stat.h>
 
 #define MODEMS          3
-#define POOL_MAX        200000 /* SOAK_SENDERS upper bound */
-#define USSD_MAX        20000  /* USSD sessions recorded */
-#define BC_MAX          2000   /* broadcasts recorded */
-#define SAMPLES_MAX     20000  /* samples recorded (a day at 5 s) */
+#define POOL_MAX        200000          /* SOAK_SENDERS upper bound */
+#define USSD_MAX        20000           /* USSD sessions recorded */
+#define BC_MAX          2000            /* broadcasts recorded */
+#define SAMPLES_MAX     20000           /* samples recorded (a day at 5 s) */
 #define BAD_SENDER      "6281234567890" /* the OA of every malformed or special PDU */
 #define SUB_AREA        "kec:33.25.03"  /* Blado: the broadcasts' audience */
 #define TOKEN           "soak-staff-token-0123456789abcdef"
@@ -93,20 +93,20 @@ static char outdir[512];
 #define OA   "0D91261832547698F0"
 #define SCTS "62218001020382"
 static const char *const bad_pdus[] = {
-    "04" OA "0000" SCTS "0A49A7F109",                                 /* udl_overrun */
-    "44" OA "0004" SCTS "060A0003010201",                             /* udh_overrun */
+    "04" OA "0000" SCTS "0A49A7F109",     /* udl_overrun */
+    "44" OA "0004" SCTS "060A0003010201", /* udh_overrun */
     "04FF91261832547698F0000062218001020382"
-    "0449A7F109",                                                     /* address_overrun */
-    "04" OA "0008" SCTS "03004900",                                   /* ucs2_odd */
+    "0449A7F109",                   /* address_overrun */
+    "04" OA "0008" SCTS "03004900", /* ucs2_odd */
     "04" OA "0000"
-    "6221",                                                           /* truncated */
-    "04" OA "0010" SCTS "0449A7F109",                                 /* flash */
-    "44" OA "0004" SCTS "0C0605040B8423F0010601AE00",                 /* wap_push */
-    "44" OA "0004" SCTS "0C0605040B8423F0010602BE00",                 /* mms */
-    "04" OA "00C8" SCTS "0449A7F109",                                 /* voicemail */
-    "44" OA "0004" SCTS "0704010201016869",                           /* message_waiting */
-    "04" OA "7FF6" SCTS "020102",                                     /* sim_download */
-    "04" OA "4000" SCTS "00",                                         /* silent */
+    "6221",                                           /* truncated */
+    "04" OA "0010" SCTS "0449A7F109",                 /* flash */
+    "44" OA "0004" SCTS "0C0605040B8423F0010601AE00", /* wap_push */
+    "44" OA "0004" SCTS "0C0605040B8423F0010602BE00", /* mms */
+    "04" OA "00C8" SCTS "0449A7F109",                 /* voicemail */
+    "44" OA "0004" SCTS "0704010201016869",           /* message_waiting */
+    "04" OA "7FF6" SCTS "020102",                     /* sim_download */
+    "04" OA "4000" SCTS "00",                         /* silent */
 };
 #define NBAD ((int)(sizeof(bad_pdus) / sizeof(bad_pdus[0])))
 
@@ -652,8 +652,8 @@ static void print_samples(void)
             continue;
         const struct sample *x = &samples[i];
         printf("| %.0f%s | %.1f | %.1f | %ld | %ld | %.1f | %ld |\n", x->t,
-               i >= ntraffic ? " (drained)" : "", x->gw_rss / 1024.0, x->wk_rss / 1024.0,
-               x->gw_fd, x->wk_fd, isnan(x->redis_kb) ? -1.0 : x->redis_kb / 1024.0, x->handled);
+               i >= ntraffic ? " (drained)" : "", x->gw_rss / 1024.0, x->wk_rss / 1024.0, x->gw_fd,
+               x->wk_fd, isnan(x->redis_kb) ? -1.0 : x->redis_kb / 1024.0, x->handled);
     }
 }
 
@@ -807,8 +807,7 @@ static int drained(void)
     if (kt_in_pending(&env) != 0 || !bc_finished())
         return 0;
     account(&acc);
-    return acc.missing_in == 0 && acc.unanswered == 0 && acc.bc_missing == 0 &&
-           acc.u_sms_bad == 0;
+    return acc.missing_in == 0 && acc.unanswered == 0 && acc.bc_missing == 0 && acc.u_sms_bad == 0;
 }
 
 static int verdict(long seconds, double drain_s, int drained_ok, const char *dat)
@@ -967,8 +966,9 @@ int main(void)
     npool = (int)bench_env_long("SOAK_SENDERS", 20000);
     if (npool < 1000 || npool > POOL_MAX || rate <= 0 || rate > 20 || every_sample < 1 ||
         seconds < 60) {
-        fprintf(stderr, "soak: SOAK_SENDERS 1000..%d, SOAK_RATE (0, 20], SOAK_SAMPLE >= 1, "
-                        "SOAK_SECONDS >= 60\n",
+        fprintf(stderr,
+                "soak: SOAK_SENDERS 1000..%d, SOAK_RATE (0, 20], SOAK_SAMPLE >= 1, "
+                "SOAK_SECONDS >= 60\n",
                 POOL_MAX);
         return 2;
     }
