@@ -71,6 +71,7 @@ struct sample {
     long gw_rss, wk_rss, gw_fd, wk_fd; /* kB, kB, count, count; -1 unknown */
     double redis_kb;                   /* NAN unknown */
     long handled;                      /* inbound delivered + broadcast recipients so far */
+    int nworkers;                      /* workers alive when sampled */
 };
 
 static struct kt_env env;
@@ -460,6 +461,7 @@ static void sample(double t, FILE *dat)
     }
     if (n == 0)
         s->wk_rss = s->wk_fd = -1;
+    s->nworkers = n;
     s->redis_kb = redis_used_kb();
     s->handled = handled_total;
     fprintf(dat, "%.0f %ld %ld %ld %ld %.0f %ld %d\n", s->t, s->gw_rss, s->wk_rss, s->gw_fd,
@@ -632,6 +634,8 @@ static double mean_of(int from, int to, int which)
                                 : s->handled;
         if (isnan(v) || v < 0)
             continue;
+        if ((which == 1 || which == 3) && s->nworkers != MODEMS)
+            continue; /* a worker being restarted: the sum would dip */
         sum += v;
         n++;
     }
