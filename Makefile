@@ -117,7 +117,8 @@ $(BUILD)/soak/soak: tests/soak/soak.c tests/bench/bench.h $(TESTLIB_SRC:%.c=$(BU
 
 soak: setup-bench
 	@$(MAKE) --no-print-directory $(BUILD)/kentongan $(BUILD)/atsim $(BUILD)/soak/soak
-	@KT_BUILD=$(abspath $(BUILD)) KT_ROOT=$(CURDIR) $(BUILD)/soak/soak
+	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	KT_BUILD=$(abspath $(BUILD)) KT_ROOT=$(CURDIR) $(BUILD)/soak/soak
 
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c, seeds in tests/fuzz/corpus/NAME/.
 FUZZ_SECONDS ?= 60
