@@ -291,10 +291,30 @@ static void deliver_one(void)
     handled_total++;
 }
 
+/* The n-th bad PDU, made unique: the gateway keeps one copy of a PDU it has seen (a message
+ * read twice), so each carries its own SMSC timestamp (the n-th second of the day), or for the
+ * PDU cut inside the timestamp, its own two octets there. */
+static void bad_pdu(long n, char *out, size_t len)
+{
+    const char *tpl = bad_pdus[n % NBAD];
+    const char *at = strstr(tpl, SCTS);
+    char scts[32];
+    long sec = n % 86400;
+    int v[3] = {(int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60)};
+    if (at) {
+        snprintf(scts, sizeof(scts), "622180%d%d%d%d%d%d82", v[0] % 10, v[0] / 10, v[1] % 10,
+                 v[1] / 10, v[2] % 10, v[2] / 10);
+        snprintf(out, len, "%.*s%s%s", (int)(at - tpl), tpl, scts, at + strlen(SCTS));
+    } else
+        snprintf(out, len, "%.*s%04lX", (int)strlen(tpl) - 4, tpl, sec & 0xFFFF);
+}
+
 static void deliver_bad(void)
 {
     int m = rand() % MODEMS;
-    if (atsim_deliver_pdu(simdir[m], bad_pdus[bad_total % NBAD]) == 0)
+    char pdu[512];
+    bad_pdu(bad_total, pdu, sizeof(pdu));
+    if (atsim_deliver_pdu(simdir[m], pdu) == 0)
         bad_total++;
 }
 
