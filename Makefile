@@ -5,6 +5,8 @@
 #   make test SAN=1 the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make test-dates the calendar-dependent suites at each instant of tests/dates
 #   make bench      install what is missing (also wrk, node), build, run the benchmarks
+#   make soak       an hour of mixed traffic through three simulated modems, then a verdict
+#                   (SOAK_SECONDS=86400 make soak for a day; not part of make test)
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS
 #   make format     apply .clang-format
 
@@ -29,7 +31,7 @@ TESTLIB_SRC := $(wildcard tests/lib/*.c)
 
 BINS := $(BUILD)/kentongan $(BUILD)/kentongan-ctl $(BUILD)/atsim $(BUILD)/test-unit $(BUILD)/test-integration
 
-.PHONY: all run test test-dates test-unit test-integration fuzz fuzz-short bench format clean setup setup-quiet setup-bench install
+.PHONY: all run test test-dates test-unit test-integration fuzz fuzz-short bench soak format clean setup setup-quiet setup-bench install
 all: setup-quiet $(BINS)
 
 setup:
@@ -106,6 +108,17 @@ $(BUILD)/bench/%: tests/bench/%.c $(wildcard tests/bench/*.h) $(TESTLIB_SRC:%.c=
 bench: setup-bench
 	@$(MAKE) --no-print-directory $(BUILD)/kentongan $(BUILD)/atsim $(BENCH_BINS)
 	@KT_BUILD=$(abspath $(BUILD)) KT_ROOT=$(CURDIR) tests/bench/run
+
+# The soak (tests/soak/soak.c): real redis, gateway and three AT simulators for
+# SOAK_SECONDS (default 3600); prints a verdict, writes $(BUILD)/soak/. Not part of make test.
+$(BUILD)/soak/soak: tests/soak/soak.c tests/bench/bench.h $(TESTLIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libkentongan.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS)
+
+soak: setup-bench
+	@$(MAKE) --no-print-directory $(BUILD)/kentongan $(BUILD)/atsim $(BUILD)/soak/soak
+	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	KT_BUILD=$(abspath $(BUILD)) KT_ROOT=$(CURDIR) $(BUILD)/soak/soak
 
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c, seeds in tests/fuzz/corpus/NAME/.
 FUZZ_SECONDS ?= 60

@@ -1306,9 +1306,9 @@ static void preview_of(const char *text, char *out, size_t len)
  * the call decodes the next one listed); 0 recorded, -1 Redis away (read nothing then). */
 static int decoding_mark(struct worker *w, int folder, int loc, int after)
 {
-    return cmd_ok(w, "HSET %s%s folder %d loc %d after %d trace %s at %lld", STORE_DECODING,
+    return cmd_ok(w, "HSET %s%s folder %d loc %d after %d trace %s at %lld pid %d", STORE_DECODING,
                   w->name, folder, loc, after, w->trace_path[0] ? w->trace_path : "-",
-                  clock_wall_ms())
+                  clock_wall_ms(), (int)getpid())
                ? 0
                : -1;
 }
@@ -1489,13 +1489,19 @@ static int read_alone(struct worker *w, int folder, int location, int after, GSM
  * deleted. 0 done (or nothing to do), -1 Redis away. */
 static int recover_decoding(struct worker *w)
 {
-    redisReply *r = cmd(w, "HMGET %s%s folder loc after trace", STORE_DECODING, w->name);
+    redisReply *r = cmd(w, "HMGET %s%s folder loc after trace pid", STORE_DECODING, w->name);
     if (r == NULL)
         return -1;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 4 ||
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 5 ||
         r->element[1]->type != REDIS_REPLY_STRING) {
         freeReplyObject(r);
         return 0;
+    }
+    /* A record of this very worker was left by a Redis that went away between the mark and
+     * its clearing (the decode itself came back): nothing crashed, the message is read. */
+    if (r->element[4]->type == REDIS_REPLY_STRING && atoi(r->element[4]->str) == (int)getpid()) {
+        freeReplyObject(r);
+        return decoding_clear(w);
     }
     int folder = r->element[0]->type == REDIS_REPLY_STRING ? atoi(r->element[0]->str) : 0;
     int loc = atoi(r->element[1]->str);
