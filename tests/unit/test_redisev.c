@@ -27,10 +27,10 @@ static struct event *accept_ev, *serve_ev;
 
 /* the fake server */
 static int sfd = -1;
-static int hang_up;          /* close instead of answering */
-static size_t expect_bytes;  /* a PING, then +OK once this much arrived (0: answer each PING) */
+static int hang_up;         /* close instead of answering */
+static size_t expect_bytes; /* a PING, then +OK once this much arrived (0: answer each PING) */
 static size_t got_bytes;
-static char tail[8];         /* the last bytes seen, for a PING split across reads */
+static char tail[8]; /* the last bytes seen, for a PING split across reads */
 
 /* the client's side */
 static int replies, errors, disconnects, disconnect_status = -1;
@@ -170,8 +170,7 @@ Test(redisev, replies_without_watch_changes, .init = setup, .fini = teardown)
      * read event once per reply; here only the connect watches the socket */
     cr_assert_leq(s1.write_adds - s0.write_adds, 1, "write watches: %llu",
                   s1.write_adds - s0.write_adds);
-    cr_assert_eq(s1.read_adds - s0.read_adds, 1, "read watches: %llu",
-                 s1.read_adds - s0.read_adds);
+    cr_assert_eq(s1.read_adds - s0.read_adds, 1, "read watches: %llu", s1.read_adds - s0.read_adds);
     /* the first PING went out as the connect finished; the rest from the
      * loop turn's flush */
     cr_assert_eq(s1.flushes - s0.flushes, PINGS - 1, "flushes: %llu", s1.flushes - s0.flushes);
