@@ -15,6 +15,7 @@
 #include "gateway/log.h"
 #include "gateway/phone.h"
 #include "gateway/redisauth.h"
+#include "gateway/redisev.h"
 #include "gateway/reply.h"
 #include "gateway/store.h"
 #include "handlers/handler.h"
@@ -26,7 +27,6 @@
 #include "handlers/services.h"
 
 #include <event2/event.h>
-#include <hiredis/adapters/libevent.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -1129,8 +1129,12 @@ static redisAsyncContext *open_one(struct router *r)
         redisAsyncFree(c);
         return NULL;
     }
+    if (redisev_attach(c, r->base) != 0) {
+        log_warnx("event=redis_connect_failed error=\"out of memory\"");
+        redisAsyncFree(c);
+        return NULL;
+    }
     c->data = r;
-    redisLibeventAttach(c, r->base);
     redisAsyncSetConnectCallback(c, on_connect);
     redisAsyncSetDisconnectCallback(c, on_disconnect);
     return c;

@@ -3,6 +3,8 @@
  *     is answered once the request deadline has dropped the idle clients;
  *   - a client that drips its request byte by byte is closed by the
  *     deadline, while a kept-alive client idling between requests is not;
+ *   - so is a kept-alive client that drips its second request; two
+ *     requests sent in one go are both answered;
  *   - a fourth connection from one address is closed at once (cap 3), other
  *     addresses are served, and the address may connect again after one of
  *     its connections closes;
@@ -303,6 +305,48 @@ Test(http, a_dripping_client_is_closed_by_the_deadline_a_kept_alive_one_is_not)
     cr_assert_eq(send(keep, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
     cr_expect_eq(read_answer(keep, 10, out, sizeof(out)), 200, "%s", out);
     close(keep);
+}
+
+/* The deadline starts again with the first byte of a kept-alive
+ * connection's next request (seen by the connection's read watch, which
+ * stays in place across requests): a client that drips its second request
+ * is closed like one that drips its first, and two requests sent in one
+ * go (the second arriving while the first is answered) are both answered. */
+Test(http, a_kept_alive_client_dripping_its_next_request_is_closed_pipelined_ones_are_served)
+{
+    start("http_request_timeout = 2\nhttp_idle_timeout = 600\n");
+    char out[4096];
+    const char *req = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+
+    int two = connect_from("127.0.0.4", 0);
+    cr_assert_geq(two, 0);
+    char both[256];
+    snprintf(both, sizeof(both), "%s%s", req, req);
+    cr_assert_eq(send(two, both, strlen(both), MSG_NOSIGNAL), (ssize_t)strlen(both));
+    cr_assert_eq(read_answer(two, 10, out, sizeof(out)), 200, "%s", out);
+    /* read_answer may have read into the second answer: it is whole by now
+     * or arrives next */
+    char *second = strstr(out + 1, "HTTP/1.1 ");
+    if (second == NULL)
+        cr_assert_eq(read_answer(two, 10, out, sizeof(out)), 200, "%s", out);
+    close(two);
+
+    int drip = connect_from("127.0.0.5", 0);
+    cr_assert_geq(drip, 0);
+    cr_assert_eq(send(drip, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+    cr_assert_eq(read_answer(drip, 10, out, sizeof(out)), 200, "%s", out);
+    const char *head = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+    cr_assert_eq(send(drip, head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
+    int closed = 0;
+    for (int i = 0; i < 240 && !closed; i++) { /* at most about two minutes */
+        struct pollfd p = {drip, POLLIN, 0};
+        poll(&p, 1, 500);
+        closed = closed_by_gateway(drip) || send(drip, "a", 1, MSG_NOSIGNAL) != 1;
+    }
+    cr_expect(closed, "the client dripping its second request is closed");
+    close(drip);
+    cr_expect_eq(metric("kentongan_http_request_timeouts_total"), 1);
+    cr_expect_eq(log_count("event=http_request_timeout address=127.0.0.5"), 1, "one line");
 }
 
 Test(http, a_connection_over_the_per_address_cap_is_closed_at_once)
