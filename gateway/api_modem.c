@@ -227,27 +227,39 @@ static void on_asked(redisAsyncContext *ac, void *reply, void *priv)
     arm(w);
 }
 
-static void ussd_handle(void *arg, struct api_call *c)
+/* The modem NAME of a POST and its JSON body, which may hold only the field
+ * named; NULL when the answer (404, 400) was given. */
+static json_t *modem_request(struct api_call *c, const char *name, const char *field,
+                             const struct modem_config **mc)
 {
-    struct api_modem *m = arg;
-    const char *name = api_arg(c, 0);
-    const struct modem_config *mc = config_modem(api_config(c), name);
-    if (mc == NULL) {
+    *mc = config_modem(api_config(c), name);
+    if (*mc == NULL) {
         api_error(c, 404, "no modem %s", name);
-        return;
+        return NULL;
     }
     json_t *body = api_json(c);
     if (body == NULL)
-        return;
+        return NULL;
     const char *key;
     json_t *value;
     json_object_foreach(body, key, value)
     {
-        if (strcmp(key, "code") != 0) {
-            api_error(c, 400, "unknown field '%s' (only 'code')", key);
-            return;
+        if (strcmp(key, field) != 0) {
+            api_error(c, 400, "unknown field '%s' (only '%s')", key, field);
+            return NULL;
         }
     }
+    return body;
+}
+
+static void ussd_handle(void *arg, struct api_call *c)
+{
+    struct api_modem *m = arg;
+    const char *name = api_arg(c, 0);
+    const struct modem_config *mc;
+    json_t *body = modem_request(c, name, "code", &mc);
+    if (body == NULL)
+        return;
     const char *code = json_string_value(json_object_get(body, "code"));
     if (code == NULL) {
         api_error(c, 400, "'code' (a string such as \"*888#\") is required");
@@ -310,23 +322,10 @@ static void probe_handle(void *arg, struct api_call *c)
 {
     struct api_modem *m = arg;
     const char *name = api_arg(c, 0);
-    const struct modem_config *mc = config_modem(api_config(c), name);
-    if (mc == NULL) {
-        api_error(c, 404, "no modem %s", name);
-        return;
-    }
-    json_t *body = api_json(c);
+    const struct modem_config *mc;
+    json_t *body = modem_request(c, name, "number", &mc);
     if (body == NULL)
         return;
-    const char *key;
-    json_t *value;
-    json_object_foreach(body, key, value)
-    {
-        if (strcmp(key, "number") != 0) {
-            api_error(c, 400, "unknown field '%s' (only 'number')", key);
-            return;
-        }
-    }
     json_t *jn = json_object_get(body, "number");
     const char *given = json_string_value(jn);
     char number[32] = "";

@@ -883,7 +883,7 @@ const char store_library[] =
  * modem's worker when the modem is up (state up, alive within alive_ms) and
  * fewer than max_waiting requests wait. Returns {'queued', request id},
  * {'down', state} or {'busy', waiting}. */
-"redis.register_function('kt_ussd_ask', function(k, a)\n"
+"local function modem_ask(k, a, fields)\n"
 "  local h = redis.call('HMGET', k[1], 'state', 'alive')\n"
 "  local now = tonumber(a[1])\n"
 "  if h[1] ~= 'up' or now - tonumber(h[2] or '0') > tonumber(a[2]) then\n"
@@ -892,9 +892,11 @@ const char store_library[] =
 "  local waiting = redis.call('XLEN', k[2])\n"
 "  if waiting >= tonumber(a[3]) then return {'busy', tostring(waiting)} end\n"
 "  local id = redis.call('INCR', '" STORE_USSD_SEQ "')\n"
-"  redis.call('XADD', k[2], '*', 'req', id, 'code', a[4], 'expires', a[5], 'by', a[6],\n"
-"    'created', a[1])\n"
+"  redis.call('XADD', k[2], '*', 'req', id, unpack(fields))\n"
 "  return {'queued', tostring(id)}\n"
+"end\n"
+"redis.register_function('kt_ussd_ask', function(k, a)\n"
+"  return modem_ask(k, a, {'code', a[4], 'expires', a[5], 'by', a[6], 'created', a[1]})\n"
 "end)\n"
 /* kt_probe_ask: KEYS modem status hash, the modem's USSD queue; ARGV now_ms,
  * alive_ms, max_waiting, number ('' = the modem's own_number), expires_ms, by.
@@ -902,17 +904,8 @@ const char store_library[] =
  * use (kind probe), under the same conditions as kt_ussd_ask; its answer comes
  * back the same way (kt_ussd_done). Returns what kt_ussd_ask returns. */
 "redis.register_function('kt_probe_ask', function(k, a)\n"
-"  local h = redis.call('HMGET', k[1], 'state', 'alive')\n"
-"  local now = tonumber(a[1])\n"
-"  if h[1] ~= 'up' or now - tonumber(h[2] or '0') > tonumber(a[2]) then\n"
-"    return {'down', h[1] or 'unknown'}\n"
-"  end\n"
-"  local waiting = redis.call('XLEN', k[2])\n"
-"  if waiting >= tonumber(a[3]) then return {'busy', tostring(waiting)} end\n"
-"  local id = redis.call('INCR', '" STORE_USSD_SEQ "')\n"
-"  redis.call('XADD', k[2], '*', 'req', id, 'kind', 'probe', 'number', a[4], 'expires', a[5],\n"
-"    'by', a[6], 'created', a[1])\n"
-"  return {'queued', tostring(id)}\n"
+"  return modem_ask(k, a, {'kind', 'probe', 'number', a[4], 'expires', a[5], 'by', a[6],\n"
+"    'created', a[1]})\n"
 "end)\n"
 /* kt_ussd_done: KEYS the modem's USSD queue, result hash; ARGV group, entry
  * id, ttl (s), then field, value, ... The worker's answer to one request:
