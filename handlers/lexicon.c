@@ -67,9 +67,8 @@ enum lx_kind {
 };
 
 static const char *const kind_names[LX_KINDS] = {
-    "kata_kunci", "niat",       "tanya_status", "pengisi", "salam",
-    "berhenti",   "tidak_puas", "terima_kasih", "mungkin", "puas",
-    "tanya_info", "tolong",     "darurat",      "sangkal",
+    "kata_kunci",   "niat",    "tanya_status", "pengisi",    "salam",  "berhenti", "tidak_puas",
+    "terima_kasih", "mungkin", "puas",         "tanya_info", "tolong", "darurat",  "sangkal",
 };
 
 struct phrase {
@@ -297,15 +296,25 @@ static int words_of_kind(const struct lexicon *lx, const struct msg *m, int kind
     return n;
 }
 
+/* 1 when a comma or a sentence's end stands between words j and j + 1. */
+static int clause_ends(const struct msg *m, int j)
+{
+    for (size_t i = m->w[j].end; i < m->w[j + 1].start; i++)
+        if (strchr(",.;!?\n", m->text[i]))
+            return 1;
+    return 0;
+}
+
 /* 1 when the message names an emergency (a darurat phrase) that no sangkal
- * word among the INTENT_NEGATION_WORDS words before it takes back ("bukan
- * banjir", "kalau hujan banjir", "ora kobongan"). */
+ * word among the INTENT_NEGATION_WORDS words before it in the same clause
+ * takes back ("bukan banjir", "kalau hujan banjir", "ora kobongan"; but
+ * "bukan banjir, longsor" is one). */
 static int emergency(const struct lexicon *lx, const struct msg *m)
 {
     int at, used, u;
     for (int from = 0; find_kind(lx, m, LX_EMERGENCY, from, &at, &used); from = at + used) {
         int negated = 0;
-        for (int j = at > INTENT_NEGATION_WORDS ? at - INTENT_NEGATION_WORDS : 0; j < at; j++)
+        for (int j = at - 1; j >= 0 && j >= at - INTENT_NEGATION_WORDS && !clause_ends(m, j); j--)
             negated |= kind_at(lx, m, LX_NEGATION, j, &u);
         if (!negated)
             return 1;

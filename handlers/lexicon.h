@@ -50,17 +50,17 @@
 #include "handlers/keyword.h"
 #include "handlers/ticket.h"
 
-#define LEXICON_MAX          2000 /* rows in the file */
-#define LEXICON_PHRASE_WORDS 6    /* words in one phrase */
-#define INTENT_WORDS_MAX     64   /* words of a message looked at for intent */
-#define INTENT_OPTOUT_SLACK  3    /* other words an opt-out phrase may come with */
-#define INTENT_THANKS_WORDS  6    /* a thanks message is at most this many words */
-#define INTENT_LIKELY_WORDS  4    /* a likely complaint has at least this many words */
-#define INTENT_STATUS_WORDS  4    /* "LAPORAN 100014 ..." of at most this many words is CEK */
-#define INTENT_QUESTION_WORDS  6 /* a "how do I report" question is at most this many words */
-#define INTENT_SATISFIED_WORDS 8 /* a "puas" message is at most this many words */
-#define INTENT_URGENT_WORDS    2 /* an emergency of at least this many words is filed at once */
-#define INTENT_NEGATION_WORDS  3 /* words before an emergency word checked for a sangkal word */
+#define LEXICON_MAX            2000 /* rows in the file */
+#define LEXICON_PHRASE_WORDS   6    /* words in one phrase */
+#define INTENT_WORDS_MAX       64   /* words of a message looked at for intent */
+#define INTENT_OPTOUT_SLACK    3    /* other words an opt-out phrase may come with */
+#define INTENT_THANKS_WORDS    6    /* a thanks message is at most this many words */
+#define INTENT_LIKELY_WORDS    4    /* a likely complaint has at least this many words */
+#define INTENT_STATUS_WORDS    4    /* "LAPORAN 100014 ..." of at most this many words is CEK */
+#define INTENT_QUESTION_WORDS  6    /* a "how do I report" question is at most this many words */
+#define INTENT_SATISFIED_WORDS 8    /* a "puas" message is at most this many words */
+#define INTENT_URGENT_WORDS    2    /* an emergency of at least this many words is filed at once */
+#define INTENT_NEGATION_WORDS  3    /* words before an emergency word checked for a sangkal word */
 #define INTENT_PENDING_TTL                                                                         \
     1800 /* default of [gateway] confirm_ttl: seconds a likely complaint waits for YA */
 

@@ -282,6 +282,8 @@ Test(intent, emergency_is_filed_at_once)
     }
     cr_expect_neq(of("bukan banjir, selokan di desa Kalisalak mampet"), INTENT_COMPLAINT,
                   "taken back: %s", intent_name(r.intent));
+    cr_expect_eq(of("bukan banjir, tapi longsor di desa Kalisalak"), INTENT_COMPLAINT,
+                 "a negation reaches no further than its clause: %s", intent_name(r.intent));
     cr_expect_eq(of("kalau hujan pasti banjir, saluran di desa Kalisalak buntu"),
                  INTENT_COMPLAINT_LIKELY, "a condition is no emergency: %s", intent_name(r.intent));
     cr_expect_eq(of("laporan banjir " T1 " sudah sampai mana"), INTENT_STATUS,
@@ -292,12 +294,9 @@ Test(intent, emergency_is_filed_at_once)
 Test(intent, status_questions_in_free_text)
 {
     const char *texts[] = {
-        "kapan tiket " T1 " selesai?",
-        "laporan " T1 " bagaimana kelanjutannya",
-        "nomorku " T1 ", tolong dicek",
-        "piye laporanku " T1,
-        "laporan " T1 " kok belum ada kabar",
-        "tiket " T1 " wis ditindaklanjuti durung",
+        "kapan tiket " T1 " selesai?",        "laporan " T1 " bagaimana kelanjutannya",
+        "nomorku " T1 ", tolong dicek",       "piye laporanku " T1,
+        "laporan " T1 " kok belum ada kabar", "tiket " T1 " wis ditindaklanjuti durung",
         "nyuwun pirsa laporan kula " T1,
     };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
@@ -341,8 +340,9 @@ Test(intent, satisfied_and_thanks_short_forms)
                      intent_name(r.intent));
         cr_expect_str_eq(kw_name(), "TIDAK PUAS", "%s", unhappy[i]);
     }
-    cr_expect_neq(of("warga puas kemarin tapi sekarang jalan rusak lagi dan berlubang di mana-mana"),
-                  INTENT_COMMAND, "a long complaint that says puas is no PUAS");
+    cr_expect_neq(
+        of("warga puas kemarin tapi sekarang jalan rusak lagi dan berlubang di mana-mana"),
+        INTENT_COMMAND, "a long complaint that says puas is no PUAS");
     const char *thanks[] = {"tq", "oke siap pak", "thx bu"};
     for (size_t i = 0; i < sizeof thanks / sizeof thanks[0]; i++) {
         cr_expect_eq(of(thanks[i]), INTENT_THANKS, "%s: %s", thanks[i], intent_name(r.intent));
