@@ -963,8 +963,7 @@ static enum intent decide(const struct lexicon *lx, const struct region_db *rg, 
             struct intent_result help = *r;
             if (no_keyword(lx, rg, m, r, depth) != INTENT_NONE)
                 return r->intent;
-            *r = help;
-            r->match.args = r->match.buf + (help.match.args - help.match.buf);
+            *r = help; /* help's args point into r's buffer, restored with it */
             return in;
         }
         if (r->match.keyword != NULL || in != INTENT_NONE)

@@ -252,6 +252,9 @@ Test(intent, plea_is_help_only_alone)
     cr_expect_str_eq(kw_name(), "INFO", "a bare plea asks for help");
     cr_expect_eq(of("tolong pak"), INTENT_COMMAND);
     cr_expect_str_eq(kw_name(), "INFO", "a plea with a title only");
+    cr_expect(r.match.args >= r.match.buf && r.match.args < r.match.buf + sizeof r.match.buf,
+              "args point into the result's own text");
+    cr_expect_str_eq(r.match.args, "pak", "INFO's args, as kw_parse set them");
     cr_expect_eq(of("tolong, gudang sebelah masjid kebakaran"), INTENT_COMPLAINT, "%s",
                  intent_name(r.intent));
     cr_expect_str_eq(kw_name(), "LAPOR");
