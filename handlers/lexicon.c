@@ -13,10 +13,15 @@
  *   3. without a keyword, anywhere in the first INTENT_WORDS_MAX words:
  *      a valid ticket with a status question (CEK); a "not satisfied"
  *      phrase (TIDAK PUAS); the keyword respelled (L4P0R, LAPORjalan, LPR,
- *      BRHNTI) in the words kw_parse looks at; a complaint keyword or an "I
- *      want to report" phrase (LAPOR); an opt-out phrase in a short message
- *      (BERHENTI); thanks in a short message (silence); a text of several
- *      words with a complaint word or a place (ask once, INTENT_COMPLAINT_LIKELY).
+ *      BRHNTI) in the words kw_parse looks at; a question about the service
+ *      in a short message (INFO); a complaint keyword or an "I want to
+ *      report" phrase (LAPOR); an emergency word not taken back (LAPOR,
+ *      filed at once); an opt-out phrase in a short message (BERHENTI);
+ *      "satisfied" in a short message (PUAS); thanks in a short message
+ *      (silence); a text of several words with a complaint word or a place
+ *      (ask once, INTENT_COMPLAINT_LIKELY);
+ *   4. a TOLONG that kw_parse read as INFO goes through 3 first: it stays
+ *      INFO only when nothing else is understood.
  * Only tickets with a right check digit count: a number with a wrong one,
  * a phone number or a NIK is never read as someone's ticket.
  *
@@ -53,12 +58,17 @@ enum lx_kind {
     LX_DISSATISFIED,
     LX_THANKS,
     LX_LIKELY,
+    LX_SATISFIED,
+    LX_QUESTION,
+    LX_PLEA,
+    LX_EMERGENCY,
+    LX_NEGATION,
     LX_KINDS
 };
 
 static const char *const kind_names[LX_KINDS] = {
-    "kata_kunci", "niat",       "tanya_status", "pengisi", "salam",
-    "berhenti",   "tidak_puas", "terima_kasih", "mungkin",
+    "kata_kunci",   "niat",    "tanya_status", "pengisi",    "salam",  "berhenti", "tidak_puas",
+    "terima_kasih", "mungkin", "puas",         "tanya_info", "tolong", "darurat",  "sangkal",
 };
 
 struct phrase {
@@ -114,7 +124,8 @@ static int load_row(struct tm_csv *c, void *arg, char *err, size_t errlen)
     if (kind < 0)
         return tm_csv_error(c, err, errlen,
                             "unknown jenis \"%s\" (kata_kunci, niat, tanya_status, pengisi, "
-                            "salam, berhenti, tidak_puas, terima_kasih, mungkin)",
+                            "salam, berhenti, tidak_puas, terima_kasih, mungkin, puas, "
+                            "tanya_info, tolong, darurat, sangkal)",
                             jenis);
     if (tm_csv_text(c, "bahasa", bahasa, 15, err, errlen) < 0 ||
         tm_csv_text(c, "frasa", frasa, PHRASE_KEY_MAX - 1, err, errlen) < 0)
@@ -264,10 +275,51 @@ static const struct phrase *find_kind(const struct lexicon *lx, const struct msg
     return NULL;
 }
 
-static int is_filler(const struct lexicon *lx, const struct msg *m, int i, int *used)
+/* 1 when a phrase of kind starts at word i (its words in *used). */
+static int kind_at(const struct lexicon *lx, const struct msg *m, int kind, int i, int *used)
 {
     int at;
-    return find_kind(lx, m, LX_FILLER, i, &at, used) != NULL && at == i;
+    return find_kind(lx, m, kind, i, &at, used) != NULL && at == i;
+}
+
+static int is_filler(const struct lexicon *lx, const struct msg *m, int i, int *used)
+{
+    return kind_at(lx, m, LX_FILLER, i, used);
+}
+
+/* Words of the message inside phrases of kind. */
+static int words_of_kind(const struct lexicon *lx, const struct msg *m, int kind)
+{
+    int at, used, n = 0;
+    for (int from = 0; find_kind(lx, m, kind, from, &at, &used); from = at + used)
+        n += used;
+    return n;
+}
+
+/* 1 when a comma or a sentence's end stands between words j and j + 1. */
+static int clause_ends(const struct msg *m, int j)
+{
+    for (size_t i = m->w[j].end; i < m->w[j + 1].start; i++)
+        if (strchr(",.;!?\n", m->text[i]))
+            return 1;
+    return 0;
+}
+
+/* 1 when the message names an emergency (a darurat phrase) that no sangkal
+ * word among the INTENT_NEGATION_WORDS words before it in the same clause
+ * takes back ("bukan banjir", "kalau hujan banjir", "ora kobongan"; but
+ * "bukan banjir, longsor" is one). */
+static int emergency(const struct lexicon *lx, const struct msg *m)
+{
+    int at, used, u;
+    for (int from = 0; find_kind(lx, m, LX_EMERGENCY, from, &at, &used); from = at + used) {
+        int negated = 0;
+        for (int j = at - 1; j >= 0 && j >= at - INTENT_NEGATION_WORDS && !clause_ends(m, j); j--)
+            negated |= kind_at(lx, m, LX_NEGATION, j, &u);
+        if (!negated)
+            return 1;
+    }
+    return 0;
 }
 
 /* ---- keyword rows ------------------------------------------------------- */
@@ -818,17 +870,37 @@ static enum intent no_keyword(const struct lexicon *lx, const struct region_db *
         if (in != INTENT_NONE)
             return in;
     }
+    int urgent = emergency(lx, m);
+    /* "cara lapor gimana?", "ini nomor apa?": a question about the service */
+    if (!urgent && m->n <= INTENT_QUESTION_WORDS && find_kind(lx, m, LX_QUESTION, 0, &at, &used)) {
+        set_match(r, m, kw_find("INFO"), m->len, m->len);
+        return finish(r, rg, INTENT_COMMAND);
+    }
     if ((kw = complaint_anywhere(lx, m, &at, &used)) != NULL) {
         /* the whole text is the complaint: what comes before the keyword
          * often names the place ("kulo Budi saking desa X, lapor ...") */
         set_match(r, m, kw, 0, m->len);
         return finish(r, rg, INTENT_COMPLAINT);
     }
+    /* an emergency is filed at once, never asked first */
+    if (urgent && m->n >= INTENT_URGENT_WORDS) {
+        set_match(r, m, kw_find("LAPOR"), 0, m->len);
+        return finish(r, rg, INTENT_COMPLAINT);
+    }
     int likely = count_kind(lx, m, LX_LIKELY);
+    /* pleas, greetings and fillers ("tolong ... ke nomor ini") are not
+     * counted against an opt-out's slack */
+    int around = words_of_kind(lx, m, LX_PLEA) + words_of_kind(lx, m, LX_GREETING);
     if ((p = find_kind(lx, m, LX_OPTOUT, 0, &at, &used)) != NULL && likely == 0 &&
-        m->n <= used + (p->nwords >= 2 ? INTENT_OPTOUT_SLACK : 1)) {
+        m->n - around <= used + (p->nwords >= 2 ? INTENT_OPTOUT_SLACK : 1)) {
         set_match(r, m, kw_find("BERHENTI"), m->len, m->len);
         return finish(r, rg, INTENT_OPTOUT);
+    }
+    /* "puas", "sampun sae, matur nuwun, marem": satisfied, before thanks */
+    if ((p = find_kind(lx, m, LX_SATISFIED, 0, &at, &used)) != NULL &&
+        m->n <= INTENT_SATISFIED_WORDS && likely == 0) {
+        set_ticket_args(r, m, kw_find("PUAS"), m->w[at + used - 1].end);
+        return finish(r, rg, INTENT_COMMAND);
     }
     if (find_kind(lx, m, LX_THANKS, 0, &at, &used) && m->n <= INTENT_THANKS_WORDS && likely == 0)
         return finish(r, rg, INTENT_THANKS);
@@ -849,6 +921,24 @@ static enum intent no_keyword(const struct lexicon *lx, const struct region_db *
     return finish(r, rg, INTENT_NONE);
 }
 
+/* 1 when kw_parse's INFO came from a plea (a tolong phrase: "tolong",
+ * "tulung") and more words follow or come before it. */
+static int plea_only(const struct lexicon *lx, const struct msg *m, const struct intent_result *r)
+{
+    size_t off = (size_t)(r->match.args - r->match.buf);
+    int i = 0, used;
+
+    if (!is_row(r->match.keyword, "INFO"))
+        return 0;
+    while (i < m->n && m->w[i].end <= off)
+        i++;
+    /* word i - 1 ends the keyword; a plea phrase of one or two words */
+    for (int b = i - 1; b >= 0 && b >= i - 2; b--)
+        if (kind_at(lx, m, LX_PLEA, b, &used) && b + used == i)
+            return m->n > used;
+    return 0;
+}
+
 static enum intent decide(const struct lexicon *lx, const struct region_db *rg, const char *text,
                           struct intent_result *r, int depth)
 {
@@ -867,6 +957,15 @@ static enum intent decide(const struct lexicon *lx, const struct region_db *rg, 
     find_ticket(m, r, &tk_at, &tk_words);
     if (kw == 0 && r->match.keyword->handler) {
         in = after_keyword(lx, rg, m, r);
+        if (in == INTENT_COMMAND && plea_only(lx, m, r)) {
+            /* "tolong" is INFO only when nothing else is understood:
+             * "tolong, banjir masuk rumah" is an emergency */
+            struct intent_result help = *r;
+            if (no_keyword(lx, rg, m, r, depth) != INTENT_NONE)
+                return r->intent;
+            *r = help; /* help's args point into r's buffer, restored with it */
+            return in;
+        }
         if (r->match.keyword != NULL || in != INTENT_NONE)
             return in;
         r->match.suggestion = NULL;

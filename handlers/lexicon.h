@@ -26,7 +26,18 @@
  *   tidak_puas    "not satisfied" (ora puas, mboten marem): TIDAK PUAS;
  *   terima_kasih  thanks: a short message of thanks gets no answer;
  *   mungkin       words that make a text likely a complaint (rusak, banjir):
- *                 the resident is asked once whether to file it.
+ *                 the resident is asked once whether to file it;
+ *   puas          "satisfied" (puas, marem) in a short message: PUAS (after
+ *                 tidak_puas, before thanks);
+ *   tanya_info    questions about the service (cara lapor, carane lapor, ini
+ *                 nomor apa) in a short message: INFO, not LAPOR;
+ *   tolong        pleas (tolong, tulung): TOLONG before other words is INFO
+ *                 only when nothing else in the message is understood;
+ *   darurat       emergency words (kebakaran, longsor, hilang, tenggelam): a
+ *                 text with one is a complaint filed at once, never asked
+ *                 first (whether it is urgent is data/darurat.csv's call);
+ *   sangkal       words that take back an emergency word among the
+ *                 INTENT_NEGATION_WORDS before it (bukan, kalau, ora).
  * bahasa is a free label of at most 15 bytes (id, jv-ngoko, jv-krama, slang,
  * en); arti is "-" except for kata_kunci and niat. A phrase twice in one
  * jenis, an unknown jenis or keyword, a phrase of an officials' keyword, or
@@ -39,13 +50,17 @@
 #include "handlers/keyword.h"
 #include "handlers/ticket.h"
 
-#define LEXICON_MAX          2000 /* rows in the file */
-#define LEXICON_PHRASE_WORDS 6    /* words in one phrase */
-#define INTENT_WORDS_MAX     64   /* words of a message looked at for intent */
-#define INTENT_OPTOUT_SLACK  3    /* other words an opt-out phrase may come with */
-#define INTENT_THANKS_WORDS  6    /* a thanks message is at most this many words */
-#define INTENT_LIKELY_WORDS  4    /* a likely complaint has at least this many words */
-#define INTENT_STATUS_WORDS  4    /* "LAPORAN 100014 ..." of at most this many words is CEK */
+#define LEXICON_MAX            2000 /* rows in the file */
+#define LEXICON_PHRASE_WORDS   6    /* words in one phrase */
+#define INTENT_WORDS_MAX       64   /* words of a message looked at for intent */
+#define INTENT_OPTOUT_SLACK    3    /* other words an opt-out phrase may come with */
+#define INTENT_THANKS_WORDS    6    /* a thanks message is at most this many words */
+#define INTENT_LIKELY_WORDS    4    /* a likely complaint has at least this many words */
+#define INTENT_STATUS_WORDS    4    /* "LAPORAN 100014 ..." of at most this many words is CEK */
+#define INTENT_QUESTION_WORDS  6    /* a "how do I report" question is at most this many words */
+#define INTENT_SATISFIED_WORDS 8    /* a "puas" message is at most this many words */
+#define INTENT_URGENT_WORDS    2    /* an emergency of at least this many words is filed at once */
+#define INTENT_NEGATION_WORDS  3    /* words before an emergency word checked for a sangkal word */
 #define INTENT_PENDING_TTL                                                                         \
     1800 /* default of [gateway] confirm_ttl: seconds a likely complaint waits for YA */
 

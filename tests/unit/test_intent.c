@@ -2,7 +2,9 @@
  * Unit tests for handlers/lexicon: data/lexicon.csv loads and a bad line is reported with its
  * line number; intent_of reads what residents actually write (status questions around a
  * ticket, keywords anywhere, respelled keywords, Javanese opt-outs and dissatisfaction) and
- * keeps the traps safe (STOP inside a complaint, thanks, operator senders, short numbers).
+ * keeps the traps safe (STOP inside a complaint, thanks, operator senders, short numbers);
+ * TOLONG is help only alone, an emergency is filed at once, "how do I report" is INFO, and
+ * the short forms of PUAS, TIDAK PUAS and thanks.
  * Run from the repo root or with $KT_ROOT.
  */
 #include <criterion/criterion.h>
@@ -207,7 +209,11 @@ Test(intent, javanese_optout_and_dissatisfaction)
                           "ora usah ngirim maneh",
                           "nuwun sewu, sampun ngintun sms malih nggih",
                           "BERHENTI",
-                          "stop"};
+                          "stop",
+                          "wis ojo dikirimi sms maneh",
+                          "aja ngirim sms maneh",
+                          "sampun, mboten usah dikirimi sms malih",
+                          "saya tidak mau terima info lagi"};
     for (size_t i = 0; i < sizeof stop / sizeof stop[0]; i++) {
         cr_expect_eq(of(stop[i]), INTENT_OPTOUT, "%s: %s", stop[i], intent_name(r.intent));
         cr_expect_str_eq(kw_name(), "BERHENTI", "%s", stop[i]);
@@ -237,6 +243,114 @@ Test(intent, traps_stay_safe)
     cr_expect_eq(intent_of(lx, rg, "TELKOMSEL", "LAPOR jalan rusak", &r), INTENT_SILENT);
     cr_expect_eq(intent_of(lx, rg, "3636", "info promo", &r), INTENT_SILENT);
     cr_expect_null(r.match.keyword);
+}
+
+/* TOLONG is INFO only when nothing else in the message is understood. */
+Test(intent, plea_is_help_only_alone)
+{
+    cr_expect_eq(of("tolong"), INTENT_COMMAND);
+    cr_expect_str_eq(kw_name(), "INFO", "a bare plea asks for help");
+    cr_expect_eq(of("tolong pak"), INTENT_COMMAND);
+    cr_expect_str_eq(kw_name(), "INFO", "a plea with a title only");
+    cr_expect(r.match.args >= r.match.buf && r.match.args < r.match.buf + sizeof r.match.buf,
+              "args point into the result's own text");
+    cr_expect_str_eq(r.match.args, "pak", "INFO's args, as kw_parse set them");
+    cr_expect_eq(of("tolong, gudang sebelah masjid kebakaran"), INTENT_COMPLAINT, "%s",
+                 intent_name(r.intent));
+    cr_expect_str_eq(kw_name(), "LAPOR");
+    cr_expect(strstr(r.match.args, "kebakaran") != NULL, "the whole text: '%s'", r.match.args);
+    cr_expect_eq(of("tulung, kali meluap banjir tekan dalan"), INTENT_COMPLAINT, "%s",
+                 intent_name(r.intent));
+    cr_expect_eq(of("tolong pak jalan di desa Kalisalak rusak parah"), INTENT_COMPLAINT_LIKELY,
+                 "a plea before an ordinary complaint asks first: %s", intent_name(r.intent));
+    cr_expect_eq(of("tolong jangan kirim sms lagi ke nomor saya"), INTENT_OPTOUT, "%s",
+                 intent_name(r.intent));
+    cr_expect_eq(of("tolong cek " T1), INTENT_STATUS, "a keyword after the plea still decides");
+}
+
+/* An emergency word is a complaint filed at once, never asked first, unless taken back. */
+Test(intent, emergency_is_filed_at_once)
+{
+    const char *urgent[] = {
+        "KEBAKARAN!! gudang pak lurah terbakar",
+        "wong ilang neng alas durung bali",
+        "pak, omah kena longsor",
+        "bocah kelelep neng kali",
+        "pohon tumbang menutup jalan",
+        "banjir masuk rumah",
+    };
+    for (size_t i = 0; i < sizeof urgent / sizeof urgent[0]; i++) {
+        cr_expect_eq(of(urgent[i]), INTENT_COMPLAINT, "%s: %s", urgent[i], intent_name(r.intent));
+        cr_expect_str_eq(kw_name(), "LAPOR", "%s", urgent[i]);
+    }
+    cr_expect_neq(of("bukan banjir, selokan di desa Kalisalak mampet"), INTENT_COMPLAINT,
+                  "taken back: %s", intent_name(r.intent));
+    cr_expect_eq(of("bukan banjir, tapi longsor di desa Kalisalak"), INTENT_COMPLAINT,
+                 "a negation reaches no further than its clause: %s", intent_name(r.intent));
+    cr_expect_eq(of("kalau hujan pasti banjir, saluran di desa Kalisalak buntu"),
+                 INTENT_COMPLAINT_LIKELY, "a condition is no emergency: %s", intent_name(r.intent));
+    cr_expect_eq(of("laporan banjir " T1 " sudah sampai mana"), INTENT_STATUS,
+                 "a status question about an emergency is still a status question");
+    cr_expect_neq(of("kebakaran"), INTENT_COMPLAINT, "one word is too little to file");
+}
+
+Test(intent, status_questions_in_free_text)
+{
+    const char *texts[] = {
+        "kapan tiket " T1 " selesai?",        "laporan " T1 " bagaimana kelanjutannya",
+        "nomorku " T1 ", tolong dicek",       "piye laporanku " T1,
+        "laporan " T1 " kok belum ada kabar", "tiket " T1 " wis ditindaklanjuti durung",
+        "nyuwun pirsa laporan kula " T1,
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        cr_expect_eq(of(texts[i]), INTENT_STATUS, "%s: %s", texts[i], intent_name(r.intent));
+        cr_expect(strncmp(r.match.args, T1, 6) == 0, "%s: args '%s'", texts[i], r.match.args);
+    }
+    cr_expect_neq(of("kapan " BAD " selesai"), INTENT_STATUS, "wrong check digit");
+    cr_expect_neq(of("kapan 12 diperbaiki"), INTENT_STATUS, "a short number is no ticket");
+    cr_expect_neq(of("kapan jalan di desa Kalisalak diperbaiki"), INTENT_STATUS, "no ticket");
+}
+
+Test(intent, how_to_report_is_info)
+{
+    const char *texts[] = {"cara lapor gimana?", "piye carane lapor", "ini nomor apa ya?",
+                           "mas, carane wadul piye"};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        cr_expect_eq(of(texts[i]), INTENT_COMMAND, "%s: %s", texts[i], intent_name(r.intent));
+        cr_expect_str_eq(kw_name(), "INFO", "%s", texts[i]);
+    }
+    cr_expect_eq(of("LAPOR KTP saya hilang, caranya gimana"), INTENT_COMPLAINT,
+                 "the keyword first is a complaint");
+    cr_expect_eq(of("cara lapor jalan rusak di desa Kalisalak yang sudah lama berlubang"),
+                 INTENT_COMPLAINT, "a long text is a complaint: %s", intent_name(r.intent));
+    cr_expect_neq(of("cara lapor kebakaran?"), INTENT_COMMAND, "an emergency is never a question");
+}
+
+Test(intent, satisfied_and_thanks_short_forms)
+{
+    const char *happy[] = {"puas", "marem pak", "Alhamdulillah sudah beres, puas",
+                           "sampun sae, matur nuwun, marem"};
+    for (size_t i = 0; i < sizeof happy / sizeof happy[0]; i++) {
+        cr_expect_eq(of(happy[i]), INTENT_COMMAND, "%s: %s", happy[i], intent_name(r.intent));
+        cr_expect_str_eq(kw_name(), "PUAS", "%s", happy[i]);
+    }
+    of("tiket " T1 " puas");
+    cr_expect(strncmp(r.match.args, T1, 6) == 0, "ticket first: '%s'", r.match.args);
+    const char *unhappy[] = {"ga puas", "kecewa, katanya selesai tapi belum dikerjakan",
+                             "tdk puas blm selesai"};
+    for (size_t i = 0; i < sizeof unhappy / sizeof unhappy[0]; i++) {
+        cr_expect_eq(of(unhappy[i]), INTENT_DISSATISFIED, "%s: %s", unhappy[i],
+                     intent_name(r.intent));
+        cr_expect_str_eq(kw_name(), "TIDAK PUAS", "%s", unhappy[i]);
+    }
+    cr_expect_neq(
+        of("warga puas kemarin tapi sekarang jalan rusak lagi dan berlubang di mana-mana"),
+        INTENT_COMMAND, "a long complaint that says puas is no PUAS");
+    const char *thanks[] = {"tq", "oke siap pak", "thx bu"};
+    for (size_t i = 0; i < sizeof thanks / sizeof thanks[0]; i++) {
+        cr_expect_eq(of(thanks[i]), INTENT_THANKS, "%s: %s", thanks[i], intent_name(r.intent));
+        cr_expect_null(r.match.keyword, "thanks are not TERIMA");
+    }
 }
 
 Test(intent, junk_never_crashes)
