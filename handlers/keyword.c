@@ -625,9 +625,7 @@ static const struct keyword *suggest(const struct keyword *table, const struct w
 
 /* ---- parse -------------------------------------------------------------- */
 
-/* Copies text into buf, cut to KW_TEXT_MAX - 1 bytes without splitting a
- * UTF-8 sequence. Returns the length. */
-static size_t copy_text(const char *text, char *buf)
+size_t kw_copy_text(const char *text, char *buf)
 {
     size_t n = text ? strnlen(text, KW_TEXT_MAX) : 0;
 
@@ -679,7 +677,7 @@ int kw_parse_table(const struct keyword *table, const char *text, struct kw_matc
     m->suggestion = NULL;
     m->distance = 0;
     ws.buf = m->buf;
-    ws.len = copy_text(text, m->buf);
+    ws.len = kw_copy_text(text, m->buf);
     ws.pos = 0;
     ws.n = 0;
 

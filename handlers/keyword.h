@@ -105,4 +105,9 @@ int info_text(char *buf, size_t len);
 int info_text_table(const struct keyword *table, char *buf, size_t len);
 int info_unknown_text(const struct kw_match *m, char *buf, size_t len);
 
+/* Copies text into buf (KW_TEXT_MAX bytes), cut to KW_TEXT_MAX - 1 bytes
+ * without splitting a UTF-8 sequence, as kw_parse reads it. Returns the
+ * length. */
+size_t kw_copy_text(const char *text, char *buf);
+
 #endif

@@ -193,27 +193,11 @@ struct msg {
     struct mword w[INTENT_WORDS_MAX];
 };
 
-/* Copies text cut at KW_TEXT_MAX - 1 bytes on a UTF-8 boundary (as kw_parse). */
-static size_t copy_cut(const char *text, char *out)
-{
-    size_t n = text ? strnlen(text, KW_TEXT_MAX) : 0;
-
-    if (n >= KW_TEXT_MAX) {
-        n = KW_TEXT_MAX - 1;
-        for (int back = 0; back < 3 && ((unsigned char)text[n] & 0xC0) == 0x80; back++)
-            n--;
-    }
-    if (n)
-        memcpy(out, text, n);
-    out[n] = '\0';
-    return n;
-}
-
 static void split(struct msg *m, const char *text)
 {
     size_t pos = 0, b, e;
 
-    m->len = copy_cut(text, m->text);
+    m->len = kw_copy_text(text, m->text);
     m->n = 0;
     while (m->n < INTENT_WORDS_MAX && tm_next_word(m->text, m->len, &pos, &b, &e) == 0) {
         struct mword *w = &m->w[m->n];
