@@ -10,7 +10,8 @@
  *   or sweep SIM storage if poll_seconds passed (or +CMTI named no location):
  *       each inbox message -> kt_ingest
  *   release part groups older than multipart_timeout (flagged incomplete)
- *   health every check_seconds: SIM, registration, storage (see "health");
+ *   health every check_seconds: SIM, registration, storage (see "health"), one
+ *       question per turn, none while a +CMTI waits to be read or a reply is due;
  *       a modem that is not up only checks (and, with its SIM usable, sweeps)
  *   credit check when due: the SIM's balance code by USSD (kt_credit)
  *   send: retries that are due, then one message from the lanes
@@ -675,7 +676,13 @@ static int gammu_open(struct worker *w)
  * usable SIM, reads nothing from it either; it keeps checking and comes back
  * by itself when the condition clears. Each change is logged once
  * (event=modem_state, event=sim_full). The dummy driver has no SIM: it is
- * always up once connected. */
+ * always up once connected.
+ *
+ * The periodic check is spread over loop turns, one question each (check_next), and waits
+ * while a +CMTI is to be read: on a modem taking 100 ms per command the whole check holds it
+ * about 0.5 s, which a resident's message arriving meanwhile would otherwise wait for. The state
+ * changes only when the last answer is in, so a check cut short by a reply changes nothing
+ * until it completes. */
 
 static const char *registration_name(GSM_NetworkInfo_State st)
 {
