@@ -92,11 +92,11 @@
 #define WORKER_TRACE_DIR     "/tmp"
 #define WORKER_TRACE_NAME    "kentongan-trace-" /* see trace_prefix */
 /* the installer's probe (see "the installer's probe" below) */
-#define PROBE_MARK        "KENTONGAN PROBE " /* the test SMS's text starts with this, then the token */
-#define PROBE_TOKEN_LEN   8                  /* hex digits of the token */
-#define PROBE_SWEEP_MS    2000               /* SIM sweeps while waiting for the test SMS */
-#define PROBE_SIGNAL_WEAK 20                 /* percent: below this the signal is called weak */
-#define PROBE_TEXT_MAX    64                 /* bytes of an identity string kept */
+#define PROBE_MARK           "KENTONGAN PROBE " /* the test SMS's text starts with this, then the token */
+#define PROBE_TOKEN_LEN      8                  /* hex digits of the token */
+#define PROBE_SWEEP_MS       2000               /* SIM sweeps while waiting for the test SMS */
+#define PROBE_SIGNAL_WEAK    20                 /* percent: below this the signal is called weak */
+#define PROBE_TEXT_MAX       64                 /* bytes of an identity string kept */
 #define WORKER_ANNOUNCED_MAX 32 /* locations named by +CMTI waiting to be read; beyond: a sweep */
 #define WORKER_DEFERRED_MAX  (2 * WORKER_SWEEP_MAX) /* stored messages waiting for their delete */
 #define WORKER_DELETE_WAIT_MS                                                                      \
