@@ -108,6 +108,7 @@
                                   */
 #define WORKER_USB_OFF_MS   1000 /* between writing 0 and 1 to the device's authorized file */
 #define WORKER_RESET_WAIT_S 10   /* wait for the answer to the reset command */
+#define WORKER_CREG_WAIT_S  4    /* wait for the answer to AT+CREG? (as libgammu does) */
 
 static volatile sig_atomic_t stop_flag;
 
@@ -201,9 +202,12 @@ struct worker {
     int sim_usable;         /* the SIM answers: sweeps and sends may run */
     int sim_full;           /* storage used = size at the last check */
     /* a health check under way, one query per loop turn ("health" below) */
-    int check_step;         /* CHECK_IDLE, or the query the next turn asks */
-    const char *check_cond; /* the condition found so far */
-    int deferred_owed;      /* the first this many deferred deletes are due already */
+    int check_step;          /* CHECK_IDLE, or the query the next turn asks */
+    const char *check_cond;  /* the condition found so far */
+    int deferred_owed;       /* the first this many deferred deletes are due already */
+    int check_full;          /* the check under way asks the whole network question */
+    GSM_NetworkInfo netinfo; /* every GSM_GetNetworkInfo fills this one (see network_info) */
+    int netinfo_set;         /* ... and did so on this connection */
 };
 
 /* The outcome of one USSD code. outcome: ok, refused (the network said no),
@@ -562,6 +566,7 @@ static void gammu_close(struct worker *w)
     w->nannounced = 0;
     w->cmti_works = 0;
     w->check_step = 0; /* a check cut short by the close starts afresh after the connect */
+    w->netinfo_set = 0;
 }
 
 static void remember_error(struct worker *w, const char *what, GSM_Error err)
@@ -730,6 +735,37 @@ static const char *sim_condition(struct worker *w)
  * command). The state is set when the last answer is in. Returns 1 when the check is over. */
 enum { CHECK_IDLE, CHECK_SIM, CHECK_SIGNAL, CHECK_NETWORK, CHECK_STORAGE };
 
+/* The whole network question: libgammu 1.42 makes it nine exchanges (AT+CREG=2, AT+CGREG=2,
+ * AT+CGATT?, AT+CREG?, AT+CGREG?, and AT+COPS twice each for the operator's code and name).
+ * Always into w->netinfo: libgammu keeps the pointer it was last given, and its AT+CREG reply
+ * handler writes through it (registration_only relies on that). */
+static GSM_Error network_info(struct worker *w, GSM_NetworkInfo *ni)
+{
+    heartbeat(w);
+    memset(&w->netinfo, 0, sizeof(w->netinfo));
+    GSM_Error err = GSM_GetNetworkInfo(w->sm, &w->netinfo);
+    w->netinfo_set = 1;
+    *ni = w->netinfo;
+    return err;
+}
+
+/* The registration alone, one exchange (AT+CREG?), for the periodic check: the reply goes to
+ * libgammu's own handler, which writes the state into w->netinfo (the pointer the whole
+ * question on this connection left it). The operator's code stays as the connect's check (or
+ * the probe) read it. Falls back to the whole question before that, or without the AT
+ * driver's reply table. */
+static GSM_Error registration_only(struct worker *w, GSM_NetworkInfo *ni)
+{
+    if (!w->netinfo_set || w->dummy)
+        return network_info(w, ni);
+    heartbeat(w);
+    int rc = rawat_command(w->sm, "AT+CREG?", WORKER_CREG_WAIT_S);
+    if (rc < 0)
+        return network_info(w, ni);
+    *ni = w->netinfo;
+    return (GSM_Error)rc;
+}
+
 static int check_next(struct worker *w)
 {
     char buf[64];
@@ -756,7 +792,10 @@ static int check_next(struct worker *w)
     case CHECK_NETWORK: {
         GSM_NetworkInfo ni;
         memset(&ni, 0, sizeof(ni));
-        if (w->sim_usable && GSM_GetNetworkInfo(w->sm, &ni) == ERR_NONE) {
+        GSM_Error err = ERR_NOTCONNECTED;
+        if (w->sim_usable)
+            err = w->check_full ? network_info(w, &ni) : registration_only(w, &ni);
+        if (err == ERR_NONE) {
             int registered = ni.State == GSM_HomeNetwork || ni.State == GSM_RoamingNetwork;
             set_status(w, "network", ni.NetworkCode);
             set_status(w, "registered", registered ? "1" : "0");
@@ -800,8 +839,10 @@ static int check_next(struct worker *w)
 static void refresh_status(struct worker *w)
 {
     w->check_step = CHECK_SIM;
+    w->check_full = 1;
     while (!check_next(w))
         ;
+    w->check_full = 0;
 }
 
 /* ---- recovery: the ladder for a modem that misbehaves ----
@@ -2595,7 +2636,7 @@ static void probe_network(struct worker *w, struct probe *p)
     GSM_NetworkInfo ni;
     memset(&ni, 0, sizeof(ni));
     heartbeat(w);
-    if (GSM_GetNetworkInfo(w->sm, &ni) != ERR_NONE) {
+    if (network_info(w, &ni) != ERR_NONE) {
         json_object_set_new(p->report, "network", json_null());
         probe_check(p, "network", "fail", "the modem did not report its registration",
                     "check the SIM and the antenna; then probe again");
