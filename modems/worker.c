@@ -10,7 +10,8 @@
  *   or sweep SIM storage if poll_seconds passed (or +CMTI named no location):
  *       each inbox message -> kt_ingest
  *   release part groups older than multipart_timeout (flagged incomplete)
- *   health every check_seconds: SIM, registration, storage (see "health");
+ *   health every check_seconds: SIM, registration, storage (see "health"), one
+ *       question per turn, none while a +CMTI waits to be read or a reply is due;
  *       a modem that is not up only checks (and, with its SIM usable, sweeps)
  *   credit check when due: the SIM's balance code by USSD (kt_credit)
  *   send: retries that are due, then one message from the lanes
@@ -91,11 +92,11 @@
 #define WORKER_TRACE_DIR     "/tmp"
 #define WORKER_TRACE_NAME    "kentongan-trace-" /* see trace_prefix */
 /* the installer's probe (see "the installer's probe" below) */
-#define PROBE_MARK        "KENTONGAN PROBE " /* the test SMS's text starts with this, then the token */
-#define PROBE_TOKEN_LEN   8                  /* hex digits of the token */
-#define PROBE_SWEEP_MS    2000               /* SIM sweeps while waiting for the test SMS */
-#define PROBE_SIGNAL_WEAK 20                 /* percent: below this the signal is called weak */
-#define PROBE_TEXT_MAX    64                 /* bytes of an identity string kept */
+#define PROBE_MARK           "KENTONGAN PROBE " /* the test SMS's text starts with this, then the token */
+#define PROBE_TOKEN_LEN      8                  /* hex digits of the token */
+#define PROBE_SWEEP_MS       2000               /* SIM sweeps while waiting for the test SMS */
+#define PROBE_SIGNAL_WEAK    20                 /* percent: below this the signal is called weak */
+#define PROBE_TEXT_MAX       64                 /* bytes of an identity string kept */
 #define WORKER_ANNOUNCED_MAX 32 /* locations named by +CMTI waiting to be read; beyond: a sweep */
 #define WORKER_DEFERRED_MAX  (2 * WORKER_SWEEP_MAX) /* stored messages waiting for their delete */
 #define WORKER_DELETE_WAIT_MS                                                                      \
@@ -107,6 +108,7 @@
                                   */
 #define WORKER_USB_OFF_MS   1000 /* between writing 0 and 1 to the device's authorized file */
 #define WORKER_RESET_WAIT_S 10   /* wait for the answer to the reset command */
+#define WORKER_CREG_WAIT_S  4    /* wait for the answer to AT+CREG? (as libgammu does) */
 
 static volatile sig_atomic_t stop_flag;
 
@@ -199,6 +201,13 @@ struct worker {
     long long up_since;     /* mono ms: when the modem last came up */
     int sim_usable;         /* the SIM answers: sweeps and sends may run */
     int sim_full;           /* storage used = size at the last check */
+    /* a health check under way, one query per loop turn ("health" below) */
+    int check_step;          /* CHECK_IDLE, or the query the next turn asks */
+    const char *check_cond;  /* the condition found so far */
+    int deferred_owed;       /* the first this many deferred deletes are due already */
+    int check_full;          /* the check under way asks the whole network question */
+    GSM_NetworkInfo netinfo; /* every GSM_GetNetworkInfo fills this one (see network_info) */
+    int netinfo_set;         /* ... and did so on this connection */
 };
 
 /* The outcome of one USSD code. outcome: ok, refused (the network said no),
@@ -553,8 +562,11 @@ static void gammu_close(struct worker *w)
      * (kt_ingest's dedupe answers it as a duplicate): a location is deleted only on the
      * connection that read it, never after another may have put a new message there. */
     w->ndeferred = 0;
+    w->deferred_owed = 0;
     w->nannounced = 0;
     w->cmti_works = 0;
+    w->check_step = 0; /* a check cut short by the close starts afresh after the connect */
+    w->netinfo_set = 0;
 }
 
 static void remember_error(struct worker *w, const char *what, GSM_Error err)
@@ -669,7 +681,13 @@ static int gammu_open(struct worker *w)
  * usable SIM, reads nothing from it either; it keeps checking and comes back
  * by itself when the condition clears. Each change is logged once
  * (event=modem_state, event=sim_full). The dummy driver has no SIM: it is
- * always up once connected. */
+ * always up once connected.
+ *
+ * The periodic check is spread over loop turns, one question each (check_next), and waits
+ * while a +CMTI is to be read: on a modem taking 100 ms per command the whole check holds it
+ * about 0.5 s, which a resident's message arriving meanwhile would otherwise wait for. The state
+ * changes only when the last answer is in, so a check cut short by a reply changes nothing
+ * until it completes. */
 
 static const char *registration_name(GSM_NetworkInfo_State st)
 {
@@ -710,29 +728,88 @@ static const char *sim_condition(struct worker *w)
     return cond;
 }
 
-static void refresh_status(struct worker *w)
+/* The health check asks the modem one question per call: SIM, signal, registration, storage,
+ * each one libgammu request (AT+CPIN?, AT+CSQ, the registration queries, AT+CPMS?). The loop
+ * calls it once a turn and not while a +CMTI waits to be read, so a resident's message waits
+ * for one query at most, never for the whole check (~0.5 s on a modem taking 100 ms per
+ * command). The state is set when the last answer is in. Returns 1 when the check is over. */
+enum { CHECK_IDLE, CHECK_SIM, CHECK_SIGNAL, CHECK_NETWORK, CHECK_STORAGE };
+
+/* The whole network question: libgammu 1.42 makes it nine exchanges (AT+CREG=2, AT+CGREG=2,
+ * AT+CGATT?, AT+CREG?, AT+CGREG?, and AT+COPS twice each for the operator's code and name).
+ * Always into w->netinfo: libgammu keeps the pointer it was last given, and its AT+CREG reply
+ * handler writes through it (registration_only relies on that). */
+static GSM_Error network_info(struct worker *w, GSM_NetworkInfo *ni)
+{
+    heartbeat(w);
+    memset(&w->netinfo, 0, sizeof(w->netinfo));
+    GSM_Error err = GSM_GetNetworkInfo(w->sm, &w->netinfo);
+    w->netinfo_set = 1;
+    *ni = w->netinfo;
+    return err;
+}
+
+/* The registration alone, one exchange (AT+CREG?), for the periodic check: the reply goes to
+ * libgammu's own handler, which writes the state into w->netinfo (the pointer the whole
+ * question on this connection left it). The operator's code stays as the connect's check (or
+ * the probe) read it. Falls back to the whole question before that, or without the AT
+ * driver's reply table. */
+static GSM_Error registration_only(struct worker *w, GSM_NetworkInfo *ni)
+{
+    if (!w->netinfo_set || w->dummy)
+        return network_info(w, ni);
+    heartbeat(w);
+    int rc = rawat_command(w->sm, "AT+CREG?", WORKER_CREG_WAIT_S);
+    if (rc < 0)
+        return network_info(w, ni);
+    *ni = w->netinfo;
+    return (GSM_Error)rc;
+}
+
+static int check_next(struct worker *w)
 {
     char buf[64];
-    GSM_SignalQuality sq;
-    GSM_NetworkInfo ni;
+    switch (w->check_step) {
+    case CHECK_IDLE:
+    case CHECK_SIM:
+        w->check_cond = w->dummy ? "up" : sim_condition(w);
+        if (w->check_cond == NULL) {
+            w->check_step = CHECK_IDLE;
+            return 1; /* no answer: a send or the next check finds out more */
+        }
+        w->sim_usable = strcmp(w->check_cond, "up") == 0;
+        w->check_step = CHECK_SIGNAL;
+        return 0;
+    case CHECK_SIGNAL: {
+        GSM_SignalQuality sq;
+        if (GSM_GetSignalQuality(w->sm, &sq) == ERR_NONE) {
+            snprintf(buf, sizeof(buf), "%d", sq.SignalPercent);
+            set_status(w, "signal", buf);
+        }
+        w->check_step = w->sim_usable ? CHECK_NETWORK : CHECK_STORAGE;
+        return 0;
+    }
+    case CHECK_NETWORK: {
+        GSM_NetworkInfo ni;
+        memset(&ni, 0, sizeof(ni));
+        GSM_Error err = ERR_NOTCONNECTED;
+        if (w->sim_usable)
+            err = w->check_full ? network_info(w, &ni) : registration_only(w, &ni);
+        if (err == ERR_NONE) {
+            int registered = ni.State == GSM_HomeNetwork || ni.State == GSM_RoamingNetwork;
+            set_status(w, "network", ni.NetworkCode);
+            set_status(w, "registered", registered ? "1" : "0");
+            set_status(w, "registration", registration_name(ni.State));
+            if (!registered && !w->dummy)
+                w->check_cond = "no_network";
+        }
+        w->check_step = CHECK_STORAGE;
+        return 0;
+    }
+    default:
+        break;
+    }
     GSM_SMSMemoryStatus ms;
-    memset(&ni, 0, sizeof(ni));
-    const char *cond = w->dummy ? "up" : sim_condition(w);
-    if (cond == NULL)
-        return; /* no answer: a send or the next check finds out more */
-    w->sim_usable = strcmp(cond, "up") == 0;
-    if (GSM_GetSignalQuality(w->sm, &sq) == ERR_NONE) {
-        snprintf(buf, sizeof(buf), "%d", sq.SignalPercent);
-        set_status(w, "signal", buf);
-    }
-    if (w->sim_usable && GSM_GetNetworkInfo(w->sm, &ni) == ERR_NONE) {
-        int registered = ni.State == GSM_HomeNetwork || ni.State == GSM_RoamingNetwork;
-        set_status(w, "network", ni.NetworkCode);
-        set_status(w, "registered", registered ? "1" : "0");
-        set_status(w, "registration", registration_name(ni.State));
-        if (!registered && !w->dummy)
-            cond = "no_network";
-    }
     int full = 0;
     if (w->dummy) {
         snprintf(buf, sizeof(buf), "%d", dummy_inbox_count(w));
@@ -753,7 +830,19 @@ static void refresh_status(struct worker *w)
     set_status(w, "sent_today", buf);
     snprintf(buf, sizeof(buf), "%d", (int)getpid());
     set_status(w, "pid", buf);
-    set_state(w, cond);
+    w->check_step = CHECK_IDLE;
+    set_state(w, w->check_cond);
+    return 1;
+}
+
+/* The whole check at once: right after a connect, before anything else may use the modem. */
+static void refresh_status(struct worker *w)
+{
+    w->check_step = CHECK_SIM;
+    w->check_full = 1;
+    while (!check_next(w))
+        ;
+    w->check_full = 0;
 }
 
 /* ---- recovery: the ladder for a modem that misbehaves ----
@@ -1567,14 +1656,30 @@ static int deferred_has(const struct worker *w, const struct sim_ref *ref)
     return 0;
 }
 
-/* Deletes every location on the deferred list. */
-static void deferred_flush(struct worker *w)
+/* A +CMTI arrived and waits to be read: periodic work gives way to it. */
+static int announced_waiting(const struct worker *w)
 {
-    int n = w->ndeferred;
-    w->ndeferred = 0;
-    for (int i = 0; i < n && w->sm; i++)
-        sim_delete(w, &w->deferred[i]);
-    w->replied = 0;
+    return w->nannounced > 0 || w->cmti;
+}
+
+/* Deletes the first n locations on the deferred list, one exchange each. A +CMTI arriving
+ * meanwhile is read first: the rest stay at the head of the list, owed (w->deferred_owed), and
+ * go on a later turn. */
+static void deferred_flush(struct worker *w, int n)
+{
+    int done = 0;
+    while (done < n && w->sm) {
+        sim_delete(w, &w->deferred[done++]);
+        if (announced_waiting(w))
+            break;
+    }
+    if (w->sm == NULL)
+        done = n; /* the next connect's sweep finds them (see gammu_close) */
+    w->ndeferred -= done;
+    memmove(w->deferred, w->deferred + done, sizeof(w->deferred[0]) * (size_t)w->ndeferred);
+    w->deferred_owed = n - done;
+    if (w->deferred_owed == 0)
+        w->replied = 0;
 }
 
 /* Puts a stored location on the deferred list (deleted at once when the list is full). */
@@ -1586,7 +1691,7 @@ static void deferred_add(struct worker *w, const struct sim_ref *ref)
         sim_delete(w, ref);
         return;
     }
-    if (w->ndeferred == 0)
+    if (w->ndeferred == w->deferred_owed) /* nothing but owed deletes: a new wait begins */
         w->delete_due = clock_mono_ms() + WORKER_DELETE_WAIT_MS;
     w->deferred[w->ndeferred++] = *ref;
     w->replied = 0;
@@ -1674,8 +1779,13 @@ static long long sweep_interval(const struct worker *w)
  * last store and the lanes are idle now) or their bound passed. */
 static void deferred_due(struct worker *w)
 {
-    if (w->ndeferred > 0 && ((w->replied && w->lanes_idle) || clock_mono_ms() >= w->delete_due))
-        deferred_flush(w);
+    if (announced_waiting(w))
+        return;
+    if (w->deferred_owed > 0)
+        deferred_flush(w, w->deferred_owed);
+    else if (w->ndeferred > 0 &&
+             ((w->replied && w->lanes_idle) || clock_mono_ms() >= w->delete_due))
+        deferred_flush(w, w->ndeferred);
 }
 
 /* Reads every inbox message and stores it (or keeps it aside); what was read is deleted once
@@ -2532,7 +2642,7 @@ static void probe_network(struct worker *w, struct probe *p)
     GSM_NetworkInfo ni;
     memset(&ni, 0, sizeof(ni));
     heartbeat(w);
-    if (GSM_GetNetworkInfo(w->sm, &ni) != ERR_NONE) {
+    if (network_info(w, &ni) != ERR_NONE) {
         json_object_set_new(p->report, "network", json_null());
         probe_check(p, "network", "fail", "the modem did not report its registration",
                     "check the SIM and the antenna; then probe again");
@@ -3188,11 +3298,17 @@ static void run(struct worker *w)
             continue;
         }
         /* While a stored message's reply is due, the modem is kept for it: the health
-         * check, a periodic sweep or a credit check waits (at most WORKER_REPLY_WAIT_MS). */
-        if (now >= w->next_status &&
+         * check, a periodic sweep or a credit check waits (at most WORKER_REPLY_WAIT_MS). A
+         * +CMTI waiting to be read goes first too, and the check asks one question per turn,
+         * so a message that arrives meanwhile waits for one exchange at most. */
+        if (!announced_waiting(w) &&
             !(strcmp(w->state, "up") == 0 && w->expect_reply_until > now)) {
-            w->next_status = now + w->mc->check_seconds * 1000LL;
-            refresh_status(w);
+            if (w->check_step == CHECK_IDLE && now >= w->next_status) {
+                w->next_status = now + w->mc->check_seconds * 1000LL;
+                w->check_step = CHECK_SIM;
+            }
+            if (w->check_step != CHECK_IDLE)
+                check_next(w);
         }
         if (strcmp(w->state, "up") == 0 && w->fails > 0 &&
             clock_mono_ms() - w->up_since >= WORKER_STABLE_MS)
@@ -3207,7 +3323,8 @@ static void run(struct worker *w)
                 sweep(w);
             }
             deferred_due(w); /* no reply can go out from here: stored ones leave the SIM */
-            nap(w, 200);
+            if (w->check_step == CHECK_IDLE)
+                nap(w, 200); /* not while a check is under way: its next question is due */
             continue;
         }
         int replying = w->expect_reply_until > now;
@@ -3243,7 +3360,8 @@ static void run(struct worker *w)
             recovery_failed(w, "no_answer");
             continue;
         }
-        if (w->mc->balance_code[0] && clock_wall_ms() >= w->next_balance && !replying)
+        if (w->mc->balance_code[0] && clock_wall_ms() >= w->next_balance && !replying &&
+            !announced_waiting(w) && w->check_step == CHECK_IDLE)
             credit_check(w);
         send_due_retries(w);
         if (!cap_allows(w)) {
@@ -3271,6 +3389,8 @@ static void run(struct worker *w)
             block = 0;
         if (w->nretry > 0 && block > 100)
             block = 100;
+        if (w->check_step != CHECK_IDLE)
+            block = 0; /* the health check's next question is due */
         if (w->next_bc > now) {
             /* A broadcast is being paced: Redis times a blocking read out
              * in ticks of up to 100 ms, too coarse for the pace, so look at
