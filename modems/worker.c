@@ -1775,6 +1775,20 @@ static long long sweep_interval(const struct worker *w)
     return s * 1000LL;
 }
 
+/* The safety-net sweep: when +CMTI works and every message on the SIM is one already
+ * stored that waits for its delete, one status question (one AT exchange) is all it costs,
+ * instead of a listing of the SIM that a resident's +CMTI would wait behind. */
+static int sweep(struct worker *w);
+static int sweep_periodic(struct worker *w)
+{
+    if (!w->dummy && w->cmti_works && w->ndeferred > 0) {
+        GSM_SMSMemoryStatus ms;
+        if (GSM_GetSMSStatus(w->sm, &ms) == ERR_NONE && ms.SIMUsed + ms.PhoneUsed <= w->ndeferred)
+            return 0;
+    }
+    return sweep(w);
+}
+
 /* Deletes the deferred locations when their replies are out (something was sent since the
  * last store and the lanes are idle now) or their bound passed. */
 static void deferred_due(struct worker *w)
@@ -3332,9 +3346,10 @@ static void run(struct worker *w)
             if (read_announced(w) > 0)
                 w->expect_reply_until = clock_wall_ms() + WORKER_REPLY_WAIT_MS;
         } else if (w->cmti || (now >= w->next_sweep && !replying)) {
+            int forced = w->cmti; /* a +CMTI without a location: list the SIM */
             w->cmti = 0;
             w->next_sweep = now + sweep_interval(w);
-            if (sweep(w) > 0)
+            if ((forced ? sweep(w) : sweep_periodic(w)) > 0)
                 w->expect_reply_until = clock_wall_ms() + WORKER_REPLY_WAIT_MS;
         }
         deferred_due(w);
