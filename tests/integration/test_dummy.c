@@ -34,11 +34,6 @@ static int sent_to_at_least(struct kt_env *e, void *arg)
     return kt_sent_to(e, w->to, NULL, 0) >= w->n;
 }
 
-static int inbox_empty(struct kt_env *e, void *arg)
-{
-    return kt_dummy_inbox_count(e) == 0;
-}
-
 static int stream_len_at_least(struct kt_env *e, void *arg)
 {
     return kt_redis_int(e, "XLEN kt:in") >= *(long long *)arg;
@@ -59,7 +54,7 @@ Test(dummy, info_is_answered_removed_from_sim_and_recorded)
     cr_expect(strstr(s[0].text, "LAPOR") || strstr(s[0].text, "INFO"),
               "INFO answer lists services: %s", s[0].text);
     cr_expect_neq(s[0].origin[0], '\0', "the answer names the inbound message");
-    cr_expect(kt_wait(&env, 10, inbox_empty, NULL), "message deleted from the SIM");
+    cr_expect(kt_wait(&env, 10, kt_dummy_inbox_empty, NULL), "message deleted from the SIM");
     long long one = 1;
     cr_expect(kt_wait(&env, 5, stream_len_at_least, &one));
     /* Acknowledged: nothing left pending for the router. */
@@ -232,7 +227,7 @@ Test(dummy, same_message_read_twice_is_processed_once)
     snprintf(env.stamp, sizeof(env.stamp), "20261128T010203Z");
     cr_assert_eq(kt_dummy_deliver(&env, "081234500008", "INFO dup", NULL, 0), 0);
     cr_assert_eq(kt_dummy_deliver(&env, "081234500008", "INFO dup", NULL, 0), 0);
-    cr_assert(kt_wait(&env, 20, inbox_empty, NULL));
+    cr_assert(kt_wait(&env, 20, kt_dummy_inbox_empty, NULL));
     struct want w = {"6281234500008", 1};
     cr_assert(kt_wait(&env, 20, sent_to_at_least, &w));
     sleep(2);

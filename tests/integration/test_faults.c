@@ -103,7 +103,7 @@ Test(faults, a_full_sim_is_emptied_and_nothing_waits_forever)
     cr_assert_eq(atsim_fault_value(simdir, "storage_size", 2), 0);
     cr_assert(kt_wait(&env, 30, modem_up, NULL));
     residents_answered_once(8, 90);
-    cr_expect_eq(atsim_sim_count(simdir), 0, "read and deleted");
+    cr_expect(kt_wait(&env, 30, atsim_sim_empty, simdir), "read and deleted");
     cr_expect_eq(atsim_inbox_count(simdir), 0, "nothing left waiting for room");
 }
 

@@ -384,11 +384,6 @@ static void dummy_setup(void)
 
 TestSuite(quarantine_dummy, .init = dummy_setup, .fini = teardown, .timeout = 120);
 
-static int dummy_inbox_empty(struct kt_env *e, void *arg)
-{
-    return kt_dummy_inbox_count(e) == 0;
-}
-
 Test(quarantine_dummy, an_unreadable_file_is_kept_with_its_content_and_the_next_is_answered)
 {
     char path[400];
@@ -405,7 +400,7 @@ Test(quarantine_dummy, an_unreadable_file_is_kept_with_its_content_and_the_next_
     cr_assert_eq(kt_sent_to(&env, "6281277711111", NULL, 0), 1, "the next message answered");
     int one = 1;
     cr_assert(kt_wait(&env, 30, has_entries, &one), "kept aside");
-    cr_assert(kt_wait(&env, 30, dummy_inbox_empty, NULL), "and deleted");
+    cr_assert(kt_wait(&env, 30, kt_dummy_inbox_empty, NULL), "and deleted");
     redisReply *r = kt_redis(&env, "XRANGE kt:quarantine - +");
     cr_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements == 1);
     redisReply *fields = r->element[0]->element[1];

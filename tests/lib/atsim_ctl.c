@@ -282,6 +282,12 @@ int atsim_sim_count(const char *dir)
     return count_files(dir, "sim");
 }
 
+int atsim_sim_empty(struct kt_env *e, void *dir)
+{
+    (void)e;
+    return atsim_sim_count(dir) == 0;
+}
+
 int atsim_inbox_count(const char *dir)
 {
     return count_files(dir, "inbox");

@@ -58,6 +58,10 @@ int atsim_set_ussd_reply(const char *dir, const char *text);
 
 /* Number of occupied SIM locations, -1 on error. */
 int atsim_sim_count(const char *dir);
+/* For kt_wait (arg: the simulator's directory): 1 once its SIM is empty. A
+ * worker deletes a message only after its reply went out: wait for it. */
+struct kt_env;
+int atsim_sim_empty(struct kt_env *e, void *dir);
 
 /* Number of messages still waiting in DIR/inbox, -1 on error. */
 int atsim_inbox_count(const char *dir);

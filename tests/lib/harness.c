@@ -593,6 +593,12 @@ int kt_dummy_inbox_count(struct kt_env *e)
     return n;
 }
 
+int kt_dummy_inbox_empty(struct kt_env *e, void *arg)
+{
+    (void)arg;
+    return kt_dummy_inbox_count(e) == 0;
+}
+
 static redisReply *vcmd(struct kt_env *e, const char *fmt, va_list ap)
 {
     for (int attempt = 0; attempt < 2; attempt++) {

@@ -102,6 +102,10 @@ int kt_dummy_deliver(struct kt_env *e, const char *from, const char *text, const
                      int ucs2);
 /* Number of files left in the dummy SIM inbox. */
 int kt_dummy_inbox_count(struct kt_env *e);
+/* For kt_wait: 1 once the dummy SIM's inbox is empty (a worker deletes a
+ * message only after its reply went out, so wait for it, never assert it
+ * at once). */
+int kt_dummy_inbox_empty(struct kt_env *e, void *arg);
 
 /* Waits for a message to `to` whose text contains needle; copies it into out.
  * Returns 0, or -1 when none came in time. */
