@@ -168,7 +168,7 @@ struct config {
     char pln_number[CONFIG_NUMBER_MAX];       /* electricity faults (PLN): 123 */
     char police_number[CONFIG_NUMBER_MAX];    /* crime and security (Polri): 110 */
     int urgent_deadline_hours;                /* an urgent ticket's follow-up deadline */
-    int modem_alert_after;    /* seconds a modem may be out before the coordinators are told */
+    int modem_alert_after; /* seconds a modem may be out before the coordinators are told */
     struct modem_config modems[CONFIG_MAX_MODEMS];
     int nmodems;
     struct official_config officials[CONFIG_MAX_OFFICIALS];

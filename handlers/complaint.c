@@ -245,8 +245,8 @@ void confirmation_text(char *out, size_t len, const char *ticket, const char *of
                  ticket, office, when);
     else if (triage_by)
         snprintf(head, sizeof(head),
-                 "Laporan diterima, tiket %s. %s meneruskan ke dinas terkait, batas %s.",
-                 ticket, triage_by, when);
+                 "Laporan diterima, tiket %s. %s meneruskan ke dinas terkait, batas %s.", ticket,
+                 triage_by, when);
     else
         snprintf(head, sizeof(head),
                  "Laporan diterima, tiket %s. Diteruskan ke dinas terkait paling lambat %s.",

@@ -22,8 +22,7 @@ void complaint_lokasi(struct request *req, const struct kw_match *m);
  * understood (desa and kec may be "") and how to correct it, in one SMS; for
  * tests. */
 void confirmation_text(char *out, size_t len, const char *ticket, const char *office,
-                       const char *triage_by, const char *when, const char *desa,
-                       const char *kec);
+                       const char *triage_by, const char *when, const char *desa, const char *kec);
 void complaint_terima(struct request *req, const struct kw_match *m);
 void complaint_balas(struct request *req, const struct kw_match *m);
 void complaint_selesai(struct request *req, const struct kw_match *m);
